@@ -1,0 +1,42 @@
+# Two commands do all the setup: `make report` and `make test` (both create .venv when needed).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PROFILE ?= quick
+OUT    ?=
+ARGS   ?=
+export HF_HUB_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup report test lab export clean-venv
+
+setup: $(STAMP)
+
+# Reinstall only when the dependency files change.
+$(STAMP): pyproject.toml constraints.txt requirements-assets.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip>=24"
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
+	$(PY) -m pip install -q --no-deps -r requirements-assets.txt
+	$(PY) -m ipykernel install --sys-prefix --name embedding-lab --display-name "Python (embedding-lab)" >/dev/null
+	touch $(STAMP)
+
+report: setup
+	$(VENV)/bin/embedding-lab report --profile $(PROFILE) $(if $(OUT),--out $(OUT)) $(ARGS)
+
+export: setup
+	$(VENV)/bin/nbdev-export
+
+test: setup
+	$(VENV)/bin/nbdev-export
+	@git status --porcelain -- embedding_lab | grep . && { echo "nbdev-export changed embedding_lab/: export the notebooks and commit the modules"; exit 1; } || echo "export: no diff"
+	$(VENV)/bin/nbdev-test --n-workers 2 --timing
+	$(VENV)/bin/pytest -q tests
+
+lab: setup
+	$(VENV)/bin/jupyter lab --notebook-dir nbs
+
+clean-venv:
+	rm -rf $(VENV)
