@@ -32,7 +32,7 @@ export: setup
 test: setup
 	$(VENV)/bin/nbdev-export
 	@git status --porcelain -- embedding_lab | grep . && { echo "nbdev-export changed embedding_lab/: export the notebooks and commit the modules"; exit 1; } || echo "export: no diff"
-	$(VENV)/bin/nbdev-test --n-workers 2 --timing
+	EMBEDDING_LAB_THREADS=1 $(VENV)/bin/nbdev-test --n-workers 2 --timing
 	$(VENV)/bin/pytest -q tests
 
 lab: setup
