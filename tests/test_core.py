@@ -47,7 +47,7 @@ def test_unknown_profile_and_bad_yaml(tmp_path):
 def test_profile_file_and_overrides_saved_with_provenance(tmp_path):
     prof = tmp_path / "mine.yaml"
     prof.write_text("data:\n  max_pairs: 12\n")
-    cfg = Config.load(str(prof), run_dir=tmp_path / "run", seed=7, overrides=["data.positive_chars=99", "train.x=1e-4"])
+    cfg = Config.load(str(prof), run_dir=tmp_path / "run", seed=7, overrides=["data.positive_chars=99", "train.lr=1e-4"])
     assert (cfg.data.max_pairs, cfg.data.positive_chars, cfg.seed) == (12, 99, 7)
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["data"]["positive_chars"] == 99 and saved["seed"] == 7

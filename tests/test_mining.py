@@ -1,0 +1,152 @@
+"Mining: margin rule by hand, faiss search, selection, bad inputs, caching, load_mined and the CLI."
+import json
+import numpy as np
+import pandas as pd
+import pytest
+
+import embedding_lab.mining as M
+import embedding_lab.teacher as T
+from embedding_lab.core import Config
+
+
+def fake_encode(model, texts, batch_size=64, desc=""):
+    out = np.zeros((len(texts), 64), np.float32)
+    for i, t in enumerate(texts):
+        for w in str(t).lower().replace(".", " ").split(): out[i, sum(map(ord, w)) % 64] += 1
+    out += 1e-3
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    c = []
+    def enc(model, texts, batch_size=64, desc=""):
+        c.append(len(texts)); return fake_encode(model, texts)
+    monkeypatch.setattr(T, "encode_texts", enc)
+    monkeypatch.setattr(T, "load_bi_encoder", lambda name="minilm", device="cpu": object())
+    return c
+
+
+PAIRS = pd.DataFrame({"query": ["cat food", "dog toys", "stock prices", "rainy weather"],
+                      "positive": ["cats eat fish food", "dogs chew toys", "stock prices fell", "rainy weather ahead"]})
+EXTRA = ["cat food brands", "dog toys for puppies", "stock market prices", "weather is rainy", "CATS eat fish  food"]
+
+
+def test_margin_rule_by_hand():
+    pos = np.array([1.0, 0.5, -0.2])
+    cand = np.array([[0.96, 0.95, 0.5], [0.476, 0.475, 0.40], [-0.19, -0.22, -0.5]])
+    np.testing.assert_array_equal(M.margin_mask(pos, cand), [[False, True, True], [False, True, True],
+                                                             [False, True, True]])
+    # pos < 0: pos * 0.95 = -0.19 lies *above* pos, so the absolute rule (cand <= pos - 0) is what drops -0.19
+    np.testing.assert_array_equal(M.margin_mask(np.array([0.8]), np.array([[0.75, 0.6, 0.59]]), 0.0, 0.2),
+                                  [[False, True, True]])
+    np.testing.assert_array_equal(M.margin_mask(np.array([0.8]), np.array([[0.8]]), 0.0, 0.0), [[True]])
+
+
+def test_select_and_valid():
+    s = np.array([[0.9, 0.7, 0.8, 0.1]]); keep = np.array([[True, True, False, True]])
+    assert M.select_negatives(s, keep, 2)[0].tolist() == [0, 1]
+    w = M.select_negatives(s, keep, 5, "window", (1, 4))[0].tolist()
+    assert set(w) == {1, 3}                      # rank 0 (col 0) is outside the window, col 2 dropped
+    ids = np.array([[0, 1, 2]])
+    assert M.valid_candidates(ids, np.array([0]), ["p", "p", "q"], ["p"]).tolist() == [[False, False, True]]
+
+
+def test_search_bad_inputs():
+    rng = np.random.default_rng(0)
+    c = rng.normal(size=(20, 8)).astype(np.float32)
+    idx = M.build_index(c)
+    S, I = M.search(idx, c[:2], k=100)             # k larger than the corpus: clamped, no -1 ids
+    assert I.shape == (2, 20) and (I >= 0).all()
+    with pytest.raises(M.MiningError, match="empty"): M.build_index(np.zeros((0, 8), np.float32))
+    c[3, 2] = np.nan
+    with pytest.raises(M.MiningError, match=r"rows \[3\]"): M.build_index(c)
+    with pytest.raises(M.MiningError, match="dims"): M.search(idx, np.ones((1, 4), np.float32), 2)
+    for kind in ("ivf", "hnsw"):
+        ann = M.build_index(np.nan_to_num(c), kind, nprobe=64)
+        assert M.search(ann, np.nan_to_num(c)[:1], 3)[1].shape == (1, 3)
+    assert M.index_kind(10, "auto", 5, "hnsw") == "hnsw" and M.index_kind(10, "auto", 50) == "flat"
+
+
+def test_mine_counts_bad_rows(tmp_path, calls):
+    cfg = Config.load("tiny", run_dir=tmp_path, mining__top_k=50, mining__negatives=3)
+    pairs = pd.concat([PAIRS, pd.DataFrame({"query": ["orphan query", " "], "positive": [None, "x"]})], ignore_index=True)
+    pairs.loc[len(pairs)] = ["a query whose positive is elsewhere", "a document not in the corpus"]
+    corpus = PAIRS.positive.tolist() + EXTRA
+    r = M.mine(cfg, pairs, corpus)
+    x = r.metrics
+    assert x["skipped_no_positive"] == 2 and x["positives_missing_from_corpus"] == 1
+    assert x["queries"] == 5 and x["k_clamped"] is True
+    assert list(r.frame.columns) == M.MINED_COLUMNS
+    for p, negs, sc in zip(r.frame.positive, r.frame.negatives, r.frame.teacher_scores):
+        assert " ".join(p.lower().split()) not in {" ".join(n.lower().split()) for n in negs}   # duplicate excluded
+        assert len(sc) == 1 + len(negs) and len(negs) <= 3
+    with pytest.raises(M.MiningError, match="corpus is empty"): M.mine(cfg, PAIRS, [])
+    with pytest.raises(M.MiningError, match="no pair"): M.mine(cfg, pairs.iloc[4:6], corpus)
+
+
+def test_mine_nan_embeddings_counted(tmp_path, monkeypatch):
+    def enc(model, texts, batch_size=64, desc=""):
+        e = fake_encode(model, texts)
+        e[[i for i, t in enumerate(texts) if "brands" in t or t == "dog toys"]] = np.nan
+        return e
+    monkeypatch.setattr(T, "encode_texts", enc)
+    monkeypatch.setattr(T, "load_bi_encoder", lambda name="minilm", device="cpu": object())
+    cfg = Config.load("tiny", run_dir=tmp_path, mining__top_k=4)
+    r = M.mine(cfg, PAIRS, PAIRS.positive.tolist() + EXTRA)
+    assert r.metrics["corpus_nan_rows"] == 1 and r.metrics["skipped_nan_query"] == 1
+    assert "cat food brands" not in {n for ns in r.frame.negatives for n in ns}
+
+
+def test_margin_drops_near_duplicates(tmp_path, calls):
+    cfg = Config.load("tiny", run_dir=tmp_path, mining__top_k=10, mining__relative_margin=0.05)
+    r = M.mine(cfg, PAIRS, PAIRS.positive.tolist() + EXTRA + ["cat food: cats eat fish food"])
+    row = r.frame.set_index("query").loc["cat food"]
+    assert "cat food: cats eat fish food" not in row.negatives   # scores above the positive: a likely false negative
+    assert "dog toys for puppies" in row.negatives                # a clearly lower candidate is kept
+    kept = r.margins[r.margins.kept]
+    assert (kept.cand <= kept.pos * 0.95 + 1e-6).all()
+    assert r.metrics["share_dropped_false_negatives"] > 0
+
+
+def test_caching_second_run_does_not_encode(tmp_path, calls):
+    cfg = Config.load("tiny", run_dir=tmp_path)
+    M.mine(cfg, PAIRS, PAIRS.positive.tolist() + EXTRA)
+    n = len(calls)
+    assert n >= 2
+    r = M.mine(cfg, PAIRS, PAIRS.positive.tolist() + EXTRA)
+    assert len(calls) == n and r.metrics["queries"] == 4
+
+
+def test_load_mined_builds_and_reads(tmp_path, calls):
+    cfg = Config.load("tiny", run_dir=tmp_path)
+    df = M.load_mined(cfg)
+    assert list(df.columns) == M.MINED_COLUMNS and len(df) > 100
+    assert isinstance(df.negatives.iloc[0], list) and isinstance(df.teacher_scores.iloc[0][0], float)
+    mtime = M.mining_path(cfg).stat().st_mtime_ns
+    n = len(calls)
+    assert len(M.load_mined(cfg)) == len(df) and len(calls) == n
+    assert M.mining_path(cfg).stat().st_mtime_ns == mtime
+    train = pd.read_parquet(tmp_path / "artifacts/data/train.parquet")
+    test = pd.read_parquet(tmp_path / "artifacts/data/test.parquet")
+    assert not set(test.positive) & {x for ns in df.negatives for x in ns}   # never mined from test
+
+
+def test_cli_mine(tmp_path, calls, capsys):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps({"query": q, "positive": p}) + "\n" for q, p in PAIRS.values))
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps({"text": t}) + "\n" for t in EXTRA))
+    rc = M.cli_mine(["--pairs", str(pairs), "--corpus", str(corpus), "--out", str(tmp_path / "run"), "--profile", "tiny",
+                     "-p", "mining.negatives=2"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "mined 4 queries against 5 documents" in out
+    df = pd.read_parquet(tmp_path / "run/artifacts/mining/mined.parquet")
+    assert len(df) == 4 and df.negatives.map(len).max() <= 2
+    (tmp_path / "empty.txt").write_text("\n")
+    assert M.cli_mine(["--pairs", str(pairs), "--corpus", str(tmp_path / "empty.txt"), "--out", str(tmp_path / "r2")]) == 2
+    assert "corpus is empty" in capsys.readouterr().err
+    bad = tmp_path / "bad.jsonl"; bad.write_text('{"query": "q"}\n')
+    assert M.cli_mine(["--pairs", str(bad), "--out", str(tmp_path / "r3")]) == 1
+    assert "missing 'positive'" in capsys.readouterr().err

@@ -1,0 +1,131 @@
+"Tests of embedding_lab.model: pooling with left padding, encode contract, LoRA, export equivalence, bad inputs."
+import copy, json
+import numpy as np
+import pytest
+import torch
+
+from embedding_lab.core import asset_path
+from embedding_lab import model as M
+
+DOCS = ["The prime minister resigned after the vote.", "A new species of frog was found in Peru.",
+        "Rain is expected across the north tomorrow, with strong winds on the coast.", "Stocks fell."]
+
+
+@pytest.fixture(scope="module")
+def emb():
+    torch.set_num_threads(2)
+    return M.load_embedder("builtin:smollm2-135m", max_length=48)
+
+
+def test_last_token_pool_left_and_right_padding():
+    h = torch.randn(3, 5, 4)
+    left = torch.tensor([[0, 0, 1, 1, 1], [1, 1, 1, 1, 1], [0, 0, 0, 0, 1]])
+    assert torch.equal(M.last_token_pool(h, left), h[:, -1])
+    right = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]])
+    assert torch.equal(M.last_token_pool(h, right), torch.stack([h[0, 2], h[1, 4], h[2, 0]]))
+
+
+def test_tokenizer_appends_eos_and_pads_left(emb):
+    b = emb.tokenize(["a b c d", "x"])
+    eos = emb.tokenizer.eos_token_id
+    assert (b["input_ids"][:, -1] == eos).all()
+    assert b["attention_mask"][1, 0] == 0 and b["attention_mask"][1, -1] == 1      # left padding
+
+
+def test_encode_contract(emb):
+    v = emb.encode(DOCS, batch_size=2)
+    assert v.shape == (4, emb.dim) and v.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1, atol=1e-5)
+    # input order kept and padding does not change a vector (length-sorted batches mix lengths)
+    alone = np.stack([emb.encode([d])[0] for d in DOCS])
+    np.testing.assert_allclose(v, alone, atol=1e-4)
+    q = emb.encode(["frog"], instruction="Find the article")
+    np.testing.assert_allclose(q, emb.encode(["Instruct: Find the article\nQuery: frog"]), atol=1e-5)
+    assert isinstance(emb.name, str) and emb.name == "builtin:smollm2-135m"
+
+
+def test_truncation_is_counted_and_keeps_eos(emb):
+    n0 = emb.truncated
+    long = "word " * 300
+    b = emb.tokenize([long, "short"])
+    assert b["input_ids"].shape[1] == emb.max_length
+    assert b["input_ids"][0, -1] == emb.tokenizer.eos_token_id
+    assert emb.truncated == n0 + 1
+
+
+def test_empty_text_rejected_with_row(emb):
+    with pytest.raises(ValueError, match="row 2"):
+        emb.encode(["a", "b", ""])
+    with pytest.raises(ValueError, match="row 0"):
+        emb.encode([None])
+
+
+def test_not_a_causal_lm_rejected():
+    with pytest.raises(ValueError, match="not a causal"):
+        M.load_embedder(asset_path("minilm"))
+    with pytest.raises(ValueError, match="unknown builtin"):
+        M.load_embedder("builtin:nope")
+
+
+def test_lora_bad_target(emb):
+    with pytest.raises(ValueError, match="match no linear layer"):
+        M.add_lora(copy.deepcopy(emb.model), targets=["q_proj", "c_attn"])
+
+
+def test_mistral_config_mapping():
+    from transformers import LlamaConfig
+    mc = M.mistral_config_from(LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                                           num_attention_heads=4, num_key_value_heads=2, vocab_size=100))
+    assert mc.model_type == "mistral" and mc.sliding_window is None and mc.num_key_value_heads == 2
+
+
+@pytest.fixture(scope="module")
+def exported(emb, tmp_path_factory):
+    lora = M.add_lora(copy.deepcopy(emb.model), r=4, alpha=8, base_name=emb.name)
+    with torch.no_grad():
+        for n, p in lora.named_parameters():
+            if "lora_B" in n: p.normal_(0, 0.02)
+    root = tmp_path_factory.mktemp("export")
+    le = M.Embedder(lora, emb.tokenizer, "lora", 48, query_prompt=M.query_prompt_for("Find the article"))
+    adir = M.save_adapter(le, root / "adapter")
+    sdir = M.export_student(lora, emb.tokenizer, root / "student", query_prompt=le.query_prompt, max_length=48)
+    return le, adir, sdir
+
+
+def test_export_equivalence_with_sentence_transformers(exported, emb):
+    from sentence_transformers import SentenceTransformer
+    le, adir, sdir = exported
+    ours = M.load_embedder(sdir)
+    assert ours.max_length == 48
+    st = SentenceTransformer(str(sdir), device="cpu")
+    a, b = ours.encode(DOCS, batch_size=3), st.encode(DOCS, batch_size=3)
+    np.testing.assert_allclose(a, b, atol=1e-5)
+    assert np.abs(a - emb.encode(DOCS)).max() > 1e-3          # the LoRA weights were merged in
+    np.testing.assert_allclose(ours.encode(["frog"], instruction="Find the article"),
+                               st.encode(["frog"], prompt_name="query"), atol=1e-5)
+    # the adapter folder loads on its base and gives the merged model's vectors
+    ad = M.load_embedder(adir)
+    np.testing.assert_allclose(ad.encode(DOCS), a, atol=1e-4)
+    assert ad.name.startswith("builtin:smollm2-135m+lora:")
+
+
+def test_adapter_on_wrong_base_is_clear(exported, tmp_path):
+    le, adir, sdir = exported
+    bad = tmp_path / "bad"
+    import shutil
+    shutil.copytree(adir, bad)
+    cfg = json.loads((bad / "adapter_config.json").read_text())
+    cfg["base_model_name_or_path"] = str(asset_path("minilm"))
+    (bad / "adapter_config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ValueError, match="not a causal"):
+        M.load_embedder(bad)
+
+
+def test_retrieval_metrics_hand_checked():
+    e = np.eye(4, dtype=np.float32)
+    d = np.stack([e[1], e[2], e[0], e[3]])
+    r = M.retrieval_metrics(e[:1], d, [1], k=2)            # gold e2 gets score 0, tie with two others -> rank 0..?
+    # ties favour the gold document: only docs scoring strictly higher count (e0 at index 2 scores 1)
+    assert r["mrr2"] == pytest.approx(0.5) and r["ndcg2"] == pytest.approx(1 / np.log2(3))
+    r = M.retrieval_metrics(e[:1], d, [2], k=10)
+    assert r == {"ndcg10": 1.0, "mrr10": 1.0, "recall10": 1.0}

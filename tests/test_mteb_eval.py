@@ -1,0 +1,273 @@
+"""Tests of embedding_lab.mteb_eval: encoder protocol, offline tasks, Borda / means, reference means, bad inputs."""
+import contextlib, io, json, math, os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from embedding_lab.core import Config
+from embedding_lab import mteb_eval as me
+
+
+class RecordingEmbedder(me.HashEmbedder):
+    "Hash embedder that records the instruction and texts of every encode call."
+    def __init__(self):
+        super().__init__(32, "recording")
+        self.calls = []
+    def encode(self, texts, instruction=None, batch_size=16, examples=None, show_progress=False):
+        self.calls.append((instruction, list(texts), examples))
+        return super().encode(texts, instruction, batch_size, examples, show_progress)
+
+
+@pytest.fixture(scope="module")
+def cfg(tmp_path_factory):
+    return Config.load("tiny", run_dir=tmp_path_factory.mktemp("run"), mteb__max_items=10)
+
+
+def _meta(name):
+    import mteb
+    return mteb.get_task(name).metadata
+
+
+# ---------------------------------------------------------------- encoder protocol
+def test_encoder_protocol_instructions_and_cache():
+    from mteb.models.models_protocols import EncoderProtocol
+    from mteb.types import PromptType
+    emb = RecordingEmbedder()
+    enc = me.MtebEncoder(emb, show_progress=False)
+    assert isinstance(enc, EncoderProtocol)
+    assert enc.mteb_model_meta.similarity_fn_name.value == "cosine"
+    batches = [{"text": ["a cat", "a dog"]}, {"text": ["a cat"]}]
+    q = enc.encode(batches, task_metadata=_meta("ArguAna"), hf_split="test", hf_subset="default", prompt_type=PromptType.query)
+    assert q.shape == (3, 32) and np.allclose(q[0], q[2])
+    assert emb.calls[-1][0] == me.INSTRUCTIONS["ArguAna"] and emb.calls[-1][1] == ["a cat", "a dog"]   # repeated text once
+    d = enc.encode([{"text": ["a cat"]}], task_metadata=_meta("ArguAna"), hf_split="test", hf_subset="default",
+                   prompt_type=PromptType.document)
+    assert emb.calls[-1][0] is None                      # documents are bare
+    n = len(emb.calls)
+    enc.encode(batches, task_metadata=_meta("ArguAna"), hf_split="test", hf_subset="default", prompt_type=PromptType.query)
+    assert len(emb.calls) == n                           # served from the embedding cache
+    enc.encode([{"text": ["x y"]}], task_metadata=_meta("STS12"), hf_split="test", hf_subset="default", prompt_type=None)
+    assert emb.calls[-1][0] == me.INSTRUCTIONS["STS12"]  # symmetric tasks: instruction on every input
+    sims = np.asarray(enc.similarity(q, d))
+    assert sims.shape == (3, 1) and abs(sims[0, 0] - 1) < 1e-5
+
+
+def test_few_shot_examples_reach_queries_only():
+    from mteb.types import PromptType
+    emb = RecordingEmbedder()
+    enc = me.MtebEncoder(emb, examples={"ArguAna": [("q1", "p1")]}, show_progress=False)
+    enc.encode([{"text": ["z"]}], task_metadata=_meta("ArguAna"), hf_split="test", hf_subset="default", prompt_type=PromptType.query)
+    assert emb.calls[-1][2] == [("q1", "p1")]
+    enc.encode([{"text": ["z"]}], task_metadata=_meta("ArguAna"), hf_split="test", hf_subset="default", prompt_type=PromptType.document)
+    assert emb.calls[-1][2] is None
+
+
+def test_instructions_cover_the_benchmark():
+    import mteb
+    names = [t.metadata.name for t in mteb.get_benchmark(me.MTEB_ENG_V2).tasks]
+    assert len(names) == 41 and set(names) <= set(me.INSTRUCTIONS)
+    assert set(me.SUITE_NAMES) <= set(me.SUITE_INSTRUCTIONS)
+    assert all(v.strip() for v in me.INSTRUCTIONS.values())
+
+
+def test_not_an_embedder():
+    with pytest.raises(TypeError, match="not an embedder"):
+        me.MtebEncoder(object())
+
+
+# ---------------------------------------------------------------- offline tasks
+def test_each_offline_task_loads_from_the_test_split(cfg):
+    tasks = me.suite_tasks(cfg)
+    assert [t.metadata.name for t in tasks] == list(me.SUITE_NAMES)
+    test = pd.read_parquet(cfg.artifact("data", "test.parquet"))
+    rt = pd.read_parquet(cfg.artifact("data", "rotten_tomatoes.parquet"))
+    for t in tasks:
+        t.load_data()
+        assert t.data_loaded
+    by = {t.metadata.name: t for t in tasks}
+    r = by["EmbLabNewsRetrieval"].dataset["default"]["test"]
+    assert 0 < len(r["queries"]) <= 10 and set(r["queries"]["text"]) <= set(test["query"])
+    assert set(r["corpus"]["text"]) <= set(test.positive)
+    rr = by["EmbLabNewsReranking"].dataset["default"]["test"]
+    assert all(v[0] == k.replace("q", "d") and len(v) > 1 for k, v in rr["top_ranked"].items())
+    sts = by["EmbLabLeeSTS"].dataset["test"]
+    assert len(sts) == 10 and min(sts["score"]) >= 0 and max(sts["score"]) <= 1
+    cl = by["EmbLabRottenTomatoesClassification"].dataset
+    assert set(cl["test"]["text"]) <= set(rt[rt.split == "test"].text)
+    assert set(cl["train"]["text"]) <= set(rt[rt.split == "train"].text)
+    assert set(cl["test"]["label"]) <= {0, 1}
+    cu = by["EmbLabNewsSourceClustering"].dataset["test"]
+    assert set(cu["sentences"]) <= set(test.positive) and len(set(cu["labels"])) >= 2
+    pc = by["EmbLabHeadlineLeadPairClassification"].dataset["test"]
+    assert sum(pc["labels"]) == len(pc) // 2 and set(pc["sentence2"]) <= set(test.positive)
+
+
+def test_suite_registered_with_mteb(cfg):
+    import mteb
+    me.suite_tasks(cfg)
+    assert type(mteb.get_task("EmbLabLeeSTS")).__name__ == "EmbLabLeeSTS"
+    assert len(mteb.get_tasks(tasks=list(me.SUITE_NAMES))) == 6
+    with pytest.raises(KeyError, match="NoSuchTask"):
+        me.suite_tasks(cfg, ["NoSuchTask"])
+
+
+def test_suite_scores_and_resume(cfg, tmp_path):
+    enc = me.MtebEncoder(me.HashEmbedder(64), show_progress=False)
+    s1 = me.evaluate_model(enc, me.suite_tasks(cfg), tmp_path, show_progress=False)
+    assert len(s1) == 6 and s1.main_score.between(0, 100).all()
+    n = enc.encoded
+    s2 = me.evaluate_model(enc, me.suite_tasks(cfg), tmp_path, show_progress=False)
+    assert enc.encoded == n                             # every task came from mteb's result cache
+    assert np.allclose(s1.main_score, s2.main_score)
+
+
+# ---------------------------------------------------------------- Borda and means
+HAND = pd.DataFrame({"model": list("ABC") * 3, "task": ["t1"] * 3 + ["t2"] * 3 + ["t3"] * 3,
+                     "task_type": ["X"] * 6 + ["Y"] * 3,
+                     "main_score": [90, 80, 70, 50, 50, 60, 10, 30, 20]})
+
+
+def test_borda_hand_checked():
+    b = me.borda(HAND)
+    # t1: A 2 B 1 C 0; t2: C 2, A and B tie for rank 2.5 -> 0.5 each; t3: B 2 C 1 A 0
+    assert b.borda_points.to_dict() == {"A": 2.5, "B": 3.5, "C": 3.0}
+    assert b.borda_rank.to_dict() == {"A": 3, "B": 1, "C": 2}
+    tie = me.borda(pd.DataFrame({"model": ["A", "B"], "task": ["t", "t"], "task_type": "X", "main_score": [1, 1]}))
+    assert tie.borda_points.tolist() == [0.5, 0.5] and tie.borda_rank.tolist() == [1, 1]
+    miss = me.borda(HAND.drop(index=8))                  # C has no t3: 0 points there, others still n - rank
+    assert miss.borda_points.to_dict() == {"A": 3.5, "B": 3.5, "C": 2.0}
+
+
+def test_means_hand_checked():
+    m = me.task_means(HAND)
+    assert m.loc["B", "mean_task"] == pytest.approx((80 + 50 + 30) / 3)
+    assert m.loc["B", "mean_type"] == pytest.approx(((80 + 50) / 2 + 30) / 2)
+    assert m.loc["B", "X"] == 65 and m.loc["B", "Y"] == 30
+    m2 = me.task_means(HAND.drop(index=8), tasks=["t1", "t2", "t3"])
+    assert math.isnan(m2.loc["C", "mean_task"]) and m2.loc["C", "n_tasks"] == 2
+
+
+# ---------------------------------------------------------------- reference means (REFERENCES.md)
+PUBLISHED = {  # model: (Mean(task), Mean(type))
+    "annamodels/LGAI-Embedding-Preview": (74.12, 68.40),
+    "Qwen/Qwen3-Embedding-8B": (75.22, 68.71),
+    "Qwen/Qwen3-Embedding-4B": (74.60, 68.10),
+    "google/gemini-embedding-001": (73.30, None),
+    "Alibaba-NLP/gte-Qwen2-7B-instruct": (70.72, 65.77),
+    "nvidia/NV-Embed-v2": (69.81, 65.00),
+    "Linq-AI-Research/Linq-Embed-Mistral": (69.80, 65.29),
+    "Salesforce/SFR-Embedding-Mistral": (69.31, 64.94),
+    "intfloat/e5-mistral-7b-instruct": (67.97, 64.00),
+}
+
+
+def test_reference_means_match_published():
+    lb = me.leaderboard_table()
+    # published figures are 2-decimal roundings (or truncations: Qwen3-8B 75.2256 is quoted 75.22)
+    for model, (mt, mty) in PUBLISHED.items():
+        assert lb.loc[model, "mean_task"] == pytest.approx(mt, abs=0.01), model
+        if mty is not None: assert lb.loc[model, "mean_type"] == pytest.approx(mty, abs=0.01), model
+    assert (round(lb.loc["annamodels/LGAI-Embedding-Preview", "mean_task"], 2),
+            round(lb.loc["annamodels/LGAI-Embedding-Preview", "mean_type"], 2)) == (74.12, 68.40)
+    lg = lb.loc["annamodels/LGAI-Embedding-Preview"]
+    for col, v in {"Classification": 89.97, "Clustering": 59.25, "PairClassification": 88.67, "Reranking": 49.13,
+                   "Retrieval": 66.18, "STS": 86.69, "Summarization": 38.93}.items():
+        assert round(lg[col], 2) == pytest.approx(v, abs=0.006), col
+    assert lb.loc["annamodels/LGAI-Embedding-Preview", "n_tasks"] == 41
+    assert math.isnan(lb.loc["BAAI/bge-en-icl", "mean_task"])    # incomplete peers have no mean
+    assert lb.borda_rank.min() == 1 and len(lb) == 18
+
+
+# ---------------------------------------------------------------- full-benchmark path on mteb's mock tasks
+def test_benchmark_path_on_mock_tasks(tmp_path, monkeypatch):
+    from mteb.mocks.mock_tasks import (MockRetrievalTask, MockSTSTask, MockClassificationTask, MockPairClassificationTask,
+                                       MockRerankingTask, LegacyMockClusteringFastTask, MockSummarizationTask)
+    tasks = [MockRetrievalTask(), MockSTSTask(), MockClassificationTask(), MockPairClassificationTask(),
+             MockRerankingTask(), LegacyMockClusteringFastTask(), MockSummarizationTask()]
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    me.check_datasets(tasks)                             # in-memory tasks need no hub
+    enc = me.MtebEncoder(me.HashEmbedder(32, "mock-model"), show_progress=False)
+    cache = tmp_path / "cache"
+    s = me.evaluate_model(enc, tasks, cache, show_progress=False)
+    assert len(s) == 7 and set(s.task) == {t.metadata.name for t in tasks}
+    assert s[s.task != "MockSummarizationTask"].main_score.notna().all()   # 2-item mock summaries: Spearman is NaN
+    n = enc.encoded
+    s2 = me.evaluate_model(enc, tasks, cache, show_progress=False)
+    assert enc.encoded == n and np.allclose(s.main_score, s2.main_score, equal_nan=True)
+    got = me.read_results(cache)                         # the result files mteb wrote read back
+    assert set(got.task) == {t.metadata.name for t in tasks}
+    assert got.model.unique().tolist() == ["embedding-lab/mock-model"]
+
+
+def test_eval_fails_at_once_offline(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub"))
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "empty-ds"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    rc = me.cli_eval(["--model", "/no/such/model", "--tasks", "STS12", "ArguAna", "--profile", "tiny",
+                      "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "STS12: mteb/sts12-sts@" in err and "ArguAna" in err and "not in the local HF cache" in err
+    rc = me.cli_eval(["--model", "x", "--tasks", "NoSuchTask", "--profile", "tiny", "--out", str(tmp_path / "run")])
+    assert rc == 2 and "unknown task 'NoSuchTask'" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- bad inputs
+def test_model_path_that_is_not_an_embedder(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("not a model")
+    with pytest.raises(ValueError, match="is not an embedder"):
+        me.load_model(tmp_path)
+    with pytest.raises(FileNotFoundError, match="not found"):
+        me.load_model(tmp_path / "missing")
+    rc = me.cli_eval(["--model", str(tmp_path), "--suite", "offline", "--profile", "tiny", "--out", str(tmp_path / "run")])
+    assert rc == 2 and "is not an embedder" in capsys.readouterr().err
+
+
+def test_results_from_another_mteb_version(tmp_path, capsys):
+    f = tmp_path / "results" / "my__model" / "rev" / "STS12.json"
+    f.parent.mkdir(parents=True)
+    f.write_text(json.dumps({"task_name": "STS12", "mteb_version": "1.12.41", "dataset_revision": "a",
+                             "scores": {"test": [{"main_score": 0.7, "hf_subset": "default"}]}}))
+    with pytest.raises(me.ResultsError, match=r"STS12.json: written by mteb 1\.12\.41"):
+        me.read_results(tmp_path)
+    assert me.cli_leaderboard(["--results", str(tmp_path)]) == 2
+    assert "mteb 1.12.41" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    f.unlink()
+    with pytest.raises(me.ResultsError, match="bad.json: not an mteb task result"):
+        me.read_results(tmp_path)
+
+
+def test_leaderboard_merges_user_results(tmp_path, capsys):
+    import mteb
+    f = tmp_path / "results" / "me__student" / "rev" / "STS12.json"
+    f.parent.mkdir(parents=True)
+    f.write_text(json.dumps({"task_name": "STS12", "mteb_version": mteb.__version__, "dataset_revision": "a",
+                             "scores": {"test": [{"main_score": 0.999, "hf_subset": "default"}]}}))
+    lb = me.leaderboard_table(tmp_path)
+    assert "me/student" in lb.index and lb.loc["me/student", "n_tasks"] == 1
+    assert math.isnan(lb.loc["me/student", "mean_task"])
+    assert lb.loc["me/student", "borda_points"] == 18          # best of 19 models on STS12, 0 elsewhere
+    assert me.cli_leaderboard([]) == 0
+    out = capsys.readouterr().out
+    assert "LGAI-Embedding-Preview" in out and "Borda points" in out and "me/student" not in out
+
+
+def test_cli_eval_offline_suite(tmp_path, capsys):
+    out = tmp_path / "run"
+    rc = me.cli_eval(["--model", "minilm", "--suite", "offline", "--tasks", "EmbLabNewsRetrieval", "EmbLabLeeSTS",
+                      "--profile", "tiny", "--out", str(out), "-p", "mteb.max_items=6"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "EmbLabNewsRetrieval" in text and "Mean(task)" in text
+    scores = pd.read_csv(out / "artifacts" / "mteb" / "eval_scores.csv")
+    assert len(scores) == 2 and scores.main_score.between(-100, 100).all()
+    assert any((out / "artifacts" / "mteb" / "cache" / "results").rglob("EmbLabLeeSTS.json"))
+
+
+def test_suite_examples_come_from_train(cfg):
+    ex = me.suite_examples(cfg, 2)
+    train = pd.read_parquet(cfg.artifact("data", "train.parquet"))
+    assert len(ex["EmbLabNewsRetrieval"]) == 2
+    assert all(any(t.startswith(q[:50]) for t in train["query"]) for q, _ in ex["EmbLabNewsRetrieval"])

@@ -1,0 +1,141 @@
+"Tests of embedding_lab.train: hand-checked losses, GradCache gradients, resume, bad inputs, CLI."
+import json, math
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from embedding_lab.core import Config
+from embedding_lab import train as T
+
+FAST = dict(train__steps=2, train__batch_size=2, train__negatives=1, train__max_length=16, train__few_shot_max=0,
+            train__grad_checkpointing=False, train__checkpoint_every=1, train__lr=0.001, model__lora_r=2,
+            model__lora_alpha=4, model__lora_targets=["q_proj", "v_proj"])
+
+
+def test_info_nce_hand_checked():
+    q = torch.eye(2)
+    assert T.info_nce(q, q, tau=1.0).item() == pytest.approx(math.log(1 + math.exp(-1)), abs=1e-6)
+    # tau 0.5 doubles the logits
+    assert T.info_nce(q, q, tau=0.5).item() == pytest.approx(math.log(1 + math.exp(-2)), abs=1e-6)
+    docs = torch.cat([q, -q])       # hard negatives -e0, -e1: logits of query 0 = [1, 0, -1, 0]
+    assert T.InfoNCELoss(1.0)(q, docs).item() == pytest.approx(-math.log(math.e / (math.e + 2 + math.exp(-1))), abs=1e-6)
+
+
+def test_kl_distill_hand_checked():
+    q = torch.tensor([[1.0, 0.0]])
+    cands = torch.tensor([[[1.0, 0.0], [0.0, 1.0]]])          # student logits [1, 0] at tau 1
+    ps = torch.softmax(torch.tensor([1.0, 0.0]), 0)
+    assert T.kl_distill(q, cands, ps[None], tau=1.0).item() == pytest.approx(0.0, abs=1e-7)
+    t = torch.tensor([[0.9, 0.1]])
+    want = 0.9 * math.log(0.9 / ps[0].item()) + 0.1 * math.log(0.1 / ps[1].item())
+    assert T.KLDistillLoss(1.0)(q, cands, t).item() == pytest.approx(want, abs=1e-6)
+    np.testing.assert_allclose(T.soft_targets([[0.0, math.log(3)]], tau=1.0), [[0.25, 0.75]])
+
+
+def test_loss_methods_differ_and_unknown_method():
+    q = torch.nn.functional.normalize(torch.randn(2, 4), dim=-1)
+    d = torch.nn.functional.normalize(torch.randn(4, 4), dim=-1)      # 2 positives + 2 negatives (1 per query)
+    tgt = np.array([[0.8, 0.2], [0.6, 0.4]])
+    lin, _ = T.loss_from_embeddings("inbatch", q, d, 2, 1, tgt, 0.02, 0.02, 1.0)
+    lhn, _ = T.loss_from_embeddings("hardneg", q, d, 2, 1, tgt, 0.02, 0.02, 1.0)
+    ld, parts = T.loss_from_embeddings("distill", q, d, 2, 1, tgt, 0.02, 0.02, 1.0)
+    assert lin.item() == pytest.approx(T.info_nce(q, d[:2]).item())
+    assert ld.item() == pytest.approx(lhn.item() + parts["kl"].item(), rel=1e-6)
+    with pytest.raises(ValueError, match="unknown method"):
+        T.loss_from_embeddings("mse", q, d, 2, 1, tgt, 0.02, 0.02, 1.0)
+
+
+def test_micro_batches_cover_data_and_split_by_rank():
+    a = np.concatenate([T.micro_batch_rows(10, m, 2, seed=0) for m in range(5)])
+    assert sorted(a.tolist()) == list(range(10))
+    r0 = T.micro_batch_rows(10, 0, 2, 0, rank=0, world=2); r1 = T.micro_batch_rows(10, 0, 2, 0, rank=1, world=2)
+    assert set(r0) & set(r1) == set()
+
+
+def test_make_batch_needs_enough_negatives():
+    df = pd.DataFrame({"id": ["a"], "query": ["q"], "positive": ["p"], "instruction": ["i"], "task": ["t"],
+                       "negatives": [["n1"]], "teacher_scores": [[1.0, 0.5]]})
+    b = T.make_batch(df, None, 1, 0, 0, 0.05)
+    assert b.queries == ["Instruct: i\nQuery: q"] and b.negatives == [["n1"]] and b.target.shape == (1, 2)
+    with pytest.raises(ValueError, match="has 1 negatives"):
+        T.make_batch(df, None, 2, 0, 0, 0.05)
+
+
+@pytest.fixture(scope="module")
+def tiny_lora():
+    from embedding_lab.model import load_embedder, add_lora
+    torch.set_num_threads(2)
+    emb = load_embedder("builtin:smollm2-135m", max_length=16)
+    emb.model = add_lora(emb.model, r=2, alpha=4, dropout=0.1, targets=["q_proj", "v_proj"])
+    with torch.no_grad():
+        for n, p in emb.model.named_parameters():
+            if "lora_B" in n: p.normal_(0, 0.05)
+    return emb
+
+
+def test_grad_cache_matches_plain_gradients(tiny_lora):
+    emb = tiny_lora
+    b = T.Batch(["Instruct: f\nQuery: frogs", "Instruct: f\nQuery: rain", "Instruct: f\nQuery: vote"],
+                ["Frogs in Peru.", "Rain tomorrow.", "The vote failed."], [["Stocks."], ["A cat."], ["Phones."]],
+                T.soft_targets([[1, .2], [1, .5], [1, .1]], 0.1))
+    def grads(fn):
+        emb.model.zero_grad(); torch.manual_seed(0); fn()
+        return torch.cat([p.grad.flatten() for p in emb.model.parameters() if p.requires_grad])
+    emb.model.train()
+    g1 = grads(lambda: T.batch_loss(emb, b, "distill")[0].backward())
+    g2 = grads(lambda: T.grad_cache_step(emb, b, "distill", chunk=6))
+    torch.testing.assert_close(g2, g1, atol=1e-4 * g1.abs().max().item(), rtol=0)
+    emb.model.eval()
+    g1 = grads(lambda: T.batch_loss(emb, b, "hardneg")[0].backward())
+    g2 = grads(lambda: T.grad_cache_step(emb, b, "hardneg", chunk=2))
+    torch.testing.assert_close(g2, g1, atol=1e-4 * g1.abs().max().item(), rtol=0)
+    assert g1.abs().max() > 0
+
+
+def _frame(cfg):
+    from embedding_lab.data import load_splits
+    return T.standin_mined(load_splits(cfg)["train"].head(16), n_neg=2, seed=0)
+
+
+def test_resume_reaches_the_same_final_loss(tmp_path):
+    cfg = Config.load("tiny", run_dir=tmp_path / "run", **FAST)
+    fr = _frame(cfg)
+    _, full = T.train_student(cfg, "distill", 0, out_dir=tmp_path / "a", frame=fr, show_progress=False)
+    with pytest.raises(T.StopTraining):
+        T.train_student(cfg, "distill", 0, out_dir=tmp_path / "b", frame=fr, stop_after=1, show_progress=False)
+    assert (tmp_path / "b" / "checkpoint" / "state.pt").exists()
+    assert not list((tmp_path / "b").glob(".checkpoint.*"))       # no temp folder left behind
+    _, resumed = T.train_student(cfg, "distill", 0, out_dir=tmp_path / "b", frame=fr, resume=True, show_progress=False)
+    assert [r["step"] for r in resumed] == [1, 2]
+    assert resumed[-1]["loss"] == pytest.approx(full[-1]["loss"], rel=1e-5, abs=1e-6)
+    assert full[0]["loss"] != pytest.approx(full[-1]["loss"])
+    # a checkpoint from another configuration is refused with the differing key
+    cfg2 = Config.load("tiny", run_dir=tmp_path / "run2", **(FAST | {"train__lr": 0.01}))
+    with pytest.raises(ValueError, match="another configuration.*train.lr"):
+        T.train_student(cfg2, "distill", 0, out_dir=tmp_path / "b", frame=fr, resume=True, show_progress=False)
+
+
+def test_cli_train_bad_inputs(tmp_path, capsys):
+    assert T.cli_train(["--profile", "tiny", "--out", str(tmp_path / "r"), "--method", "mse"]) == 2
+    assert "unknown method" in capsys.readouterr().err
+    assert T.cli_train(["--profile", "tiny", "--out", str(tmp_path / "r2"), "--resume"]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
+
+
+def test_ablation_metrics_names():
+    tab = pd.DataFrame([{"ablation": "base", "seed": 0, "ndcg10": 0.1, "mrr10": 0.05},
+                        {"ablation": "distill", "seed": 0, "ndcg10": 0.5, "mrr10": 0.4},
+                        {"ablation": "distill", "seed": 1, "ndcg10": 0.3, "mrr10": 0.2}])
+    m = T.ablation_metrics(tab)
+    assert m["dev_ndcg10_distill_seed1"] == 0.3 and m["dev_ndcg10_distill_mean"] == pytest.approx(0.4)
+    assert m["dev_mrr10_base_seed0"] == 0.05
+
+
+def test_usable_rows_counts_short_rows():
+    df = pd.DataFrame({"negatives": [["a", "b"], ["a"], []]})
+    ok, short = T.usable_rows(df, 2)
+    assert len(ok) == 1 and short == 2
+    assert T.usable_rows(df, 0)[1] == 0
+    with pytest.raises(ValueError, match="no training row has 3 negatives"):
+        T.usable_rows(df, 3)
