@@ -6,3 +6,28 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+import numpy as np
+import pytest
+
+
+def fake_encode(model, texts, batch_size=64, desc=""):
+    "Deterministic bag-of-words hashing embedder (no model needed), L2-normalised."
+    out = np.zeros((len(texts), 64), np.float32)
+    for i, t in enumerate(texts):
+        for w in str(t).lower().replace(".", " ").split(): out[i, sum(map(ord, w)) % 64] += 1
+    out += 1e-3
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def encode_calls(monkeypatch):
+    "Replace the teacher's encoder by `fake_encode`; the list records how many texts each call encoded."
+    import embedding_lab.teacher as T
+    calls = []
+    def enc(model, texts, batch_size=64, desc=""):
+        calls.append(len(texts)); return fake_encode(model, texts)
+    monkeypatch.setattr(T, "encode_texts", enc)
+    monkeypatch.setattr(T, "load_bi_encoder", lambda name="minilm", device="cpu": object())
+    return calls

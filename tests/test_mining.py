@@ -7,24 +7,7 @@ import pytest
 import embedding_lab.mining as M
 import embedding_lab.teacher as T
 from embedding_lab.core import Config
-
-
-def fake_encode(model, texts, batch_size=64, desc=""):
-    out = np.zeros((len(texts), 64), np.float32)
-    for i, t in enumerate(texts):
-        for w in str(t).lower().replace(".", " ").split(): out[i, sum(map(ord, w)) % 64] += 1
-    out += 1e-3
-    return out / np.linalg.norm(out, axis=1, keepdims=True)
-
-
-@pytest.fixture
-def calls(monkeypatch):
-    c = []
-    def enc(model, texts, batch_size=64, desc=""):
-        c.append(len(texts)); return fake_encode(model, texts)
-    monkeypatch.setattr(T, "encode_texts", enc)
-    monkeypatch.setattr(T, "load_bi_encoder", lambda name="minilm", device="cpu": object())
-    return c
+from conftest import fake_encode
 
 
 PAIRS = pd.DataFrame({"query": ["cat food", "dog toys", "stock prices", "rainy weather"],
@@ -68,7 +51,7 @@ def test_search_bad_inputs():
     assert M.index_kind(10, "auto", 5, "hnsw") == "hnsw" and M.index_kind(10, "auto", 50) == "flat"
 
 
-def test_mine_counts_bad_rows(tmp_path, calls):
+def test_mine_counts_bad_rows(tmp_path, encode_calls):
     cfg = Config.load("tiny", run_dir=tmp_path, mining__top_k=50, mining__negatives=3)
     pairs = pd.concat([PAIRS, pd.DataFrame({"query": ["orphan query", " "], "positive": [None, "x"]})], ignore_index=True)
     pairs.loc[len(pairs)] = ["a query whose positive is elsewhere", "a document not in the corpus"]
@@ -98,7 +81,7 @@ def test_mine_nan_embeddings_counted(tmp_path, monkeypatch):
     assert "cat food brands" not in {n for ns in r.frame.negatives for n in ns}
 
 
-def test_margin_drops_near_duplicates(tmp_path, calls):
+def test_margin_drops_near_duplicates(tmp_path, encode_calls):
     cfg = Config.load("tiny", run_dir=tmp_path, mining__top_k=10, mining__relative_margin=0.05)
     r = M.mine(cfg, PAIRS, PAIRS.positive.tolist() + EXTRA + ["cat food: cats eat fish food"])
     row = r.frame.set_index("query").loc["cat food"]
@@ -109,30 +92,30 @@ def test_margin_drops_near_duplicates(tmp_path, calls):
     assert r.metrics["share_dropped_false_negatives"] > 0
 
 
-def test_caching_second_run_does_not_encode(tmp_path, calls):
+def test_caching_second_run_does_not_encode(tmp_path, encode_calls):
     cfg = Config.load("tiny", run_dir=tmp_path)
     M.mine(cfg, PAIRS, PAIRS.positive.tolist() + EXTRA)
-    n = len(calls)
+    n = len(encode_calls)
     assert n >= 2
     r = M.mine(cfg, PAIRS, PAIRS.positive.tolist() + EXTRA)
-    assert len(calls) == n and r.metrics["queries"] == 4
+    assert len(encode_calls) == n and r.metrics["queries"] == 4
 
 
-def test_load_mined_builds_and_reads(tmp_path, calls):
+def test_load_mined_builds_and_reads(tmp_path, encode_calls):
     cfg = Config.load("tiny", run_dir=tmp_path)
     df = M.load_mined(cfg)
     assert list(df.columns) == M.MINED_COLUMNS and len(df) > 100
     assert isinstance(df.negatives.iloc[0], list) and isinstance(df.teacher_scores.iloc[0][0], float)
     mtime = M.mining_path(cfg).stat().st_mtime_ns
-    n = len(calls)
-    assert len(M.load_mined(cfg)) == len(df) and len(calls) == n
+    n = len(encode_calls)
+    assert len(M.load_mined(cfg)) == len(df) and len(encode_calls) == n
     assert M.mining_path(cfg).stat().st_mtime_ns == mtime
     train = pd.read_parquet(tmp_path / "artifacts/data/train.parquet")
     test = pd.read_parquet(tmp_path / "artifacts/data/test.parquet")
     assert not set(test.positive) & {x for ns in df.negatives for x in ns}   # never mined from test
 
 
-def test_cli_mine(tmp_path, calls, capsys):
+def test_cli_mine(tmp_path, encode_calls, capsys):
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text("".join(json.dumps({"query": q, "positive": p}) + "\n" for q, p in PAIRS.values))
     corpus = tmp_path / "corpus.jsonl"

@@ -6,25 +6,7 @@ import pytest
 
 import embedding_lab.teacher as T
 from embedding_lab.core import Config
-
-
-def fake_encode(model, texts, batch_size=64, desc=""):
-    "Deterministic bag-of-words hashing embedder (no model needed)."
-    out = np.zeros((len(texts), 64), np.float32)
-    for i, t in enumerate(texts):
-        for w in str(t).lower().split(): out[i, hash(w) % 64] += 1
-    out += 1e-3
-    return out / np.linalg.norm(out, axis=1, keepdims=True)
-
-
-@pytest.fixture
-def counted(monkeypatch):
-    calls = []
-    def enc(model, texts, batch_size=64, desc=""):
-        calls.append(len(texts)); return fake_encode(model, texts)
-    monkeypatch.setattr(T, "encode_texts", enc)
-    monkeypatch.setattr(T, "load_bi_encoder", lambda name="minilm", device="cpu": object())
-    return calls
+from conftest import fake_encode
 
 
 def test_soft_labels_values():
@@ -60,19 +42,19 @@ def test_bm25_and_empty_corpus():
     with pytest.raises(ValueError, match="non-empty"): T.BM25Index([])
 
 
-def test_embedding_cache_does_not_reencode(tmp_path, counted):
+def test_embedding_cache_does_not_reencode(tmp_path, encode_calls):
     cfg = Config.load("tiny", run_dir=tmp_path)
     texts = ["a first text", "a second text"]
     e1 = T.cached_embeddings(cfg, texts)
     e2 = T.cached_embeddings(cfg, texts)
-    assert counted == [2]                       # encoded once
+    assert encode_calls == [2]                       # encoded once
     np.testing.assert_array_equal(e1, e2)
     assert len(list((tmp_path / "artifacts/teacher").glob("emb-*.npy"))) == 1
     T.cached_embeddings(cfg, texts + ["new"])   # other texts: another key
-    assert counted == [2, 3]
+    assert encode_calls == [2, 3]
 
 
-def test_score_cache_and_eval(tmp_path, counted, monkeypatch):
+def test_score_cache_and_eval(tmp_path, encode_calls, monkeypatch):
     cfg = Config.load("tiny", run_dir=tmp_path)
     q = ["cheap flights", "football results"]
     cands = [["cheap flights to rome", "football scores"], ["football results today", "flights"]]
@@ -82,7 +64,7 @@ def test_score_cache_and_eval(tmp_path, counted, monkeypatch):
     s1 = T.score_lists(cfg, q, cands)
     s2 = T.score_lists(cfg, q, cands)
     assert set(s1) == {"bm25", "dense"}         # no cross-encoder configured at tiny
-    assert len(n_bm25) == 1 and sum(counted) == 2 + 4
+    assert len(n_bm25) == 1 and sum(encode_calls) == 2 + 4
     for k in s1: np.testing.assert_allclose(s1[k], s2[k])
     assert (T.fused(cfg, s1)[:, 0] >= T.fused(cfg, s1)[:, 1]).all()
 
