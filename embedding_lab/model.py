@@ -250,6 +250,7 @@ def add_lora(model,                      # a transformers model (the body)
              r: int = 16, alpha: int = 32, dropout: float = 0.05,
              targets: Sequence[str] = DEFAULT_TARGETS,
              base_name: str | None = None,   # recorded in adapter_config.json so `load_embedder` finds the base
+             layers: int | None = None,      # adapt only the top `layers` transformer layers (None = all)
             ):
     "A peft model with LoRA adapters on `targets`; only they are trainable."
     import torch
@@ -257,7 +258,12 @@ def add_lora(model,                      # a transformers model (the body)
     linear = sorted({n.rsplit(".", 1)[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)})
     bad = [t for t in targets if t not in linear]
     if bad: raise ValueError(f"LoRA target(s) {bad} match no linear layer of {type(model).__name__}; it has {linear}")
-    cfg = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(targets), bias="none")
+    n_layers = model.config.num_hidden_layers
+    if layers is not None and not 1 <= layers <= n_layers:
+        raise ValueError(f"LoRA layers={layers}: {type(model).__name__} has {n_layers} layers; give 1..{n_layers} or None (all)")
+    top = dict(layers_to_transform=list(range(n_layers - layers, n_layers)), layers_pattern="layers") \
+        if layers and layers < n_layers else {}
+    cfg = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(targets), bias="none", **top)
     pm = get_peft_model(model, cfg)
     if base_name: pm.peft_config["default"].base_model_name_or_path = base_name
     return pm

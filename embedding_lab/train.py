@@ -262,13 +262,14 @@ def train_student(cfg: Config,
                   resume: bool = False,
                   stop_after: int | None = None,      # raise StopTraining after this step's checkpoint (tests)
                   show_progress: bool = True,
+                  base=None,                    # an Embedder of cfg.model.base already loaded: copied, left unchanged
                  ):
     "Train a LoRA student; returns (embedder, log) where log lists per-step losses."
-    import torch
+    import copy, torch
     from accelerate import Accelerator
     from tqdm.auto import tqdm
     from embedding_lab.data import load_splits
-    from embedding_lab.model import load_embedder, add_lora
+    from embedding_lab.model import Embedder, load_embedder, add_lora
     t, m = cfg.train, cfg.model
     if method not in METHODS: raise ValueError(f"unknown method '{method}'; choose one of {METHODS}")
     seed = cfg.seed if seed is None else seed
@@ -282,8 +283,11 @@ def train_student(cfg: Config,
     device = get_device(cfg.device)
     acc = Accelerator(cpu=device.type == "cpu", mixed_precision="bf16" if device.type == "cuda" else "no")
     seed_everything(seed, deterministic=cfg.deterministic)
-    emb = load_embedder(m.base, max_length=t.max_length or m.max_length, device=acc.device, dtype=m.dtype)
-    model = add_lora(emb.model, m.lora_r, m.lora_alpha, m.lora_dropout, m.lora_targets, base_name=m.base)
+    if base is None: emb = load_embedder(m.base, max_length=t.max_length or m.max_length, device=acc.device, dtype=m.dtype)
+    else: emb = Embedder(copy.deepcopy(base.model).to(acc.device), base.tokenizer, base.name,
+                         t.max_length or m.max_length, device=acc.device)
+    model = add_lora(emb.model, m.lora_r, m.lora_alpha, m.lora_dropout, m.lora_targets, base_name=m.base,
+                     layers=m.lora_layers)
     if t.grad_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     model.train()
@@ -315,6 +319,9 @@ def train_student(cfg: Config,
                     acc.backward(loss / t.grad_accum)
             tot += float(loss.detach()) / t.grad_accum
             for n_, v in parts.items(): parts_sum[n_] = parts_sum.get(n_, 0.0) + float(v.detach()) / t.grad_accum
+        if acc.num_processes > 1:      # log the mean over processes, as one process accumulating them would
+            red = acc.reduce(torch.tensor([tot, *parts_sum.values()], device=acc.device), reduction="mean").tolist()
+            tot, parts_sum = red[0], dict(zip(parts_sum, red[1:]))
         gnorm = float(acc.clip_grad_norm_(params, t.max_grad_norm))
         opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
         step += 1
@@ -351,15 +358,15 @@ def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame
     bad = [a for a in t.ablations if a not in ABLATIONS]
     if bad: raise ConfigError(f"train.ablations: unknown {bad}; choose from {list(ABLATIONS)}")
     splits, frame = load_splits(cfg), training_frame(cfg)
+    base = load_embedder(cfg.model.base, max_length=t.max_length or cfg.model.max_length, dtype=cfg.model.dtype)
     rows, logs = [], {}
     for name in t.ablations:
         for s in (t.ablation_seeds if ABLATIONS[name] else t.ablation_seeds[:1]):
             t0 = time.time()
-            if ABLATIONS[name] is None:
-                emb = load_embedder(cfg.model.base, max_length=t.max_length or cfg.model.max_length, dtype=cfg.model.dtype)
+            if ABLATIONS[name] is None: emb = base
             else:
                 emb, logs[f"{name}-seed{s}"] = train_student(cfg, ABLATIONS[name], s, frame=frame,
-                                                             show_progress=show_progress)
+                                                             show_progress=show_progress, base=base)
                 emb.query_prompt = query_prompt_for(splits["train"].instruction.iloc[0])
                 save_adapter(emb, cfg.artifact("ablations", f"{name}-seed{s}", "x").parent, method=name, seed=s)
                 if name == "distill" and s == t.ablation_seeds[0] and t.export:
@@ -399,7 +406,9 @@ def cli_train(argv: list[str] | None = None) -> int:
         from embedding_lab.data import load_splits
         emb.query_prompt = query_prompt_for(load_splits(cfg)["train"].instruction.iloc[0])
         ad = save_adapter(emb, cfg.artifact("ablations", f"{method}-seed{cfg.seed}", "x").parent, method=method)
-        msg = f"trained {method} for {len(log)} steps, final loss {log[-1]['loss']:.4f}; adapter: {ad}"
+        n_proc = PartialState().num_processes
+        msg = f"trained {method} for {len(log)} steps on {n_proc} process{'es' if n_proc > 1 else ''}, " \
+              f"final loss {log[-1]['loss']:.4f}; adapter: {ad}"
         if method == "distill" and cfg.train.export:
             st = export_student(emb.model, emb.tokenizer, cfg.artifact("student", "x").parent,
                                 query_prompt=emb.query_prompt, max_length=emb.max_length)

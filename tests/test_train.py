@@ -139,3 +139,47 @@ def test_usable_rows_counts_short_rows():
     assert T.usable_rows(df, 0)[1] == 0
     with pytest.raises(ValueError, match="no training row has 3 negatives"):
         T.usable_rows(df, 3)
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
+
+
+def test_two_processes_match_one_process_with_accumulation(tmp_path):
+    """`accelerate launch --multi_gpu --num_processes 2` (DDP on CPU, gloo) trains the same adapter as one process that
+    accumulates the same two micro-batches: each rank takes every second micro-batch of the seeded order and
+    DDP averages the gradients, which is what accumulation over 2 computes."""
+    import os, shutil, subprocess, sys
+    from pathlib import Path
+    from safetensors.torch import load_file
+    exe = Path(sys.executable).parent
+    common = ["--profile", "tiny", "-p", "train.steps=2", "-p", "train.batch_size=2", "-p", "train.export=false",
+              "-p", "model.lora_dropout=0", "-p", "train.checkpoint_every=0"]
+    env = os.environ | {"EMBEDDING_LAB_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    one = tmp_path / "one"
+    r = subprocess.run([str(exe / "embedding-lab"), "train", "--out", str(one), *common, "-p", "train.grad_accum=2"],
+                       env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    two = tmp_path / "two"
+    for sub in ("data", "mining"):     # the same training set, built once (not raced by the two ranks)
+        shutil.copytree(one / "artifacts" / sub, two / "artifacts" / sub)
+    # accelerate's --cpu launcher starts ONE process unless mpirun is set up; --multi_gpu starts torch.distributed's
+    # launcher, and on a machine without CUDA our Accelerator(cpu=True) then runs DDP over gloo (MULTI_CPU)
+    r = subprocess.run([str(exe / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+                        "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(_free_port()),
+                        str(exe / "embedding-lab"), "train", "--out", str(two), *common, "-p", "train.grad_accum=1"],
+                       env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "trained distill for 2 steps" in r.stdout and r.stdout.count("trained distill") == 1   # rank 0 saves
+    assert "on 2 processes" in r.stdout
+    a = load_file(one / "artifacts" / "ablations" / "distill-seed0" / "adapter_model.safetensors")
+    b = load_file(two / "artifacts" / "ablations" / "distill-seed0" / "adapter_model.safetensors")
+    assert a.keys() == b.keys() and a
+    moved = max(float(v.abs().max()) for k, v in a.items() if "lora_B" in k)
+    assert moved > 1e-4                                    # training changed the adapter (lora_B starts at 0)
+    diff = max(float((a[k] - b[k]).abs().max()) for k in a)
+    assert diff < 1e-3 * moved, (diff, moved)
+    la, lb = (json.loads((d / "artifacts" / "train" / "distill-seed0" / "log.json").read_text()) for d in (one, two))
+    assert [r["loss"] for r in lb] == pytest.approx([r["loss"] for r in la], rel=1e-4)   # logged: the global mean
