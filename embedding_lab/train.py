@@ -20,7 +20,8 @@ from .core import (Config, ConfigError, add_run_args, config_from_args, fingerpr
 __all__ = ['METHODS', 'ABLATIONS', 'info_nce', 'kl_distill', 'soft_targets', 'InfoNCELoss', 'KLDistillLoss', 'standin_mined',
            'training_frame', 'teacher_soft_labels', 'usable_rows', 'Batch', 'make_batch', 'loss_from_embeddings',
            'batch_loss', 'grad_cache_step', 'train_signature', 'micro_batch_rows', 'save_checkpoint', 'load_checkpoint',
-           'StopTraining', 'train_student', 'eval_dev', 'run_ablations', 'ablation_metrics', 'cli_train']
+           'StopTraining', 'train_student', 'eval_dev', 'run_ablations', 'ablation_metrics', 'ablation_steps',
+           'cli_train']
 
 # %% ../nbs/05_train.ipynb #6c3134a4
 def info_nce(q,                 # (b, dim) query embeddings
@@ -384,6 +385,24 @@ def ablation_metrics(table: pd.DataFrame) -> dict:
     for name, g in table.groupby("ablation", sort=False):
         for k in ("ndcg10", "mrr10"): out[f"dev_{k}_{name}_mean"] = float(g[k].mean())
     return out
+
+# %% ../nbs/05_train.ipynb #9d1201d7
+def ablation_steps(table: pd.DataFrame, metric: str = "ndcg10") -> pd.DataFrame:
+    "Per consecutive pair of ablations (and method vs base): the difference per seed, its mean and a verdict."
+    order = [a for a in ABLATIONS if a in set(table.ablation)]
+    val = {(r["ablation"], r["seed"]): r[metric] for r in table.to_dict("records")}
+    seeds = sorted({s for a, s in val if ABLATIONS[a] is not None})
+    untrained = {a: float(table[table.ablation == a][metric].mean()) for a in order if ABLATIONS[a] is None}
+    get = lambda a, s: untrained[a] if a in untrained else val.get((a, s))
+    pairs = list(zip(order, order[1:])) + ([("base", order[-1])] if len(order) > 2 and order[0] == "base" else [])
+    rows = []
+    for lo, hi in pairs:
+        d = [get(hi, s) - get(lo, s) for s in seeds if get(hi, s) is not None and get(lo, s) is not None]
+        if not d: continue
+        verdict = "helps" if min(d) > 0 else "hurts" if max(d) < 0 else "not separated"
+        rows.append({"step": f"{hi} - {lo}", **{f"seed{s}": x for s, x in zip(seeds, d)}, "mean": float(np.mean(d)),
+                     "seeds": len(d), "verdict": verdict if len(d) > 1 else verdict + " (one seed)"})
+    return pd.DataFrame(rows)
 
 # %% ../nbs/05_train.ipynb #be35f555
 def cli_train(argv: list[str] | None = None) -> int:

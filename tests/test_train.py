@@ -183,3 +183,18 @@ def test_two_processes_match_one_process_with_accumulation(tmp_path):
     assert diff < 1e-3 * moved, (diff, moved)
     la, lb = (json.loads((d / "artifacts" / "train" / "distill-seed0" / "log.json").read_text()) for d in (one, two))
     assert [r["loss"] for r in lb] == pytest.approx([r["loss"] for r in la], rel=1e-4)   # logged: the global mean
+
+
+def test_ablation_steps_verdicts():
+    tab = pd.DataFrame([{"ablation": "base", "seed": 0, "ndcg10": 0.2},
+                        {"ablation": "inbatch", "seed": 0, "ndcg10": 0.1},
+                        {"ablation": "distill", "seed": 0, "ndcg10": 0.3}])
+    st = T.ablation_steps(tab).set_index("step")
+    assert st.loc["inbatch - base", "verdict"] == "hurts (one seed)"
+    assert st.loc["distill - inbatch", "mean"] == pytest.approx(0.2)
+    assert st.loc["distill - base", "verdict"] == "helps (one seed)"
+    two = pd.concat([tab, pd.DataFrame([{"ablation": "inbatch", "seed": 1, "ndcg10": 0.25},
+                                        {"ablation": "distill", "seed": 1, "ndcg10": 0.2}])])
+    st = T.ablation_steps(two).set_index("step")
+    assert st.loc["inbatch - base", "verdict"] == "not separated"      # -0.1 and +0.05: the seeds disagree
+    assert st.loc["distill - inbatch", "seed1"] == pytest.approx(-0.05)
