@@ -72,3 +72,19 @@ def test_exported_modules_match_the_notebooks(tmp_path):
     assert made and made == sorted(p.name for p in (ROOT / "embedding_lab").glob("*.py"))
     for name in made:
         assert (tmp_path / "embedding_lab" / name).read_text() == (ROOT / "embedding_lab" / name).read_text(), name
+
+
+def test_every_parameters_cell_is_read_whole_by_papermill(caplog):
+    "papermill only injects the parameters it can parse: a second `=` on a line (in a comment too) hides one."
+    import logging, nbformat
+    from papermill.translators import PythonTranslator
+    nbs = sorted((ROOT / "nbs").glob("[0-9][0-9]_*.ipynb"))
+    assert len(nbs) >= 9
+    for nb in nbs:
+        cells = [c for c in nbformat.read(nb, 4).cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(cells) == 1, f"{nb.name}: {len(cells)} parameters cells"
+        assigned = [ln.split("=")[0].strip() for ln in cells[0].source.splitlines()
+                    if "=" in ln and not ln.strip().startswith("#")]
+        with caplog.at_level(logging.WARNING, logger="papermill"):
+            found = [p.name for p in PythonTranslator.inspect(cells[0])]
+        assert found == assigned, f"{nb.name}: papermill reads {found}, the cell sets {assigned}"
