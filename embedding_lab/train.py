@@ -387,7 +387,9 @@ def ablation_metrics(table: pd.DataFrame) -> dict:
     return out
 
 # %% ../nbs/05_train.ipynb #9d1201d7
-def ablation_steps(table: pd.DataFrame, metric: str = "ndcg10") -> pd.DataFrame:
+def ablation_steps(table: pd.DataFrame, metric: str = "ndcg10",
+                   tol: float = 0.01,          # a seed's difference within +-tol counts as no difference
+                  ) -> pd.DataFrame:
     "Per consecutive pair of ablations (and method vs base): the difference per seed, its mean and a verdict."
     order = [a for a in ABLATIONS if a in set(table.ablation)]
     val = {(r["ablation"], r["seed"]): r[metric] for r in table.to_dict("records")}
@@ -399,7 +401,7 @@ def ablation_steps(table: pd.DataFrame, metric: str = "ndcg10") -> pd.DataFrame:
     for lo, hi in pairs:
         d = [get(hi, s) - get(lo, s) for s in seeds if get(hi, s) is not None and get(lo, s) is not None]
         if not d: continue
-        verdict = "helps" if min(d) > 0 else "hurts" if max(d) < 0 else "not separated"
+        verdict = "helps" if min(d) > tol else "hurts" if max(d) < -tol else "not separated"
         rows.append({"step": f"{hi} - {lo}", **{f"seed{s}": x for s, x in zip(seeds, d)}, "mean": float(np.mean(d)),
                      "seeds": len(d), "verdict": verdict if len(d) > 1 else verdict + " (one seed)"})
     return pd.DataFrame(rows)
