@@ -1,4 +1,4 @@
-"""Tests of embedding_lab.mteb_eval: encoder protocol, offline tasks, Borda / means, reference means, bad inputs."""
+"""Tests of embedding_lab.benchmark and embedding_lab.mteb_eval: encoder protocol, offline tasks, Borda / means, reference means, bad inputs."""
 import contextlib, io, json, math, os
 from pathlib import Path
 
@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from embedding_lab.core import Config
+from embedding_lab import benchmark as bm
 from embedding_lab import mteb_eval as me
 
 
@@ -41,7 +42,7 @@ def test_encoder_protocol_instructions_and_cache():
     batches = [{"text": ["a cat", "a dog"]}, {"text": ["a cat"]}]
     q = enc.encode(batches, task_metadata=_meta("ArguAna"), hf_split="test", hf_subset="default", prompt_type=PromptType.query)
     assert q.shape == (3, 32) and np.allclose(q[0], q[2])
-    assert emb.calls[-1][0] == me.INSTRUCTIONS["ArguAna"] and emb.calls[-1][1] == ["a cat", "a dog"]   # repeated text once
+    assert emb.calls[-1][0] == bm.INSTRUCTIONS["ArguAna"] and emb.calls[-1][1] == ["a cat", "a dog"]   # repeated text once
     d = enc.encode([{"text": ["a cat"]}], task_metadata=_meta("ArguAna"), hf_split="test", hf_subset="default",
                    prompt_type=PromptType.document)
     assert emb.calls[-1][0] is None                      # documents are bare
@@ -49,7 +50,7 @@ def test_encoder_protocol_instructions_and_cache():
     enc.encode(batches, task_metadata=_meta("ArguAna"), hf_split="test", hf_subset="default", prompt_type=PromptType.query)
     assert len(emb.calls) == n                           # served from the embedding cache
     enc.encode([{"text": ["x y"]}], task_metadata=_meta("STS12"), hf_split="test", hf_subset="default", prompt_type=None)
-    assert emb.calls[-1][0] == me.INSTRUCTIONS["STS12"]  # symmetric tasks: instruction on every input
+    assert emb.calls[-1][0] == bm.INSTRUCTIONS["STS12"]  # symmetric tasks: instruction on every input
     sims = np.asarray(enc.similarity(q, d))
     assert sims.shape == (3, 1) and abs(sims[0, 0] - 1) < 1e-5
 
@@ -66,10 +67,10 @@ def test_few_shot_examples_reach_queries_only():
 
 def test_instructions_cover_the_benchmark():
     import mteb
-    names = [t.metadata.name for t in mteb.get_benchmark(me.MTEB_ENG_V2).tasks]
-    assert len(names) == 41 and set(names) <= set(me.INSTRUCTIONS)
-    assert set(me.SUITE_NAMES) <= set(me.SUITE_INSTRUCTIONS)
-    assert all(v.strip() for v in me.INSTRUCTIONS.values())
+    names = [t.metadata.name for t in mteb.get_benchmark(bm.MTEB_ENG_V2).tasks]
+    assert len(names) == 41 and set(names) <= set(bm.INSTRUCTIONS)
+    assert set(bm.SUITE_NAMES) <= set(bm.SUITE_INSTRUCTIONS)
+    assert all(v.strip() for v in bm.INSTRUCTIONS.values())
 
 
 def test_not_an_embedder():
@@ -79,8 +80,8 @@ def test_not_an_embedder():
 
 # ---------------------------------------------------------------- offline tasks
 def test_each_offline_task_loads_from_the_test_split(cfg):
-    tasks = me.suite_tasks(cfg)
-    assert [t.metadata.name for t in tasks] == list(me.SUITE_NAMES)
+    tasks = bm.suite_tasks(cfg)
+    assert [t.metadata.name for t in tasks] == list(bm.SUITE_NAMES)
     test = pd.read_parquet(cfg.artifact("data", "test.parquet"))
     rt = pd.read_parquet(cfg.artifact("data", "rotten_tomatoes.parquet"))
     for t in tasks:
@@ -106,19 +107,19 @@ def test_each_offline_task_loads_from_the_test_split(cfg):
 
 def test_suite_registered_with_mteb(cfg):
     import mteb
-    me.suite_tasks(cfg)
+    bm.suite_tasks(cfg)
     assert type(mteb.get_task("EmbLabLeeSTS")).__name__ == "EmbLabLeeSTS"
-    assert len(mteb.get_tasks(tasks=list(me.SUITE_NAMES))) == 6
+    assert len(mteb.get_tasks(tasks=list(bm.SUITE_NAMES))) == 6
     with pytest.raises(KeyError, match="NoSuchTask"):
-        me.suite_tasks(cfg, ["NoSuchTask"])
+        bm.suite_tasks(cfg, ["NoSuchTask"])
 
 
 def test_suite_scores_and_resume(cfg, tmp_path):
     enc = me.MtebEncoder(me.HashEmbedder(64), show_progress=False)
-    s1 = me.evaluate_model(enc, me.suite_tasks(cfg), tmp_path, show_progress=False)
+    s1 = me.evaluate_model(enc, bm.suite_tasks(cfg), tmp_path, show_progress=False)
     assert len(s1) == 6 and s1.main_score.between(0, 100).all()
     n = enc.encoded
-    s2 = me.evaluate_model(enc, me.suite_tasks(cfg), tmp_path, show_progress=False)
+    s2 = me.evaluate_model(enc, bm.suite_tasks(cfg), tmp_path, show_progress=False)
     assert enc.encoded == n                             # every task came from mteb's result cache
     assert np.allclose(s1.main_score, s2.main_score)
 
@@ -130,22 +131,22 @@ HAND = pd.DataFrame({"model": list("ABC") * 3, "task": ["t1"] * 3 + ["t2"] * 3 +
 
 
 def test_borda_hand_checked():
-    b = me.borda(HAND)
+    b = bm.borda(HAND)
     # t1: A 2 B 1 C 0; t2: C 2, A and B tie for rank 2.5 -> 0.5 each; t3: B 2 C 1 A 0
     assert b.borda_points.to_dict() == {"A": 2.5, "B": 3.5, "C": 3.0}
     assert b.borda_rank.to_dict() == {"A": 3, "B": 1, "C": 2}
-    tie = me.borda(pd.DataFrame({"model": ["A", "B"], "task": ["t", "t"], "task_type": "X", "main_score": [1, 1]}))
+    tie = bm.borda(pd.DataFrame({"model": ["A", "B"], "task": ["t", "t"], "task_type": "X", "main_score": [1, 1]}))
     assert tie.borda_points.tolist() == [0.5, 0.5] and tie.borda_rank.tolist() == [1, 1]
-    miss = me.borda(HAND.drop(index=8))                  # C has no t3: 0 points there, others still n - rank
+    miss = bm.borda(HAND.drop(index=8))                  # C has no t3: 0 points there, others still n - rank
     assert miss.borda_points.to_dict() == {"A": 3.5, "B": 3.5, "C": 2.0}
 
 
 def test_means_hand_checked():
-    m = me.task_means(HAND)
+    m = bm.task_means(HAND)
     assert m.loc["B", "mean_task"] == pytest.approx((80 + 50 + 30) / 3)
     assert m.loc["B", "mean_type"] == pytest.approx(((80 + 50) / 2 + 30) / 2)
     assert m.loc["B", "X"] == 65 and m.loc["B", "Y"] == 30
-    m2 = me.task_means(HAND.drop(index=8), tasks=["t1", "t2", "t3"])
+    m2 = bm.task_means(HAND.drop(index=8), tasks=["t1", "t2", "t3"])
     assert math.isnan(m2.loc["C", "mean_task"]) and m2.loc["C", "n_tasks"] == 2
 
 
@@ -164,7 +165,7 @@ PUBLISHED = {  # model: (Mean(task), Mean(type))
 
 
 def test_reference_means_match_published():
-    lb = me.leaderboard_table()
+    lb = bm.leaderboard_table()
     # published figures are 2-decimal roundings (or truncations: Qwen3-8B 75.2256 is quoted 75.22)
     for model, (mt, mty) in PUBLISHED.items():
         assert lb.loc[model, "mean_task"] == pytest.approx(mt, abs=0.01), model
@@ -187,7 +188,7 @@ def test_benchmark_path_on_mock_tasks(tmp_path, monkeypatch):
     tasks = [MockRetrievalTask(), MockSTSTask(), MockClassificationTask(), MockPairClassificationTask(),
              MockRerankingTask(), LegacyMockClusteringFastTask(), MockSummarizationTask()]
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    me.check_datasets(tasks)                             # in-memory tasks need no hub
+    bm.check_datasets(tasks)                             # in-memory tasks need no hub
     enc = me.MtebEncoder(me.HashEmbedder(32, "mock-model"), show_progress=False)
     cache = tmp_path / "cache"
     s = me.evaluate_model(enc, tasks, cache, show_progress=False)
@@ -196,7 +197,7 @@ def test_benchmark_path_on_mock_tasks(tmp_path, monkeypatch):
     n = enc.encoded
     s2 = me.evaluate_model(enc, tasks, cache, show_progress=False)
     assert enc.encoded == n and np.allclose(s.main_score, s2.main_score, equal_nan=True)
-    got = me.read_results(cache)                         # the result files mteb wrote read back
+    got = bm.read_results(cache)                         # the result files mteb wrote read back
     assert set(got.task) == {t.metadata.name for t in tasks}
     assert got.model.unique().tolist() == ["embedding-lab/mock-model"]
 
@@ -229,14 +230,14 @@ def test_results_from_another_mteb_version(tmp_path, capsys):
     f.parent.mkdir(parents=True)
     f.write_text(json.dumps({"task_name": "STS12", "mteb_version": "1.12.41", "dataset_revision": "a",
                              "scores": {"test": [{"main_score": 0.7, "hf_subset": "default"}]}}))
-    with pytest.raises(me.ResultsError, match=r"STS12.json: written by mteb 1\.12\.41"):
-        me.read_results(tmp_path)
+    with pytest.raises(bm.ResultsError, match=r"STS12.json: written by mteb 1\.12\.41"):
+        bm.read_results(tmp_path)
     assert me.cli_leaderboard(["--results", str(tmp_path)]) == 2
     assert "mteb 1.12.41" in capsys.readouterr().err
     (tmp_path / "bad.json").write_text("[1, 2]")
     f.unlink()
-    with pytest.raises(me.ResultsError, match="bad.json: not an mteb task result"):
-        me.read_results(tmp_path)
+    with pytest.raises(bm.ResultsError, match="bad.json: not an mteb task result"):
+        bm.read_results(tmp_path)
 
 
 def test_leaderboard_merges_user_results(tmp_path, capsys):
@@ -245,7 +246,7 @@ def test_leaderboard_merges_user_results(tmp_path, capsys):
     f.parent.mkdir(parents=True)
     f.write_text(json.dumps({"task_name": "STS12", "mteb_version": mteb.__version__, "dataset_revision": "a",
                              "scores": {"test": [{"main_score": 0.999, "hf_subset": "default"}]}}))
-    lb = me.leaderboard_table(tmp_path)
+    lb = bm.leaderboard_table(tmp_path)
     assert "me/student" in lb.index and lb.loc["me/student", "n_tasks"] == 1
     assert math.isnan(lb.loc["me/student", "mean_task"])
     assert lb.loc["me/student", "borda_points"] == 18          # best of 19 models on STS12, 0 elsewhere
@@ -267,7 +268,7 @@ def test_cli_eval_offline_suite(tmp_path, capsys):
 
 
 def test_suite_examples_come_from_train(cfg):
-    ex = me.suite_examples(cfg, 2)
+    ex = bm.suite_examples(cfg, 2)
     train = pd.read_parquet(cfg.artifact("data", "train.parquet"))
     assert len(ex["EmbLabNewsRetrieval"]) == 2
     assert all(any(t.startswith(q[:50]) for t in train["query"]) for q, _ in ex["EmbLabNewsRetrieval"])
