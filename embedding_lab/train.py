@@ -399,10 +399,10 @@ def ablation_steps(table: pd.DataFrame, metric: str = "ndcg10",
     pairs = list(zip(order, order[1:])) + ([("base", order[-1])] if len(order) > 2 and order[0] == "base" else [])
     rows = []
     for lo, hi in pairs:
-        d = [get(hi, s) - get(lo, s) for s in seeds if get(hi, s) is not None and get(lo, s) is not None]
+        d = {s: get(hi, s) - get(lo, s) for s in seeds if get(hi, s) is not None and get(lo, s) is not None}
         if not d: continue
-        verdict = "helps" if min(d) > tol else "hurts" if max(d) < -tol else "not separated"
-        rows.append({"step": f"{hi} - {lo}", **{f"seed{s}": x for s, x in zip(seeds, d)}, "mean": float(np.mean(d)),
+        verdict = "helps" if min(d.values()) > tol else "hurts" if max(d.values()) < -tol else "not separated"
+        rows.append({"step": f"{hi} - {lo}", **{f"seed{s}": x for s, x in d.items()}, "mean": float(np.mean(list(d.values()))),
                      "seeds": len(d), "verdict": verdict if len(d) > 1 else verdict + " (one seed)"})
     return pd.DataFrame(rows)
 

@@ -198,3 +198,12 @@ def test_ablation_steps_verdicts():
     st = T.ablation_steps(two).set_index("step")
     assert st.loc["inbatch - base", "verdict"] == "not separated"      # -0.1 and +0.05: the seeds disagree
     assert st.loc["distill - inbatch", "seed1"] == pytest.approx(-0.05)
+
+
+def test_ablation_steps_keeps_seed_columns_aligned():
+    "A seed missing for one ablation leaves that seed out of the step, not shifts the others."
+    tab = pd.DataFrame([{"ablation": "inbatch", "seed": 0, "ndcg10": 0.1}, {"ablation": "inbatch", "seed": 1, "ndcg10": 0.2},
+                        {"ablation": "hardneg", "seed": 1, "ndcg10": 0.5}])
+    st = T.ablation_steps(tab).set_index("step")
+    assert st.loc["hardneg - inbatch", "seed1"] == pytest.approx(0.3) and st.loc["hardneg - inbatch", "seeds"] == 1
+    assert math.isnan(st.loc["hardneg - inbatch"].get("seed0", float("nan")))
