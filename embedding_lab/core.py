@@ -7,7 +7,7 @@ Docs: https://embedding-lab.github.io/embedding-lab/core.html.md"""
 # %% ../nbs/00_core.ipynb #8ad0e0fe
 from __future__ import annotations
 import contextlib, datetime, difflib, hashlib, importlib.metadata, importlib.resources, importlib.util
-import json, math, os, random, subprocess, sys, tempfile
+import json, math, os, random, re, socket, subprocess, sys, tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -15,11 +15,13 @@ import numpy as np
 import yaml
 
 # %% auto #0
-__all__ = ['ASSETS', 'ConfigError', 'profiles_dir', 'available_profiles', 'check_value', 'merge_config', 'parse_override', 'nest',
-           'Section', 'load_yaml', 'profile_file', 'resolve_config', 'cache_dir', 'Config', 'seed_everything',
+__all__ = ['RANGES', 'ASSETS', 'LOCK_FILE', 'ConfigError', 'profiles_dir', 'available_profiles', 'check_value', 'merge_config',
+           'check_range', 'check_ranges', 'parse_override', 'nest', 'Section', 'load_yaml', 'profile_file',
+           'resolve_config', 'cache_dir', 'Config', 'saved_config', 'check_same_profile', 'seed_everything',
            'set_threads', 'set_offline', 'get_device', 'Asset', 'AssetMissing', 'asset_requirements', 'asset_path',
            'atomic_path', 'atomic_write', 'write_json', 'fingerprint', 'package_versions', 'git_revision', 'provenance',
-           'record_metrics', 'read_metrics', 'new_run_dir', 'add_run_args', 'config_from_args']
+           'record_metrics', 'read_metrics', 'new_run_dir', 'add_run_args', 'config_from_args', 'RunFolderBusy',
+           'acquire_run_folder', 'release_run_folder', 'run_folder_lock', 'config_changes', 'guard_stage']
 
 # %% ../nbs/00_core.ipynb #9dd84d4d
 class ConfigError(ValueError):
@@ -78,6 +80,90 @@ def merge_config(base: dict,      # validated config so far (defaults)
         else: out[k] = check_value(key, v, d)
     return out
 
+# %% ../nbs/00_core.ipynb #73c86492
+RANGES: dict[str, str] = {
+    "seed": ">= 0", "threads": ">= 0 or null", "device": "re:auto|cpu|cuda(:\\d+)?",
+    "data.max_pairs": ">= 1 or null", "data.query_chars": ">= 1", "data.positive_chars": ">= 1",
+    "data.min_positive_chars": ">= 0", "data.split_fractions": "fractions", "data.few_shot_max": ">= 0",
+    "teacher.weights": ">= 0", "teacher.normalize": "minmax | zscore", "teacher.tau": "> 0",
+    "teacher.batch_size": ">= 1", "teacher.candidates": ">= 1", "teacher.eval_queries": ">= 1 or null",
+    "teacher.cross_steps": ">= 1", "teacher.cross_batch": ">= 2", "teacher.cross_lr": "> 0",
+    "teacher.cross_max_length": ">= 2", "teacher.cross_train_layers": ">= -1", "teacher.cross_bm25_share": "[0, 1]",
+    "mining.top_k": ">= 1", "mining.negatives": ">= 1", "mining.max_queries": ">= 1",
+    "mining.relative_margin": "[0, 1]", "mining.absolute_margin": ">= 0", "mining.margin_on": "dense | fused",
+    "mining.select": "hardest | window", "mining.rank_window": ">= 0", "mining.index": "auto | flat | ivf | hnsw",
+    "mining.ann_min_corpus": ">= 0", "mining.ann_kind": "ivf | hnsw", "mining.nprobe": ">= 1",
+    "mining.hnsw_m": ">= 1", "mining.ef_search": ">= 1", "mining.search_batch": ">= 1",
+    "model.max_length": ">= 2", "model.batch_size": ">= 1", "model.dtype": "auto | float32 | bfloat16 | float16",
+    "model.lora_r": ">= 1", "model.lora_alpha": "> 0", "model.lora_dropout": "[0, 1)", "model.lora_layers": ">= 1",
+    "model.eval_queries": ">= 1",
+    "train.method": "inbatch | hardneg | distill", "train.steps": ">= 1", "train.batch_size": ">= 1",
+    "train.grad_accum": ">= 1", "train.lr": "> 0", "train.weight_decay": ">= 0", "train.warmup_ratio": "[0, 1]",
+    "train.max_grad_norm": "> 0", "train.tau": "> 0", "train.kl_tau": "> 0", "train.kl_weight": ">= 0",
+    "train.teacher_tau": "> 0", "train.negatives": ">= 0", "train.max_length": ">= 2", "train.few_shot_max": ">= 0",
+    "train.grad_cache_chunk": ">= 1", "train.checkpoint_every": ">= 0", "train.ablation_seeds": ">= 0",
+    "train.eval_queries": ">= 1", "train.eval_train_positives": ">= 0",
+    "mteb.max_items": ">= 1 or null", "mteb.rerank_negatives": ">= 1", "mteb.samples_per_label": ">= 1",
+    "mteb.n_experiments": ">= 1", "mteb.few_shot": ">= 0", "mteb.batch_size": ">= 1",
+    "thumbnail.w": "> 0", "thumbnail.batch_size": ">= 1", "thumbnail.max_pixels": ">= 1",
+    "thumbnail.download_workers": ">= 1", "thumbnail.download_retries": ">= 0", "thumbnail.download_timeout_s": "> 0",
+    "thumbnail.split_fractions": "fractions", "thumbnail.clf_lr": "> 0", "thumbnail.clf_batch": ">= 1",
+    "thumbnail.clf_epochs": ">= 1", "thumbnail.n_boot": ">= 1", "thumbnail.precision_k": ">= 1",
+    "thumbnail.study_items": ">= 1", "thumbnail.outlet_rates": "[0, 1]", "thumbnail.clip_train_images": ">= 1",
+    "thumbnail.clip_epochs": ">= 1", "thumbnail.clip_batch": ">= 2", "thumbnail.clip_lr": "> 0",
+    "thumbnail.clip_width": ">= 1", "thumbnail.clip_layers": ">= 1", "thumbnail.clip_embed_dim": ">= 1",
+    "thumbnail.clip_context": ">= 2", "report.timeout_s": ">= 1",
+}
+
+_CMP = {">=": lambda v, b: v >= b, ">": lambda v, b: v > b, "<=": lambda v, b: v <= b, "<": lambda v, b: v < b}
+
+def _in_range(v, rule: str) -> bool:
+    "Whether one value meets a rule of `RANGES`."
+    if rule.startswith("re:"): return isinstance(v, str) and re.fullmatch(rule[3:], v) is not None
+    if "|" in rule: return v in [w.strip() for w in rule.split("|")]
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v): return False
+    m = re.fullmatch(r"(>=|>|<=|<)\s*(-?[\d.]+)", rule)
+    if m: return _CMP[m.group(1)](v, float(m.group(2)))
+    m = re.fullmatch(r"([\[(])\s*(-?[\d.]+),\s*(-?[\d.]+)\s*([\])])", rule)
+    if m is None: raise ValueError(f"bad range rule {rule!r}")
+    lo, hi = float(m.group(2)), float(m.group(3))
+    return (v >= lo if m.group(1) == "[" else v > lo) and (v <= hi if m.group(4) == "]" else v < hi)
+
+def check_range(key: str,   # dotted key, used in the message
+                value: Any, # the value (a list or mapping is checked item by item)
+                rule: str,  # a rule of `RANGES`
+               ) -> None:
+    "Raise `ConfigError` naming the key and the range when `value` breaks `rule`."
+    if rule == "fractions":
+        ok = isinstance(value, list) and len(value) == 3 and all(_in_range(v, "[0, 1]") for v in value) \
+             and math.isclose(sum(value), 1.0, abs_tol=1e-6)
+        if not ok: raise ConfigError(f"config key '{key}' must be three fractions in [0, 1] summing to 1, got {value!r}")
+        return
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else [(None, value)]
+    for k, v in items:
+        if not _in_range(v, rule):
+            where = key if k is None else f"{key}.{k}" if isinstance(value, dict) else f"{key}[{k}]"
+            what = f"one of {rule}" if "|" in rule else "a match of " + rule[3:] if rule.startswith("re:") else rule
+            raise ConfigError(f"config key '{where}' must be {what}, got {v!r}")
+
+def check_ranges(data: dict,            # a resolved config
+                 defaults: dict | None = None,  # base.yaml (a null default lets a key be null)
+                ) -> dict:
+    "Check every key of `RANGES` in a resolved config; return it unchanged."
+    defaults = defaults if defaults is not None else load_yaml(profiles_dir() / "base.yaml")
+    for key, rule in RANGES.items():
+        *head, last = key.split(".")
+        d, dd = data, defaults
+        for h in head: d, dd = d.get(h, {}), dd.get(h, {})
+        if last not in d: continue
+        v, nullable = d[last], rule.endswith(" or null")
+        rule = rule.removesuffix(" or null")
+        if v is None:
+            if nullable or dd.get(last) is None: continue
+            raise ConfigError(f"config key '{key}' must be {rule}, got null")
+        check_range(key, v, rule)
+    return data
+
 # %% ../nbs/00_core.ipynb #7280b901
 def parse_override(s: str) -> dict:
     "`'a.b=3'` -> `{'a': {'b': 3}}`; the value is parsed as YAML."
@@ -134,7 +220,7 @@ def resolve_config(profile: str = "tiny", overrides: dict | None = None) -> dict
     prof = load_yaml(profile_file(profile))
     cfg = merge_config(base, prof)
     if Path(profile).suffix not in (".yaml", ".yml"): cfg["profile"] = profile
-    return merge_config(cfg, overrides or {})
+    return check_ranges(merge_config(cfg, overrides or {}), base)
 
 # %% ../nbs/00_core.ipynb #53bf4521
 def cache_dir() -> Path:
@@ -160,13 +246,14 @@ class Config:
     def to_dict(self) -> dict: return json.loads(json.dumps(self._d))
 
     @classmethod
-    def load(cls, profile: str = "tiny",   # profile name or YAML file
+    def load(cls, profile: str | None = "tiny",  # profile name or YAML file; None = the run folder's (else tiny)
              run_dir: str | Path | None = None,  # run folder; None = a new temporary folder
              seed: int | None = None,        # overrides the profile's seed
              overrides: dict | list | None = None,  # nested dict, or `key=value` strings
+             save: bool = True,              # write config.json when it is new or changed (False: only read)
              **params,                        # notebook knobs as dotted keys; None values are ignored
             ) -> "Config":
-        "Resolve (or reload from the run folder) the config, apply overrides, save it, set env and threads."
+        "Resolve (or reload from the run folder) the config, apply overrides, save it when it changed, set env and threads."
         over: dict = {}
         if isinstance(overrides, (list, tuple)):
             for s in overrides: over = _deep_update(over, parse_override(s))
@@ -176,23 +263,27 @@ class Config:
         if seed is not None: over["seed"] = seed
         if run_dir is None: run_dir = tempfile.mkdtemp(prefix=f"embedding-lab-{Path(str(profile)).stem}-")
         run_dir = Path(run_dir)
-        saved = run_dir / "config.json"
-        if saved.exists():
-            data = json.loads(saved.read_text())
-            data.pop("provenance", None)
-            data = merge_config(merge_config(load_yaml(profiles_dir() / "base.yaml"), data), over)
+        if run_dir.exists() and not run_dir.is_dir():
+            raise ConfigError(f"{run_dir}: is a file, not a run folder; choose another --out")
+        saved = saved_config(run_dir)
+        if saved is not None:
+            check_same_profile(run_dir, saved.get("profile"), profile)
+            base = load_yaml(profiles_dir() / "base.yaml")
+            data = check_ranges(merge_config(merge_config(base, saved), over), base)
         else:
-            data = resolve_config(profile, over)
+            data = resolve_config(profile or "tiny", over)
         cfg = cls(data, run_dir)
         cfg.apply_environment()
-        if not saved.exists() or over: cfg.save()
+        if save: cfg.save(changed_only=True)
         return cfg
 
-    def save(self) -> Path:
+    def save(self, changed_only: bool = False) -> Path:
         "Write the resolved config with provenance (package versions, git revision) to `config.json`."
+        path = self.run_dir / "config.json"
+        if changed_only and saved_config(self.run_dir) == self.to_dict(): return path
         d = self.to_dict()
         d["provenance"] = provenance()
-        return write_json(self.run_dir / "config.json", d)
+        return write_json(path, d)
 
     def apply_environment(self):
         "Offline flags, thread count and seeds, as configured."
@@ -209,6 +300,25 @@ class Config:
     def figure_path(self, name: str) -> Path:
         "Where a figure is saved: `artifacts/figures/NAME.png`."
         return self.artifact("figures", name if name.endswith(".png") else f"{name}.png")
+
+def saved_config(run_dir: str | Path) -> dict | None:
+    "The resolved config saved in a run folder's `config.json` (without provenance), or None when there is none."
+    path = Path(run_dir) / "config.json"
+    if not path.is_file(): return None
+    try: d = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ConfigError(f"{path}: not a valid config file ({e}); choose another --out") from None
+    if not isinstance(d, dict): raise ConfigError(f"{path}: not a valid config file (not a JSON object)")
+    d.pop("provenance", None)
+    return d
+
+def check_same_profile(run_dir: Path, saved: str | None, given: str | None) -> None:
+    "A run folder keeps the profile it was made with: another `--profile` is an error that says so."
+    if given is None or given == saved: return
+    if Path(given).suffix in (".yaml", ".yml") and Path(given).exists() and resolve_config(given).get("profile") == saved:
+        return
+    raise ConfigError(f"{run_dir} was made with profile '{saved}', not '{given}': leave out --profile to continue it "
+                      "with its own config, or choose another --out")
 
 def _deep_update(a: dict, b: dict) -> dict:
     out = dict(a)
@@ -402,14 +512,113 @@ def new_run_dir(root: str | Path = "reports") -> Path:
 
 def add_run_args(parser, default_profile: str = "quick"):
     "Add `--profile`, `--out`, `--seed` and `-p KEY=VALUE` to an argparse parser."
-    parser.add_argument("--profile", default=default_profile,
-                        help=f"profile name ({', '.join(available_profiles())}) or a YAML file (default: {default_profile})")
+    parser.add_argument("--profile", default=None,
+                        help=f"profile name ({', '.join(available_profiles())}) or a YAML file (default: the run "
+                             f"folder's profile, else {default_profile})")
+    parser.set_defaults(default_profile=default_profile, command=parser.prog)
     parser.add_argument("--out", default=None, help="run folder (default: reports/<timestamp>)")
     parser.add_argument("--seed", type=int, default=None, help="override the profile's seed")
     parser.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value, e.g. -p train.steps=20 (repeatable)")
     return parser
 
-def config_from_args(args) -> Config:
-    "The `Config` that parsed run options describe (a new run folder when `--out` is not given)."
-    return Config.load(args.profile, run_dir=args.out or new_run_dir(), seed=args.seed, overrides=args.param)
+def config_from_args(args,
+                     save: bool = True,  # save config.json now (False: `guard_stage` saves it once the command may run)
+                    ) -> Config:
+    "The `Config` that parsed run options describe (a new run folder when `--out` is not given); holds its lock."
+    out = Path(args.out) if args.out else new_run_dir()
+    profile = args.profile
+    if profile is None and saved_config(out) is None: profile = getattr(args, "default_profile", None) or "quick"
+    cfg = Config.load(profile, run_dir=out, seed=args.seed, overrides=args.param, save=False)
+    acquire_run_folder(cfg.run_dir, getattr(args, "command", None))   # held until the process ends
+    if save: cfg.save(changed_only=True)
+    return cfg
+
+# %% ../nbs/00_core.ipynb #ac3f207e
+class RunFolderBusy(ConfigError):
+    "Another process is writing into the run folder; the message names it."
+
+LOCK_FILE = ".lock"
+_HELD: dict[str, list] = {}   # resolved run folder -> [file descriptor, depth] held by this process
+
+def _lock_holder(path: Path) -> str:
+    try: info = json.loads(path.read_text() or "{}")
+    except (OSError, ValueError): info = {}
+    if not isinstance(info, dict) or "pid" not in info: return "another process"
+    return f"{info.get('command') or 'a process'} (pid {info['pid']} on {info.get('host')}, since {info.get('since')})"
+
+def acquire_run_folder(run_dir: str | Path,          # the run folder (created when missing)
+                       command: str | None = None,   # who takes it, for the message a second writer gets
+                      ) -> Path:
+    "Take the run folder's lock for this process (re-entrant); `RunFolderBusy` at once when another process has it."
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir(): raise ConfigError(f"{run_dir}: is a file, not a run folder; choose another --out")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    key = str(run_dir.resolve())
+    if key in _HELD: _HELD[key][1] += 1; return run_dir
+    import fcntl
+    path = run_dir / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise RunFolderBusy(f"{run_dir} is in use by {_lock_holder(path)}; wait for it to finish or choose another --out") from None
+    info = {"command": command or " ".join([Path(sys.argv[0]).name, *sys.argv[1:2]]), "pid": os.getpid(),
+            "host": socket.gethostname(), "since": datetime.datetime.now().isoformat(timespec="seconds")}
+    os.ftruncate(fd, 0); os.pwrite(fd, json.dumps(info).encode(), 0)
+    _HELD[key] = [fd, 1]
+    return run_dir
+
+def release_run_folder(run_dir: str | Path) -> None:
+    "Give back one hold of the run folder's lock (the last one unlocks it)."
+    key = str(Path(run_dir).resolve())
+    if key not in _HELD: return
+    _HELD[key][1] -= 1
+    if _HELD[key][1] > 0: return
+    import fcntl
+    fd = _HELD.pop(key)[0]
+    with contextlib.suppress(OSError): os.ftruncate(fd, 0)
+    fcntl.flock(fd, fcntl.LOCK_UN); os.close(fd)
+
+@contextlib.contextmanager
+def run_folder_lock(run_dir: str | Path, command: str | None = None):
+    "Hold the run folder's lock for the `with` block."
+    acquire_run_folder(run_dir, command)
+    try: yield Path(run_dir)
+    finally: release_run_folder(run_dir)
+
+# %% ../nbs/00_core.ipynb #9b7ca5a9
+def config_changes(cfg: Config) -> list[str]:
+    "`key: saved -> now` for every value that differs from the run folder's `config.json`."
+    saved = saved_config(cfg.run_dir)
+    if saved is None: return []
+    a, b = _flat_items(saved), _flat_items(cfg.to_dict())
+    return [f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+
+def _flat_items(d: dict, pre: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v: out.update(_flat_items(v, f"{pre}{k}."))
+        else: out[f"{pre}{k}"] = v
+    return out
+
+def guard_stage(cfg: Config,
+                stage: str,                      # what runs, for messages ("train distill", "the report")
+                outputs: Iterable[str | Path],   # files or folders whose presence means the stage ran or checkpointed
+                resume: bool = False,            # --resume: continue what is there, with the saved config
+                force: bool = False,             # --force: start the stage over
+               ) -> Config:
+    "Refuse to overwrite a stage without --resume / --force and a --resume that changes the config; then save config.json."
+    if resume and force: raise ConfigError("--resume continues a run and --force starts it over: give only one of them")
+    found = [Path(p) for p in outputs if Path(p).exists()]
+    if found and not (resume or force):
+        shown = ", ".join(str(p.relative_to(cfg.run_dir) if p.is_relative_to(cfg.run_dir) else p) for p in found[:3])
+        raise ConfigError(f"{cfg.run_dir}: {stage} already ran here ({shown}); use --resume to continue it, "
+                          "--force to start it over, or choose another --out")
+    changes = config_changes(cfg) if resume else []
+    if changes:
+        raise ConfigError(f"{cfg.run_dir}: --resume continues the run as saved in config.json, but this command changes "
+                          f"{'; '.join(changes[:4])}{' ...' if len(changes) > 4 else ''}: drop those options, "
+                          f"or use --force to start {stage} over")
+    cfg.save(changed_only=True)
+    return cfg

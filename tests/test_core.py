@@ -52,9 +52,11 @@ def test_profile_file_and_overrides_saved_with_provenance(tmp_path):
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["data"]["positive_chars"] == 99 and saved["seed"] == 7
     assert "torch" in saved["provenance"]["packages"]
-    # a later stage reloads the same resolved config from the run folder
-    again = Config.load("tiny", run_dir=tmp_path / "run")
-    assert again.to_dict() == cfg.to_dict()
+    # a later stage reloads the same resolved config from the run folder (by the profile file or by none)
+    assert Config.load(str(prof), run_dir=tmp_path / "run").to_dict() == cfg.to_dict()
+    assert Config.load(None, run_dir=tmp_path / "run").to_dict() == cfg.to_dict()
+    with pytest.raises(ConfigError, match="was made with profile 'base', not 'tiny'"):
+        Config.load("tiny", run_dir=tmp_path / "run")
 
 
 def test_config_is_read_only(tmp_path):
