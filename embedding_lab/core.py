@@ -515,7 +515,7 @@ def add_run_args(parser, default_profile: str = "quick"):
     parser.add_argument("--profile", default=None,
                         help=f"profile name ({', '.join(available_profiles())}) or a YAML file (default: the run "
                              f"folder's profile, else {default_profile})")
-    parser.set_defaults(default_profile=default_profile, command=parser.prog)
+    parser.set_defaults(default_profile=default_profile, run_command=parser.prog)
     parser.add_argument("--out", default=None, help="run folder (default: reports/<timestamp>)")
     parser.add_argument("--seed", type=int, default=None, help="override the profile's seed")
     parser.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
@@ -530,7 +530,7 @@ def config_from_args(args,
     profile = args.profile
     if profile is None and saved_config(out) is None: profile = getattr(args, "default_profile", None) or "quick"
     cfg = Config.load(profile, run_dir=out, seed=args.seed, overrides=args.param, save=False)
-    acquire_run_folder(cfg.run_dir, getattr(args, "command", None))   # held until the process ends
+    acquire_run_folder(cfg.run_dir, getattr(args, "run_command", None))   # held until the process ends
     if save: cfg.save(changed_only=True)
     return cfg
 
