@@ -6,21 +6,26 @@ Docs: https://embedding-lab.github.io/embedding-lab/report.html.md"""
 
 # %% ../nbs/10_report.ipynb #da671a59
 from __future__ import annotations
-import argparse, html, importlib, json, os, re, sys, time
+import argparse, contextlib, html, importlib, json, os, re, sys, time
 from pathlib import Path
 from typing import Sequence
 from .core import (Config, ConfigError, add_run_args, atomic_path, atomic_write, asset_requirements,
-                                fingerprint, new_run_dir, read_metrics, write_json)
+                                acquire_run_folder, fingerprint, guard_stage, new_run_dir, read_metrics, release_run_folder,
+                                saved_config, write_json)
 
 # %% auto #0
-__all__ = ['STAGE_COMMANDS', 'ReportError', 'notebooks_dir', 'stage_notebooks', 'select_stages', 'declared_parameters',
-           'run_stage', 'export_html', 'write_index', 'run_report', 'main', 'tempfile_dir']
+__all__ = ['MARKS', 'STAGE_COMMANDS', 'ReportError', 'ReportInterrupted', 'notebooks_dir', 'stage_notebooks', 'select_stages',
+           'declared_parameters', 'run_stage', 'export_html', 'stage_status', 'set_stage_mark', 'write_index',
+           'run_report', 'main', 'tempfile_dir']
 
 # %% ../nbs/10_report.ipynb #df40c00a
 _NB_RE = re.compile(r"^(\d\d)[a-z]?_(.+)\.ipynb$")
 
 class ReportError(RuntimeError):
     "A stage of the report failed, or the report cannot start; the message says where."
+
+class ReportInterrupted(ReportError):
+    "The report was stopped (Ctrl-C) during a stage; what completed before is kept and `--resume` continues."
 
 def notebooks_dir(nbs: str | Path | None = None) -> Path:
     "Folder of the stage notebooks: `nbs`, `$EMBEDDING_LAB_NBS`, or `nbs/` beside the package source."
@@ -61,15 +66,20 @@ def run_stage(nb: Path, cfg: Config, html: bool = True, timeout_s: int | None = 
     known = {"profile": cfg.profile, "run_dir": str(cfg.run_dir), "seed": cfg.seed}
     params = {k: v for k, v in known.items() if k in declared_parameters(nb)}
     os.environ["IN_TEST"] = "1"
-    t0 = time.perf_counter()
+    t0, ok = time.perf_counter(), False
     try:
         pm.execute_notebook(str(nb), str(out), parameters=params, kernel_name="python3", cwd=str(nb.parent),
                             progress_bar=False, execution_timeout=timeout_s, log_output=False)
+        ok = True
     except pm.PapermillExecutionError as e:
+        if e.ename == "KeyboardInterrupt": raise KeyboardInterrupt from None
         raise ReportError(f"stage {nb.stem} failed in cell {e.exec_count} ({e.ename}: {e.evalue}); "
                           f"see the executed notebook {out}") from None
     finally:
-        if html and out.exists(): export_html(out)
+        if html and out.exists():
+            try: export_html(out)
+            except Exception:
+                if ok: raise                # after a failure, the HTML copy is a courtesy: the failure is the news
     return time.perf_counter() - t0
 
 def export_html(nb_path: Path) -> Path:
@@ -80,6 +90,24 @@ def export_html(nb_path: Path) -> Path:
     return atomic_write(nb_path.with_suffix(".html"), body)
 
 # %% ../nbs/10_report.ipynb #8d1046a0
+MARKS = {"done": "done", "failed": "failed", "interrupted": "interrupted (Ctrl-C)",
+         "running": "started, not finished (running, or the run was killed)"}
+
+def stage_status(run_dir: str | Path, stem: str) -> str:
+    "The mark of a stage in `run_dir/stages/`: done, failed, interrupted, running, or 'not run'."
+    d = Path(run_dir) / "stages"
+    for m in MARKS:
+        if (d / f"{stem}.{m}").exists(): return m
+    return "not run"
+
+def set_stage_mark(run_dir: str | Path, stem: str, mark: str | None, text: str = "") -> None:
+    "Leave exactly one mark (or none) for a stage."
+    d = Path(run_dir) / "stages"
+    for m in MARKS:
+        if m != mark:
+            with contextlib.suppress(FileNotFoundError): (d / f"{stem}.{m}").unlink()
+    if mark: atomic_write(d / f"{stem}.{mark}", text + "\n")
+
 def write_index(run_dir: str | Path, timings: dict | None = None) -> Path:
     "Write `index.html` for a run folder."
     run_dir = Path(run_dir)
@@ -88,12 +116,17 @@ def write_index(run_dir: str | Path, timings: dict | None = None) -> Path:
     esc = html.escape
     parts = [f"<h1>embedding-lab report</h1><p>profile <b>{esc(str(cfg.get('profile')))}</b>, seed "
              f"{esc(str(cfg.get('seed')))}, git {esc(str(cfg.get('provenance', {}).get('git_revision')))}</p>"]
-    nbs = sorted((run_dir / "notebooks").glob("*.ipynb")) if (run_dir / "notebooks").exists() else []
-    if nbs:
-        parts.append("<h2>Notebooks</h2><ul>" + "".join(
-            f"<li><a href='notebooks/{esc(p.with_suffix('.html').name if p.with_suffix('.html').exists() else p.name)}'>"
-            f"{esc(p.stem)}</a>{f' ({timings[p.stem]:.1f} s)' if timings and p.stem in timings else ''}</li>"
-            for p in nbs) + "</ul>")
+    nbs = {p.stem: p for p in (run_dir / "notebooks").glob("*.ipynb")} if (run_dir / "notebooks").exists() else {}
+    marked = {p.name.split(".")[0] for p in (run_dir / "stages").glob("*.*")} if (run_dir / "stages").exists() else set()
+    items = []
+    for stem in sorted(set(nbs) | marked):
+        st, p = stage_status(run_dir, stem), nbs.get(stem)
+        name = esc(stem) if p is None else (f"<a href='notebooks/{esc(p.with_suffix('.html').name if p.with_suffix('.html').exists() else p.name)}'>"
+                                            f"{esc(stem)}</a>")
+        note = (f" ({timings[stem]:.1f} s)" if timings and stem in timings else "") if st == "done" else \
+               f" <b class='mark'>[{esc(MARKS.get(st, st))}]</b>"
+        items.append(f"<li>{name}{note}</li>")
+    if items: parts.append("<h2>Notebooks</h2><ul>" + "".join(items) + "</ul>")
     parts.append("<h2>Metrics</h2>")
     for stage, m in metrics.items():
         rows = "".join(f"<tr><td>{esc(str(k))}</td><td>{esc(_fmt(v))}</td></tr>" for k, v in m.items())
@@ -113,7 +146,7 @@ def _fmt(v) -> str:
     return json.dumps(v) if isinstance(v, (list, dict)) else str(v)
 
 # %% ../nbs/10_report.ipynb #588fa5d0
-def run_report(profile: str = "quick",         # profile name or YAML file
+def run_report(profile: str | None = "quick",  # profile name or YAML file (None: the run folder's, else quick)
                out: str | Path | None = None,  # run folder (default reports/<timestamp>)
                only: str | Sequence[str] | None = None,  # stages to run (default: the config's report.stages, else all)
                overrides: Sequence[str] = (),  # `key=value` config overrides
@@ -121,17 +154,31 @@ def run_report(profile: str = "quick",         # profile name or YAML file
                resume: bool = False,           # skip stages that completed in this run folder before
                nbs: str | Path | None = None,  # notebooks folder
                progress: bool = True,
+               force: bool = False,            # run every stage again in a folder that holds a report
               ) -> Path:
     "Run the stage notebooks into a run folder; return the folder. Raises `ReportError` naming a failing stage."
-    from tqdm.auto import tqdm
     nbs_dir = notebooks_dir(nbs)
     run_dir = Path(out) if out else new_run_dir()
-    if run_dir.exists() and (run_dir / "config.json").exists() and not resume and any((run_dir / "stages").glob("*.done")):
-        raise ReportError(f"{run_dir} already holds a report; use --resume to continue it or choose another --out")
-    cfg = Config.load(profile, run_dir=run_dir, seed=seed, overrides=list(overrides))
+    if profile is None and saved_config(run_dir) is None: profile = "quick"
+    cfg = Config.load(profile, run_dir=run_dir, seed=seed, overrides=list(overrides), save=False)
     stages = select_stages(stage_notebooks(nbs_dir), only or cfg.report.stages)
-    timings_path = run_dir / "timings.json"
+    try: acquire_run_folder(run_dir, "embedding-lab report")
+    except ConfigError as e: raise ReportError(str(e)) from None
+    try:
+        marks = sorted((run_dir / "stages").glob("*.done")) if (run_dir / "stages").exists() else []
+        try: guard_stage(cfg, "a report", marks, resume=resume, force=force)
+        except ConfigError as e: raise ReportError(str(e)) from None
+        _run_stages(cfg, stages, resume, progress)
+    finally: release_run_folder(run_dir)
+    return run_dir
+
+def _run_stages(cfg: Config, stages: Sequence[Path], resume: bool, progress: bool) -> None:
+    from tqdm.auto import tqdm
+    run_dir, timings_path = cfg.run_dir, cfg.run_dir / "timings.json"
     timings = json.loads(timings_path.read_text()) if resume and timings_path.exists() else {}
+    save = lambda: (write_json(run_dir / "metrics.json", read_metrics(run_dir)), write_json(timings_path, timings),
+                    write_index(run_dir, timings))
+    save()                                                   # an index from the first stage on
     bar = tqdm(stages, desc="report", unit="stage", disable=not progress)
     try:
         for nb in bar:
@@ -139,13 +186,20 @@ def run_report(profile: str = "quick",         # profile name or YAML file
             done = run_dir / "stages" / f"{nb.stem}.done"
             key = fingerprint(nb, cfg.to_dict())
             if resume and done.exists() and done.read_text().strip() == key: continue
-            timings[nb.stem] = round(run_stage(nb, cfg, html=cfg.report.html, timeout_s=cfg.report.timeout_s), 2)
-            atomic_write(done, key + "\n")
+            set_stage_mark(run_dir, nb.stem, "running", time.strftime("%Y-%m-%d %H:%M:%S"))
+            write_index(run_dir, timings)
+            try: secs = run_stage(nb, cfg, html=cfg.report.html, timeout_s=cfg.report.timeout_s)
+            except KeyboardInterrupt:
+                set_stage_mark(run_dir, nb.stem, "interrupted")
+                raise ReportInterrupted(f"interrupted (Ctrl-C) in stage {nb.stem}; the stages before it are kept, "
+                                        f"--resume continues from {nb.stem}") from None
+            except BaseException as e:
+                set_stage_mark(run_dir, nb.stem, "failed", str(e)); raise
+            timings[nb.stem] = round(secs, 2)
+            set_stage_mark(run_dir, nb.stem, "done", key)
+            save()                                           # timings of every completed stage survive a kill
     finally:
-        write_json(run_dir / "metrics.json", read_metrics(run_dir))
-        write_json(timings_path, timings)
-        write_index(run_dir, timings)
-    return run_dir
+        bar.close(); save()
 
 # %% ../nbs/10_report.ipynb #56017e98
 STAGE_COMMANDS = {
@@ -165,11 +219,12 @@ def _parser() -> argparse.ArgumentParser:
                                     description="Run the stage notebooks with papermill into a run folder."))
     r.add_argument("--only", default=None, help="comma-separated stages to run, e.g. 00_core,01_data (default: all)")
     r.add_argument("--resume", action="store_true", help="continue a run folder: skip stages that completed")
+    r.add_argument("--force", action="store_true", help="run every stage again in a folder that holds a report")
     r.add_argument("--nbs", default=None, help="folder of the stage notebooks (default: nbs/ of the source tree)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     a = sub.add_parser("assets", help="install the offline asset wheels (pip --no-deps)")
     a.add_argument("--dry-run", action="store_true", help="print the pip command instead of running it")
-    c = add_run_args(sub.add_parser("config", help="print the resolved config of a profile with overrides"))
+    c = add_run_args(sub.add_parser("config", help="print the resolved config of a profile with overrides (writes nothing)"))
     for name, (_, _, text) in STAGE_COMMANDS.items(): sub.add_parser(name, help=text, add_help=False)
     return p
 
@@ -188,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "report":
             run_dir = run_report(args.profile, args.out, args.only, args.param, args.seed, args.resume, args.nbs,
-                                 progress=not args.quiet)
+                                 progress=not args.quiet, force=args.force)
             print(f"report written to {run_dir}/index.html")
         elif args.command == "assets":
             cmd = [sys.executable, "-m", "pip", "install", "--no-deps", *asset_requirements()]
@@ -196,13 +251,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             import subprocess
             return subprocess.call(cmd)
         elif args.command == "config":
-            cfg = Config.load(args.profile, run_dir=args.out or tempfile_dir(), seed=args.seed, overrides=args.param)
+            out = Path(args.out) if args.out else new_run_dir()
+            profile = args.profile or (None if saved_config(out) is not None else args.default_profile)
+            cfg = Config.load(profile, run_dir=out, seed=args.seed, overrides=args.param, save=False)
             print(json.dumps(cfg.to_dict(), indent=2, sort_keys=True))
         else:
             p.print_help(); return 2
+    except ReportInterrupted as e:
+        print(f"embedding-lab {args.command}: {e}", file=sys.stderr)
+        return 130
     except (ReportError, ConfigError) as e:
         print(f"embedding-lab {args.command}: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"embedding-lab {args.command}: interrupted (Ctrl-C)", file=sys.stderr)
+        return 130
     return 0
 
 def tempfile_dir() -> Path:
