@@ -15,10 +15,11 @@ import pandas as pd
 from .core import Config, asset_path, atomic_path, record_metrics
 
 # %% auto #0
-__all__ = ['PAIR_COLUMNS', 'REQUIRED', 'READERS', 'SPLITS', 'DataError', 'check_row', 'validate_rows', 'load_pairs', 'clean_text',
-           'lead', 'news_articles', 'news_pairs', 'lee_sts', 'rotten_tomatoes', 'guardian_headlines', 'hash_unit',
-           'assign_splits', 'split_pairs', 'format_query', 'format_document', 'sample_examples', 'format_queries',
-           'cli_data', 'build_pairs', 'prepare_data', 'save_parquet', 'load_splits']
+__all__ = ['PAIR_COLUMNS', 'REQUIRED', 'MISSING_TEXT', 'READERS', 'SPLITS', 'DataError', 'check_row', 'validate_rows',
+           'load_pairs', 'clean_text', 'lead', 'news_articles', 'news_pairs', 'lee_sts', 'rotten_tomatoes',
+           'guardian_headlines', 'hash_unit', 'assign_splits', 'split_pairs', 'format_query', 'format_document',
+           'sample_examples', 'format_queries', 'cli_data', 'build_pairs', 'prepare_data', 'save_parquet',
+           'load_splits']
 
 # %% ../nbs/01_data.ipynb #8a29ced8
 PAIR_COLUMNS = ("query", "positive", "negatives", "instruction", "task", "id")
@@ -91,18 +92,22 @@ def _read_jsonl(path: Path):
             if not line.strip(): continue
             try: yield i, json.loads(line)
             except json.JSONDecodeError as e: yield i, ValueError(f"invalid JSON: {e.msg}")
+            except RecursionError: yield i, ValueError("invalid JSON: nested too deeply")
+
+MISSING_TEXT = {"nan", "-nan", "none", "null", "na", "n/a", "#n/a", "<na>", "nat"}
 
 def _csv_value(k, v):
     if v == "" : return None
+    if v.strip().lower() in MISSING_TEXT: return ValueError(f"'{k}' is {v!r}: a missing-value marker, not text")
     if k == "negatives":
         try: return json.loads(v)
-        except json.JSONDecodeError: return ValueError(f"'negatives' is not a JSON list")
+        except (json.JSONDecodeError, RecursionError): return ValueError(f"'negatives' is not a JSON list")
     return v
 
 def _read_csv(path: Path):
     with open(path, encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
-        line = reader.line_num
+        reader.fieldnames; line = reader.line_num             # the header's last line
         for rec in reader:
             start = line + 1; line = reader.line_num
             if None in rec: yield start, ValueError("more fields than the header"); continue
@@ -127,7 +132,7 @@ def load_pairs(path: str | Path,          # .jsonl, .csv or .parquet
     reader = READERS.get(path.suffix.lower())
     if reader is None: raise DataError([f"{path}: unsupported file type '{path.suffix}' (use {', '.join(READERS)})"])
     try: good, bad = validate_rows(list(reader(path)), str(path))
-    except (OSError, UnicodeDecodeError, ValueError) as e:
+    except (OSError, UnicodeDecodeError, ValueError, csv.Error) as e:
         if isinstance(e, DataError): raise
         raise DataError([f"{path}: cannot be read: {e}"]) from None
     if bad and not skip_invalid: raise DataError(bad, path)
