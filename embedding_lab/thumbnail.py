@@ -6,7 +6,7 @@ Docs: https://embedding-lab.github.io/embedding-lab/thumbnail.html.md"""
 
 # %% ../nbs/09_thumbnail.ipynb #c6732eb9
 from __future__ import annotations
-import concurrent.futures as cf, gzip, io, json, math, os, pickle, re, tempfile, time, urllib.error, urllib.request
+import concurrent.futures as cf, csv, gzip, io, json, math, os, pickle, re, tempfile, time, urllib.error, urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -21,9 +21,9 @@ from .clip import (ANIMALS, Clip, ModelUnavailable, clip_config, ensure_trained_
 # %% auto #0
 __all__ = ['PAPER_COLUMNS', 'ThumbnailError', 'l2norm', 'clip_score', 'swap_partners', 'make_pairs', 'best_threshold',
            'choose_threshold', 'binary_metrics', 'pair_classifier', 'train_classifier', 'predict_proba',
-           'logreg_baseline', 'cohens_d', 'bootstrap_ci', 'precision_at_k', 'corrected_rate', 'read_items', 'download',
-           'download_all', 'open_image', 'check_images', 'embed_images', 'Study', 'source_table', 'run_study',
-           'save_study', 'plot_study', 'cli_thumbnail']
+           'logreg_baseline', 'cohens_d', 'bootstrap_ci', 'precision_at_k', 'corrected_rate', 'parse_label',
+           'read_items', 'download', 'download_all', 'open_image', 'check_images', 'embed_images', 'Study',
+           'source_table', 'run_study', 'save_study', 'plot_study', 'cli_thumbnail']
 
 # %% ../nbs/09_thumbnail.ipynb #b50ee342
 class ThumbnailError(ValueError):
@@ -174,35 +174,67 @@ def _domain(url) -> str | None:
     host = urlparse(url if "//" in url else "//" + url).netloc.lower()
     return host[4:] if host.startswith("www.") else host or None
 
+def parse_label(v) -> int | None:
+    "0 or 1 from a label cell (`1`, `'1'`, `1.0`, `'0.0'`); None for an empty one; ValueError for anything else."
+    if v is None or (isinstance(v, str) and not v.strip()): return None
+    x = v
+    if isinstance(x, str):
+        try: x = float(x.strip())
+        except ValueError: x = None
+    if isinstance(x, (int, float)) and not isinstance(x, bool) and x in (0, 1): return int(x)
+    raise ValueError(f"label must be 0 or 1, got {v!r}")
+
+def _records(path: Path) -> tuple[list[dict], list[str], list[str]]:
+    "(records with `row` = the line they start on, the columns, `file:line: reason` for lines that are no record)."
+    raw = path.read_bytes()
+    try: text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise ThumbnailError(f"{path}:{line}: not UTF-8 text (byte {raw[e.start]:#04x}); save the file as UTF-8") from None
+    recs, bad, cols = [], [], {}
+    if path.suffix.lower() in (".jsonl", ".json"):
+        for i, line in enumerate(text.split("\n"), 1):
+            if not line.strip(): continue
+            try: o = json.loads(line)
+            except json.JSONDecodeError as e: bad.append(f"{path}:{i}: invalid JSON: {e.msg}"); continue
+            except RecursionError: bad.append(f"{path}:{i}: invalid JSON: nested too deeply"); continue
+            if not isinstance(o, dict): bad.append(f"{path}:{i}: expected an object, got {type(o).__name__}"); continue
+            cols.update(dict.fromkeys(o)); recs.append({**o, "row": i})
+        return recs, list(cols), bad
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        cols = reader.fieldnames or []; line = reader.line_num
+        for rec in reader:
+            start, line = line + 1, reader.line_num
+            if None in rec: bad.append(f"{path}:{start}: more fields than the header"); continue
+            recs.append({**{k: "" if v is None else v for k, v in rec.items()}, "row": start})
+    except csv.Error as e: raise ThumbnailError(f"{path}:{reader.line_num}: not a readable CSV file ({e})") from None
+    return recs, list(cols), bad
+
 def read_items(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
     "Items (`row, title, image, source, label, topic`) and one `file:line: reason` per skipped row."
     path = Path(path)
     if not path.exists(): raise ThumbnailError(f"data file not found: {path}")
-    if path.suffix.lower() in (".jsonl", ".json"):
-        recs = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
-        df = pd.DataFrame(recs); df["row"] = [i + 1 for i, l in enumerate(path.read_text(encoding="utf-8").splitlines()) if l.strip()]
-    else:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False); df["row"] = np.arange(len(df)) + 2   # header = line 1
-    if "Title" in df and "Image_url" in df:             # the paper's annotation format
-        df = df.rename(columns=PAPER_COLUMNS)
-        df["source"] = [_domain(u) for u in df["News_url"]] if "News_url" in df else None
-    missing = [c for c in ("title", "image") if c not in df]
+    if path.is_dir(): raise ThumbnailError(f"{path}: is a folder, not a data file")
+    recs, cols, bad = _records(path)
+    if "Title" in cols and "Image_url" in cols:        # the paper's annotation format
+        recs = [{**{PAPER_COLUMNS.get(k, k): v for k, v in r.items()}, "source": _domain(r.get("News_url"))} for r in recs]
+        cols = [PAPER_COLUMNS.get(c, c) for c in cols] + ["source"]
+    missing = [c for c in ("title", "image") if c not in cols]
     if missing: raise ThumbnailError(f"{path}: missing column(s) {', '.join(missing)}; need title, image (source, label optional) "
                                      "or the paper's Title, News_url, Image_url, Label")
-    for c in ("source", "label", "topic"):
-        if c not in df: df[c] = None
-    good, bad = [], []
-    for r in df.to_dict("records"):
-        title, img, lab = r["title"], r["image"], r["label"]
+    good = []
+    for r in recs:
+        title, img = r.get("title"), r.get("image")
         if not isinstance(title, str) or not title.strip(): bad.append(f"{path}:{r['row']}: empty title"); continue
         if not isinstance(img, str) or not img.strip(): bad.append(f"{path}:{r['row']}: no image"); continue
-        if lab in ("", None) or (isinstance(lab, float) and math.isnan(lab)): lab = None
-        else:
-            try: lab = int(float(lab)); assert lab in (0, 1)
-            except (ValueError, AssertionError): bad.append(f"{path}:{r['row']}: label must be 0 or 1, got {r['label']!r}"); continue
-        src = r["source"] if isinstance(r["source"], str) and r["source"].strip() else None
-        good.append({"row": r["row"], "title": title.strip(), "image": img.strip(), "source": src, "label": lab,
-                     "topic": r["topic"] if r["topic"] not in ("", None) else None})
+        try: lab = parse_label(r.get("label"))
+        except ValueError as e: bad.append(f"{path}:{r['row']}: {e}"); continue
+        src, topic = r.get("source"), r.get("topic")
+        good.append({"row": r["row"], "title": title.strip(), "image": img.strip(),
+                     "source": src if isinstance(src, str) and src.strip() else None, "label": lab,
+                     "topic": topic if topic not in ("", None) else None})
+    bad.sort(key=lambda b: int(b.rsplit(":", 2)[-2]) if b.rsplit(":", 2)[-2].isdigit() else 0)
     items = pd.DataFrame(good, columns=["row", "title", "image", "source", "label", "topic"])
     items["label"] = items["label"].astype(float)
     items.attrs["base"] = str(path.parent)
