@@ -18,7 +18,8 @@ from .benchmark import (MTEB_ENG_V2, INSTRUCTIONS, SUITE_INSTRUCTIONS, SUITE_NAM
 
 # %% auto #0
 __all__ = ['EmbeddingCache', 'model_meta_for', 'MtebEncoder', 'HashEmbedder', 'SentenceTransformerEmbedder', 'evaluate_model',
-           'load_model', 'models_in_run', 'bm25_model', 'run_suite', 'cli_eval', 'cli_leaderboard']
+           'check_safetensors', 'check_model_spec', 'load_model', 'models_in_run', 'bm25_model', 'run_suite',
+           'cli_eval', 'cli_leaderboard', 'check_result_json', 'read_checked_results']
 
 # %% ../nbs/07_mteb.ipynb #6b002498
 class EmbeddingCache:
@@ -179,18 +180,39 @@ def evaluate_model(model,                       # an MtebEncoder, a SearchProtoc
     return pd.DataFrame(rows, columns=["model", "task", "task_type", "main_score"])
 
 # %% ../nbs/07_mteb.ipynb #b46ca03a
+def check_safetensors(path: str | Path) -> None:
+    "ValueError naming the file when a `.safetensors` file is cut off (a half-written export) or not one."
+    path = Path(path); size = path.stat().st_size
+    again = "; the write was cut off: export or train the model again"
+    with open(path, "rb") as f:
+        head = f.read(8)
+        n = int.from_bytes(head, "little") if len(head) == 8 else None
+        if n is None or n > size - 8: raise ValueError(f"{path}: truncated safetensors file ({size} bytes){again}")
+        try: meta = json.loads(f.read(n))
+        except (ValueError, RecursionError): raise ValueError(f"{path}: not a safetensors file (unreadable header)") from None
+    try: end = max([v["data_offsets"][1] for k, v in meta.items() if k != "__metadata__"], default=0)
+    except (AttributeError, KeyError, TypeError, IndexError): raise ValueError(f"{path}: not a safetensors file (bad header)") from None
+    if 8 + n + end > size: raise ValueError(f"{path}: truncated safetensors file ({size} of {8 + n + end} bytes){again}")
+
+def check_model_spec(spec: str | Path) -> None:
+    "Fail at once, naming the file, on a model spec that cannot load: no such folder, not an embedder, weights cut off."
+    spec = str(spec)
+    if spec in ("minilm", "teacher", "bm25") or spec.startswith("builtin:"): return
+    p = Path(spec)
+    if not p.exists():
+        raise FileNotFoundError(f"model '{spec}' not found: not a builtin name, not a folder")
+    if p.is_file() or not any((p / f).exists() for f in ("config.json", "modules.json", "adapter_config.json")):
+        raise ValueError(f"'{spec}' is not an embedder: expected a folder with config.json, modules.json "
+                         "(sentence-transformers) or adapter_config.json (LoRA adapter)")
+    for f in sorted(p.glob("*.safetensors")) + sorted(p.glob("*/*.safetensors")): check_safetensors(f)
+
 def load_model(spec: str | Path, max_length: int | None = None, device: str | None = None):
     "An embedder for a model spec (builtin:NAME, student/adapter folder, 'minilm', sentence-transformers folder)."
     spec = str(spec)
     if spec in ("minilm", "teacher"):
         return SentenceTransformerEmbedder(asset_path("minilm"), name="all-MiniLM-L6-v2", max_length=max_length)
     p = Path(spec)
-    if not spec.startswith("builtin:"):
-        if not p.exists():
-            raise FileNotFoundError(f"model '{spec}' not found: not a builtin name, not a folder")
-        if p.is_file() or not any((p / f).exists() for f in ("config.json", "modules.json", "adapter_config.json")):
-            raise ValueError(f"'{spec}' is not an embedder: expected a folder with config.json, modules.json "
-                             "(sentence-transformers) or adapter_config.json (LoRA adapter)")
+    check_model_spec(spec)
     try:
         from embedding_lab.model import load_embedder
     except ImportError:
@@ -295,6 +317,7 @@ def cli_eval(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     err = lambda m: (print(f"embedding-lab eval: {m}", file=sys.stderr), 2)[1]
     try:
+        check_model_spec(args.model)
         cfg = config_from_args(args)
         if args.suite == "offline": tasks = suite_tasks(cfg, args.tasks)
         else:
@@ -327,8 +350,52 @@ def cli_leaderboard(argv: list[str] | None = None) -> int:
     p.add_argument("--results", default=None, help="an mteb results folder (e.g. RUN/artifacts/mteb/cache)")
     p.add_argument("--top", type=int, default=None, help="show only the first N rows")
     args = p.parse_args(argv)
-    try: t = leaderboard_table(args.results)
+    try: t = leaderboard_table(read_checked_results(args.results) if args.results else None)
     except (FileNotFoundError, ResultsError) as e:
         print(f"embedding-lab leaderboard: {e}", file=sys.stderr); return 2
     print(_table_text(t.head(args.top) if args.top else t))
     return 0
+
+# %% ../nbs/07_mteb.ipynb #82e22747
+def check_result_json(path: str | Path) -> dict:
+    "The parsed mteb task-result file; `ResultsError` naming the file and the key when a field is not usable."
+    path = Path(path)
+    if path.is_dir(): raise ResultsError(f"{path}: is a folder, not a result file; move it out of the results folder")
+    try: d = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise ResultsError(f"{path}: not a JSON file ({type(e).__name__}: {str(e)[:80]})") from None
+    except OSError as e: raise ResultsError(f"{path}: cannot be read ({e.strerror})") from None
+    if not isinstance(d, dict): raise ResultsError(f"{path}: not an mteb task result (a JSON {type(d).__name__}, not an object)")
+    if not isinstance(d.get("task_name"), str) or not d["task_name"]:
+        raise ResultsError(f"{path}: not an mteb task result (no task_name / scores)")
+    sc = d.get("scores")
+    if not isinstance(sc, dict) or not sc:
+        raise ResultsError(f"{path}: 'scores' must map each split to a list of results, got {type(sc).__name__}")
+    for split, entries in sc.items():
+        if not isinstance(entries, list) or not entries:
+            raise ResultsError(f"{path}: scores.{split} must be a non-empty list of results, got {type(entries).__name__}")
+        for i, e in enumerate(entries):
+            key = f"scores.{split}[{i}]"
+            if not isinstance(e, dict): raise ResultsError(f"{path}: {key} must be an object, got {type(e).__name__}")
+            if "main_score" not in e: raise ResultsError(f"{path}: {key} has no main_score")
+            v = e["main_score"]
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise ResultsError(f"{path}: {key}.main_score must be a number, got {v!r}")
+            if not math.isfinite(v): raise ResultsError(f"{path}: {key}.main_score is {v}, not a score")
+            if not 0 <= v <= 1:
+                raise ResultsError(f"{path}: {key}.main_score is {v}, outside [0, 1] (mteb writes scores as fractions)")
+            if not isinstance(e.get("hf_subset", ""), str):
+                raise ResultsError(f"{path}: {key}.hf_subset must be a string, got {e['hf_subset']!r}")
+    return d
+
+def read_checked_results(folder: str | Path,       # a ResultCache folder, its results/ subfolder, or a folder of JSONs
+                         model: str | None = None, # label for a plain folder of JSONs
+                        ) -> pd.DataFrame:
+    "`read_results` after every result file under `folder` passed `check_result_json`."
+    folder = Path(folder)
+    if not folder.exists(): raise FileNotFoundError(f"results folder {folder} does not exist")
+    if not folder.is_dir(): raise ResultsError(f"{folder}: is a file; --results takes the folder of mteb result files")
+    for p in sorted(folder.rglob("*.json")):
+        if p.name in ("model_meta.json",) or p.name.startswith("."): continue
+        check_result_json(p)
+    return read_results(folder, model)
