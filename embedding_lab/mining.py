@@ -259,7 +259,12 @@ def read_corpus(path: str | Path) -> list[str]:
     "Documents of a `.txt` (one a line) or `.jsonl` (a string or {'text': ...} a line) file."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"corpus file not found: {path}")
-    lines = [l for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
+    raw = path.read_bytes()
+    try: text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise MiningError(f"{path}:{line}: not UTF-8 text (byte {raw[e.start]:#04x}); save the corpus as UTF-8") from None
+    lines = [l for l in text.splitlines() if l.strip()]
     if path.suffix.lower() in (".jsonl", ".json"):
         docs = []
         for n, l in enumerate(lines, 1):
