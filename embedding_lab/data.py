@@ -97,7 +97,7 @@ def _read_jsonl(path: Path):
 MISSING_TEXT = {"nan", "-nan", "none", "null", "na", "n/a", "#n/a", "<na>", "nat"}
 
 def _csv_value(k, v):
-    if v == "" : return None
+    if v is None or v == "": return None           # an empty cell, or a short row's missing cells
     if v.strip().lower() in MISSING_TEXT: return ValueError(f"'{k}' is {v!r}: a missing-value marker, not text")
     if k == "negatives":
         try: return json.loads(v)

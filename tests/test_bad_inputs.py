@@ -1,0 +1,173 @@
+"Bad inputs where they enter: one line naming the file, the line or key and the problem, a non-zero exit, never a traceback."
+import json, random, struct
+from pathlib import Path
+import numpy as np
+import pandas as pd
+import pytest
+from embedding_lab.data import DataError, cli_data, load_pairs
+from embedding_lab import thumbnail as th
+from embedding_lab.benchmark import ResultsError
+from embedding_lab.mteb_eval import cli_eval, cli_leaderboard, read_checked_results
+
+
+def _one_line(err: str) -> bool:
+    return err.count("\n") == 1 and "Traceback" not in err
+
+
+# --- 5: silent wrong values -------------------------------------------------------------------------------
+
+def test_csv_lines_are_the_files_lines_and_missing_markers_are_bad_rows(tmp_path, capsys):
+    f = tmp_path / "p.csv"
+    f.write_text('query,positive\nq1,\nq2,"two\nlines"\nq3,NaN\nq4,nan\nq5,None\nq6,N/A\nq7,fine\n')
+    assert cli_data(["check", str(f)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{f}:2: missing 'positive'"
+    assert [l.split(":", 2)[1] for l in out[1:5]] == ["5", "6", "7", "8"]
+    assert all("a missing-value marker, not text" in l for l in out[1:5])
+    assert out[-1] == "2 valid rows, 5 invalid"
+
+
+def test_thumbnail_labels_are_never_rounded(tmp_path):
+    f = tmp_path / "t.csv"
+    f.write_text("title,image,label\na,a.png,1\nb,b.png,1.7\nc,c.png,inf\nd,d.png,0.0\ne,e.png,NaN\nf,f.png,\n")
+    items, bad = th.read_items(f)
+    assert items.title.tolist() == ["a", "d", "f"] and items.label.tolist()[:2] == [1.0, 0.0] and np.isnan(items.label.iloc[2])
+    assert bad == [f"{f}:3: label must be 0 or 1, got '1.7'", f"{f}:4: label must be 0 or 1, got 'inf'",
+                   f"{f}:6: label must be 0 or 1, got 'NaN'"]
+
+
+@pytest.mark.parametrize("score, needle", [(float("nan"), "main_score is nan, not a score"),
+                                           (7.5, "main_score is 7.5, outside [0, 1]"),
+                                           ("0.5", "main_score must be a number, got '0.5'")])
+def test_leaderboard_scores_are_checked_not_dropped_or_scaled(tmp_path, capsys, score, needle):
+    f = tmp_path / "STS12.json"
+    f.write_text(json.dumps({"task_name": "STS12", "mteb_version": "2.0.0",
+                             "scores": {"test": [{"main_score": score, "hf_subset": "default"}]}}))
+    assert cli_leaderboard(["--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert _one_line(err) and f"{f}: scores.test[0].{needle}" in err
+
+
+# --- 6: messages, not tracebacks --------------------------------------------------------------------------
+
+def test_thumbnail_jsonl_bad_lines_and_encoding(tmp_path, capsys):
+    f = tmp_path / "t.jsonl"
+    f.write_text('{"title": "a\u2028b", "image": "a.png"}\n\n{"title": "b", "image": \n[1, 2]\n'
+                 '{"title": "c", "image": "c.png", "label": Infinity}\n')
+    items, bad = th.read_items(f)
+    assert items.row.tolist() == [1]
+    assert bad == [f"{f}:3: invalid JSON: Expecting value", f"{f}:4: expected an object, got list",
+                   f"{f}:5: label must be 0 or 1, got inf"]
+    g = tmp_path / "l.csv"
+    g.write_bytes("title,image\nCaf\u00e9,a.png\n".encode("latin-1"))
+    assert th.cli_thumbnail(["--data", str(g), "--profile", "tiny", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert _one_line(err) and f"{g}:2: not UTF-8 text (byte 0xe9)" in err
+
+
+@pytest.mark.parametrize("content, needle", [
+    ({"task_name": "STS12", "scores": [0.5]}, "'scores' must map each split to a list of results, got list"),
+    ({"task_name": "STS12", "scores": {"test": [{"hf_subset": "default"}]}}, "scores.test[0] has no main_score"),
+    ("folder", "is a folder, not a result file"),
+    (b"\xff\xfe\x00garbage", "not a JSON file"),
+    ("[" * 100_000, "not a JSON file"),
+])
+def test_leaderboard_bad_files_are_one_line(tmp_path, capsys, content, needle):
+    f = tmp_path / "x.json"
+    if content == "folder": f.mkdir()
+    elif isinstance(content, bytes): f.write_bytes(content)
+    else: f.write_text(content if isinstance(content, str) else json.dumps(content))
+    assert cli_leaderboard(["--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert _one_line(err) and f"{f}: {needle}" in err
+
+
+def test_eval_refuses_a_half_written_model_before_loading_it(tmp_path, capsys):
+    from safetensors.numpy import save_file
+    m = tmp_path / "student"
+    m.mkdir()
+    (m / "config.json").write_text("{}")
+    save_file({"w": np.ones((64, 64), np.float32)}, m / "model.safetensors")
+    data = (m / "model.safetensors").read_bytes()
+    (m / "model.safetensors").write_bytes(data[: len(data) // 2])
+    assert cli_eval(["--model", str(m), "--suite", "offline", "--profile", "tiny", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert _one_line(err) and f"{m / 'model.safetensors'}: truncated safetensors file" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_mine_corpus_in_latin1_is_one_line(tmp_path, capsys):
+    from embedding_lab.mining import cli_mine
+    pairs = tmp_path / "p.jsonl"
+    pairs.write_text("".join(json.dumps({"query": f"q{i}", "positive": f"doc {i}"}) + "\n" for i in range(5)))
+    corpus = tmp_path / "c.txt"
+    corpus.write_bytes("first doc\nZ\u00fcrich caf\u00e9\n".encode("latin-1"))
+    assert cli_mine(["--pairs", str(pairs), "--corpus", str(corpus), "--profile", "tiny", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert _one_line(err) and f"{corpus}:2: not UTF-8 text (byte 0xfc)" in err
+
+
+@pytest.mark.parametrize("cmd", [["thumbnail"], ["mine", "--pairs", "x.jsonl"], ["eval", "--model", "minilm"]])
+def test_out_naming_a_file_is_one_line_for_stage_commands(tmp_path, capsys, cmd):
+    from embedding_lab.report import main
+    f = tmp_path / "afile"
+    f.write_text("x")
+    assert main([*cmd, "--profile", "tiny", "--out", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert _one_line(err) and f"{f}: is a file, not a run folder" in err
+
+
+# --- fuzz: random bytes and malformed rows -----------------------------------------------------------------
+
+def _rows(rng):
+    vals = [None, "", " ", "q", "N/A", 3, 2.5, float("nan"), float("inf"), True, [], ["n"], [None], {}, {"a": 1}, "x" * 50]
+    keys = ["query", "positive", "negatives", "instruction", "task", "id", "extra"]
+    return [{k: rng.choice(vals) for k in rng.sample(keys, rng.randint(0, len(keys)))} for _ in range(rng.randint(0, 6))]
+
+
+def test_fuzz_pair_loader_fails_cleanly(tmp_path):
+    rng = random.Random(14)
+    for i in range(150):
+        ext = rng.choice([".jsonl", ".csv", ".parquet"])
+        f = tmp_path / f"f{i}{ext}"
+        kind = rng.random()
+        if kind < 0.4: f.write_bytes(bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 200))))
+        elif ext == ".jsonl":
+            f.write_text("\n".join(rng.choice([json.dumps(r, allow_nan=True), json.dumps(r)[:rng.randint(0, 20)], "[" * 3000])
+                                   for r in _rows(rng)))
+        elif ext == ".csv":
+            f.write_text("query,positive,negatives\n" + "".join(
+                ",".join(rng.choice(['"', 'a', '', 'NaN', '["x"]', '[1', '"a\nb"', 'x,y']) for _ in range(rng.randint(1, 4))) + "\n"
+                for _ in range(rng.randint(0, 6))))
+        else:
+            try: pd.DataFrame({"query": [rng.choice(["q", None, 3.0])], "positive": [rng.choice(["p", None])]}).to_parquet(f)
+            except Exception: f.write_bytes(b"PAR1")
+        try: df, bad = load_pairs(f, skip_invalid=rng.random() < 0.5)
+        except DataError as e: assert e.problems and all(str(f) in p for p in e.problems), e.problems
+        else: assert all(isinstance(q, str) and q.strip() for q in df["query"]) and all(isinstance(b, str) for b in bad)
+
+
+def test_fuzz_leaderboard_reader_fails_cleanly(tmp_path):
+    rng = random.Random(7)
+    good = {"task_name": "STS12", "mteb_version": "2.0.0", "scores": {"test": [{"main_score": 0.5, "hf_subset": "default"}]}}
+    junk = [None, 1, -1, 0.5, 7.5, float("nan"), "x", [], {}, [1], {"a": 1}, True]
+    for i in range(120):
+        d = tmp_path / f"r{i}"
+        d.mkdir()
+        kind = rng.random()
+        if kind < 0.35:
+            (d / "a.json").write_bytes(bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 120))))
+        else:
+            doc = json.loads(json.dumps(good))
+            where = rng.choice(["top", "task_name", "scores", "split", "entry", "main_score", "hf_subset"])
+            v = rng.choice(junk)
+            if where == "top": doc = v
+            elif where in ("task_name", "scores"): doc[where] = v
+            elif where == "split": doc["scores"]["test"] = v
+            elif where == "entry": doc["scores"]["test"][0] = v
+            else: doc["scores"]["test"][0][where] = v
+            (d / "a.json").write_text(json.dumps(doc, allow_nan=True))
+        try: t = read_checked_results(d)
+        except ResultsError as e: assert str(d / "a.json") in str(e)
+        else:
+            assert t.main_score.between(0, 100).all() and len(t) == 1
