@@ -317,7 +317,6 @@ def cli_eval(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     err = lambda m: (print(f"embedding-lab eval: {m}", file=sys.stderr), 2)[1]
     try:
-        check_model_spec(args.model)
         cfg = config_from_args(args)
         if args.suite == "offline": tasks = suite_tasks(cfg, args.tasks)
         else:
