@@ -247,6 +247,7 @@ def sample_examples(pool: pd.DataFrame,  # training pairs (query, positive, task
                     k_max: int = 3,      # draw 0..k_max examples
                     seed: int = 0,
                     max_chars: int | None = 300,  # cut each example's texts to keep queries short
+                    exact: bool = False,          # always k_max examples (evaluation) instead of 0..k_max
                    ) -> list[tuple[str, str]]:
     "0..k_max (query, positive) examples of the same task, never the row itself; seeded by the row's id."
     if k_max <= 0 or pool is None or len(pool) == 0: return []
@@ -255,6 +256,7 @@ def sample_examples(pool: pd.DataFrame,  # training pairs (query, positive, task
     same = pool[(pool.task == row.get("task")) & (pool["query"] != row["query"])]
     if row.get("id") is not None: same = same[same["id"] != row.get("id")]
     k = int(rng.integers(0, k_max + 1))
+    if exact: k = k_max
     if k == 0 or len(same) == 0: return []
     idx = rng.choice(len(same), size=min(k, len(same)), replace=False)
     cut = (lambda s: lead(s, max_chars)) if max_chars else (lambda s: s)

@@ -198,16 +198,25 @@ def mine(cfg: Config, pairs: pd.DataFrame, corpus: Sequence[str] | None = None) 
         ok_ce = ~(ce[:, 1:] > ce[:, :1] - m.cross_margin)
         dropped_cross = int((keep & ~ok_ce).sum()); keep &= ok_ce
     chosen = select_negatives(np.where(valid, margin_s[:, 1:], -np.inf), keep, m.negatives, m.select, m.rank_window, cfg.seed)
+    cols = [np.r_[0, 1 + c].astype(int) for c in chosen]       # [positive + chosen] columns of the score matrices
+    reranked = bool(m.rerank and cfg.teacher.cross_encoder and "cross" not in raw)
+    if reranked:       # the reranker scores each query's positive and chosen negatives; its scores join the fusion
+        sub = {k: _rows(v, cols, 1 + m.negatives) for k, v in raw.items()}
+        lists_sel = [[p] + [corpus[I[i, j]] for j in c] for i, (p, c) in enumerate(zip(df.positive, chosen))]
+        sub["cross"] = score_lists(cfg, df["query"].tolist(), lists_sel, teachers=("cross",))["cross"]
+        fused_sel = fuse_scores(sub, dict(cfg.teacher.weights), cfg.teacher.normalize)
+    else: fused_sel = _rows(fused, cols, 1 + m.negatives)
     frame = pd.DataFrame({
         "id": df["id"], "query": df["query"], "positive": df.positive, "instruction": df.instruction, "task": df.task,
         "negatives": [[corpus[I[i, j]] for j in c] for i, c in enumerate(chosen)],
-        "teacher_scores": [[float(fused[i, 0])] + [float(fused[i, 1 + j]) for j in c] for i, c in enumerate(chosen)]})
+        "teacher_scores": [[float(x) for x in fused_sel[i, :1 + len(c)]] for i, c in enumerate(chosen)]})
     n_neg = np.array([len(c) for c in chosen])
     metrics = {"queries": len(frame), "corpus_size": len(corpus), "index": kind,
                "negatives_per_query": float(n_neg.mean()) if len(n_neg) else 0.0,
                "candidates_per_query": float(valid.sum(1).mean()) if len(valid) else 0.0,
                "share_dropped_false_negatives": dropped_margin / max(int(valid.sum()), 1),
                "dropped_by_cross_check": dropped_cross,
+               "reranked_by_cross_encoder": reranked,
                "queries_fewer_than_n": int((n_neg < m.negatives).sum()),
                "skipped_no_positive": no_pos, "skipped_nan_query": int((~q_ok).sum()) + int((~p_ok).sum()),
                "positives_missing_from_corpus": len(missing), "corpus_nan_rows": int((~c_ok).sum()),
@@ -215,6 +224,12 @@ def mine(cfg: Config, pairs: pd.DataFrame, corpus: Sequence[str] | None = None) 
     rr, cc = np.nonzero(valid)
     margins = pd.DataFrame({"pos": margin_s[rr, 0], "cand": margin_s[:, 1:][rr, cc], "kept": keep[rr, cc]})
     return MiningResult(frame, metrics, margins)
+
+def _rows(m: np.ndarray, cols: Sequence[np.ndarray], width: int) -> np.ndarray:
+    "Row i of `m` at columns `cols[i]`, NaN-padded to `width` columns."
+    out = np.full((len(cols), width), np.nan, np.float64)
+    for i, c in enumerate(cols): out[i, :len(c)] = m[i, c]
+    return out
 
 def _unpack(m: np.ndarray, valid: np.ndarray) -> np.ndarray:
     "Scores of packed lists [pos, valid candidates...] back onto the (q, 1 + k) grid (NaN where not valid)."

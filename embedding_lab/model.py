@@ -14,8 +14,8 @@ from .core import Config, asset_path, cache_dir, fingerprint, get_device, record
 
 # %% auto #0
 __all__ = ['BUILTIN', 'DEFAULT_TARGETS', 'mistral_config_from', 'ensure_eos', 'convert_gguf', 'builtin_path', 'last_token_pool',
-           'position_ids_from', 'check_texts', 'Embedder', 'load_base', 'load_embedder', 'add_lora', 'save_adapter',
-           'query_prompt_for', 'export_student', 'retrieval_metrics', 'dev_retrieval']
+           'position_ids_from', 'check_texts', 'Embedder', 'cut_layers', 'load_base', 'load_embedder', 'add_lora',
+           'save_adapter', 'query_prompt_for', 'export_student', 'retrieval_metrics', 'dev_retrieval']
 
 # %% ../nbs/04_model.ipynb #b9adabc9
 BUILTIN = {"builtin:smollm2-135m": "smollm2-gguf"}
@@ -110,21 +110,43 @@ def check_texts(texts) -> list[str]:
 class Embedder:
     "A causal LM (optionally with a LoRA adapter) that embeds texts by last-token pooling."
     def __init__(self, model, tokenizer, name: str, max_length: int = 512, query_prompt: str | None = None,
-                 device=None):
+                 device=None,
+                 query_max_length: int | None = None,  # tokens per query (instruction + examples); None = max_length
+                ):
         import torch
         self.model, self.tokenizer, self.name, self.max_length = model, ensure_eos(tokenizer), name, max_length
-        self.query_prompt = query_prompt
+        self.query_prompt, self.query_max_length = query_prompt, query_max_length
         self.device = device or next(model.parameters()).device
-        self.truncated = 0                     # texts cut to max_length so far
+        self.buckets = 1                       # `embed` runs a batch as this many length-sorted chunks (less padding)
+        self.reset_counts()
+
+    def reset_counts(self):
+        "Zero the counts of texts seen and truncated (per kind: query / document)."
+        self.counts = {"query": [0, 0], "document": [0, 0]}
+
+    @property
+    def truncated(self) -> int:
+        "Texts cut to their maximum length so far (queries and documents)."
+        return self.counts["query"][1] + self.counts["document"][1]
+
+    def truncated_share(self, kind: str) -> float:
+        "Share of the `kind` texts ('query' or 'document') seen so far that were cut (0.0 when none were seen)."
+        seen, cut = self.counts[kind]
+        return cut / seen if seen else 0.0
+
+    def limit(self, query: bool) -> int:
+        "Maximum tokens of a query (`query_max_length`) or a document (`max_length`)."
+        return (self.query_max_length or self.max_length) if query else self.max_length
 
     def tokenize(self, texts: Sequence[str], keep_end: bool = False):
-        "Token ids with EOS (padded, as tensors); counts texts that were truncated."
-        tok = self.tokenizer
+        "Token ids with EOS (padded, as tensors); `keep_end` marks queries (cut from the left). Counts truncations."
+        tok, n = self.tokenizer, self.limit(keep_end)
         full = tok(list(texts), add_special_tokens=True, verbose=False)["input_ids"]
-        self.truncated += sum(len(x) > self.max_length for x in full)
+        c = self.counts["query" if keep_end else "document"]
+        c[0] += len(full); c[1] += sum(len(x) > n for x in full)
         side = tok.truncation_side
         tok.truncation_side = "left" if keep_end else "right"
-        try: return tok(list(texts), padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
+        try: return tok(list(texts), padding=True, truncation=True, max_length=n, return_tensors="pt")
         finally: tok.truncation_side = side
 
     def forward(self, batch):
@@ -137,8 +159,14 @@ class Embedder:
         return F.normalize(last_token_pool(h, mask).float(), dim=-1)
 
     def embed(self, texts: Sequence[str], keep_end: bool = False):
-        "Embeddings of texts (torch, with gradients if enabled): one batch."
-        return self.forward(self.tokenize(texts, keep_end))
+        "Embeddings of texts (torch, with gradients if enabled): one batch, as `self.buckets` length-sorted chunks."
+        import torch
+        texts = list(texts)
+        if self.buckets <= 1 or len(texts) < 2 * self.buckets: return self.forward(self.tokenize(texts, keep_end))
+        lens = [len(x) for x in self.tokenizer(texts, verbose=False)["input_ids"]]
+        chunks = np.array_split(np.argsort(lens, kind="stable"), self.buckets)
+        out = torch.cat([self.forward(self.tokenize([texts[i] for i in c], keep_end)) for c in chunks])
+        return out[torch.as_tensor(np.argsort(np.concatenate(chunks)), device=out.device)]
 
     def encode(self, texts: Sequence[str],              # documents, or queries when `instruction` is given
                instruction: str | None = None,          # format each text as a query with this instruction
@@ -185,7 +213,12 @@ class Embedder:
         if self.device.type == "cuda": return torch.autocast("cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    def __repr__(self): return f"Embedder({self.name!r}, dim={self.dim}, max_length={self.max_length})"
+    @property
+    def layers(self) -> int: return self.model.config.num_hidden_layers
+
+    def __repr__(self):
+        q = f", query_max_length={self.query_max_length}" if self.query_max_length else ""
+        return f"Embedder({self.name!r}, layers={self.layers}, dim={self.dim}, max_length={self.max_length}{q})"
 
 # %% ../nbs/04_model.ipynb #78c919cc
 def _is_causal_lm(config) -> bool:
@@ -200,8 +233,22 @@ def _dtype_for(device, dtype):
     if dtype not in (None, "auto"): return getattr(torch, dtype) if isinstance(dtype, str) else dtype
     return torch.bfloat16 if device.type == "cuda" else torch.float32
 
-def load_base(path: str, device=None, dtype=None):
-    "(model, tokenizer) of a causal-LM base: its transformer body without the LM head."
+def cut_layers(model,               # a transformers decoder body (e.g. `MistralModel`)
+               layers: int | None,  # keep the first `layers` transformer layers (None = all)
+               name: str = "the model"):
+    "The body cut to its first `layers` layers, in place (still the same architecture); returns it."
+    n = model.config.num_hidden_layers
+    if layers is None: return model
+    if isinstance(layers, bool) or not isinstance(layers, int) or not 1 <= layers <= n:
+        raise ValueError(f"model.layers={layers!r}: {name} has {n} transformer layers; give 1..{n} or null (all)")
+    if layers == n: return model
+    model.layers = model.layers[:layers]
+    model.config.num_hidden_layers = layers
+    if getattr(model.config, "layer_types", None): model.config.layer_types = list(model.config.layer_types)[:layers]
+    return model
+
+def load_base(path: str, device=None, dtype=None, layers: int | None = None):
+    "(model, tokenizer) of a causal-LM base: its transformer body without the LM head (cut to `layers`)."
     from transformers import AutoConfig, AutoModel, AutoTokenizer
     device = device or get_device("auto")
     config = AutoConfig.from_pretrained(path)
@@ -209,30 +256,34 @@ def load_base(path: str, device=None, dtype=None):
         raise ValueError(f"'{path}' is a {config.model_type} model ({', '.join(config.architectures or [])}), not a "
                          "causal (decoder) LM; the student needs one, e.g. builtin:smollm2-135m or a Mistral checkpoint")
     model = AutoModel.from_pretrained(path, dtype=_dtype_for(device, dtype)).to(device).eval()
-    return model, ensure_eos(AutoTokenizer.from_pretrained(path))
+    return cut_layers(model, layers, f"'{path}'"), ensure_eos(AutoTokenizer.from_pretrained(path))
 
 def load_embedder(name_or_path: str | Path,   # builtin:NAME, HF causal-LM path or hub id, LoRA adapter or student folder
                   max_length: int | None = None,  # default: the saved one, else 512
                   device=None, dtype=None,     # default: CUDA + bf16 when present, else CPU + fp32
+                  layers: int | None = None,   # a base cut to its first k layers (an adapter / student: the saved depth)
+                  query_max_length: int | None = None,  # tokens per query (default: the saved one, else max_length)
                   **kw) -> Embedder:
     "An `Embedder` for a base model, a LoRA adapter folder or an exported student."
     device = get_device(device or "auto") if not hasattr(device, "type") else device
     name = str(name_or_path); p = Path(name)
     if name in BUILTIN:
-        model, tok = load_base(str(builtin_path(name)), device, dtype)
-        return Embedder(model, tok, name, max_length or 512, device=device, **kw)
+        model, tok = load_base(str(builtin_path(name)), device, dtype, layers)
+        return Embedder(model, tok, name, max_length or 512, device=device, query_max_length=query_max_length, **kw)
     if name.startswith("builtin:"): raise ValueError(f"unknown builtin model '{name}'; known: {', '.join(BUILTIN)}")
     if (p / "adapter_config.json").exists():
         from peft import PeftModel
         meta = json.loads((p / "adapter_config.json").read_text())
-        base = load_embedder(meta["base_model_name_or_path"], max_length=max_length, device=device, dtype=dtype)
+        extra = json.loads((p / "embedder.json").read_text()) if (p / "embedder.json").exists() else {}
+        base = load_embedder(meta["base_model_name_or_path"], max_length=max_length, device=device, dtype=dtype,
+                             layers=extra.get("layers"))
         try: model = PeftModel.from_pretrained(base.model, str(p)).eval()
         except (RuntimeError, ValueError, KeyError) as e:
             raise ValueError(f"the adapter in {p} does not fit its base {meta['base_model_name_or_path']}: {e}") from None
-        extra = json.loads((p / "embedder.json").read_text()) if (p / "embedder.json").exists() else {}
         return Embedder(model, base.tokenizer, f"{base.name}+lora:{fingerprint(p / 'adapter_model.safetensors')}",
                         max_length or extra.get("max_length", base.max_length),
-                        query_prompt=extra.get("query_prompt"), device=device)
+                        query_prompt=extra.get("query_prompt"), device=device,
+                        query_max_length=query_max_length or extra.get("query_max_length"))
     if (p / "modules.json").exists():
         st = json.loads((p / "sentence_bert_config.json").read_text()) if (p / "sentence_bert_config.json").exists() else {}
         prompts = json.loads((p / "config_sentence_transformers.json").read_text()).get("prompts", {}) \
@@ -240,10 +291,13 @@ def load_embedder(name_or_path: str | Path,   # builtin:NAME, HF causal-LM path 
         mods = json.loads((p / "modules.json").read_text())
         sub = p / next((m["path"] for m in mods if m["type"].endswith("Transformer")), "")
         model, tok = load_base(str(sub), device, dtype)
+        extra = json.loads((p / "embedder.json").read_text()) if (p / "embedder.json").exists() else {}
         return Embedder(model, tok, f"student:{fingerprint(*sorted(sub.glob('*.safetensors')))}",
-                        max_length or st.get("max_seq_length") or 512, query_prompt=prompts.get("query"), device=device)
-    model, tok = load_base(name, device, dtype)
-    return Embedder(model, tok, name, max_length or 512, device=device, **kw)
+                        max_length or extra.get("max_length") or st.get("max_seq_length") or 512,
+                        query_prompt=prompts.get("query"), device=device,
+                        query_max_length=query_max_length or extra.get("query_max_length"))
+    model, tok = load_base(name, device, dtype, layers)
+    return Embedder(model, tok, name, max_length or 512, device=device, query_max_length=query_max_length, **kw)
 
 # %% ../nbs/04_model.ipynb #b9f8e5fe
 def add_lora(model,                      # a transformers model (the body)
@@ -275,6 +329,8 @@ def save_adapter(embedder: Embedder, path: str | Path, **extra) -> Path:
     try:
         embedder.model.save_pretrained(tmp)
         (tmp / "embedder.json").write_text(json.dumps({"max_length": embedder.max_length,
+                                                       "query_max_length": embedder.query_max_length,
+                                                       "layers": embedder.layers,
                                                        "query_prompt": embedder.query_prompt, **extra}, indent=2))
         if path.exists(): shutil.rmtree(path)
         os.rename(tmp, path)
@@ -300,10 +356,12 @@ def export_student(model,                  # body or peft model (merged on a cop
                    path: str | Path,       # output folder (replaced atomically)
                    query_prompt: str | None = None,  # e.g. query_prompt_for(instruction)
                    max_length: int = 512,
+                   query_max_length: int | None = None,  # a longer limit for queries (ST keeps one: the larger)
                   ) -> Path:
     "Merge LoRA and save a sentence-transformers model (Transformer + last-token Pooling + Normalize)."
     import torch
     if hasattr(model, "merge_and_unload"): model = copy.deepcopy(model).merge_and_unload()
+    max_length = max(max_length, query_max_length or 0)
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     js = lambda f, d: (tmp / f).parent.mkdir(parents=True, exist_ok=True) or (tmp / f).write_text(json.dumps(d, indent=2))
@@ -346,12 +404,15 @@ def retrieval_metrics(q: np.ndarray, d: np.ndarray,  # L2-normalised query / doc
 
 def dev_retrieval(embedder: Embedder, dev, corpus: Sequence[str] | None = None,  # default: the dev positives
                   instruction: str | None = None, batch_size: int = 16, show_progress: bool = False,
-                  return_embeddings: bool = False) -> dict:
+                  return_embeddings: bool = False,
+                  examples: Sequence | None = None,  # few-shot (query, positive) pairs per dev query (or one shared list)
+                 ) -> dict:
     "Retrieval metrics of `dev` queries (their `instruction` column unless given) against a corpus."
     docs = list(dict.fromkeys(list(dev.positive) + list(corpus or [])))
     pos = {t: i for i, t in enumerate(docs)}
     ins = instruction or dev.instruction.iloc[0]
-    qv = embedder.encode(list(dev["query"]), instruction=ins, batch_size=batch_size, show_progress=show_progress)
+    qv = embedder.encode(list(dev["query"]), instruction=ins, batch_size=batch_size, show_progress=show_progress,
+                         examples=examples)
     dv = embedder.encode(docs, batch_size=batch_size, show_progress=show_progress)
     m = retrieval_metrics(qv, dv, [pos[t] for t in dev.positive])
     return (m, qv, dv) if return_embeddings else m

@@ -206,7 +206,10 @@ def check_model_spec(spec: str | Path) -> None:
                          "(sentence-transformers) or adapter_config.json (LoRA adapter)")
     for f in sorted(p.glob("*.safetensors")) + sorted(p.glob("*/*.safetensors")): check_safetensors(f)
 
-def load_model(spec: str | Path, max_length: int | None = None, device: str | None = None):
+def load_model(spec: str | Path, max_length: int | None = None, device: str | None = None,
+               layers: int | None = None,            # a base cut to its first k layers (model.layers)
+               query_max_length: int | None = None,  # tokens per query (model.query_max_length)
+              ):
     "An embedder for a model spec (builtin:NAME, student/adapter folder, 'minilm', sentence-transformers folder)."
     spec = str(spec)
     if spec in ("minilm", "teacher"):
@@ -218,7 +221,7 @@ def load_model(spec: str | Path, max_length: int | None = None, device: str | No
     except ImportError:
         load_embedder = None
     if load_embedder is not None:
-        try: return load_embedder(spec, max_length=max_length)
+        try: return load_embedder(spec, max_length=max_length, layers=layers, query_max_length=query_max_length)
         except ValueError as e:
             if not (p / "modules.json").exists(): raise ValueError(f"'{spec}' is not an embedder: {e}") from None
     if (p / "modules.json").exists():
@@ -278,7 +281,8 @@ def run_suite(cfg: Config, models: dict | None = None, show_progress: bool = Tru
             frames.append(evaluate_model(m, tasks, cache_dir, name=label, show_progress=show_progress))
             continue
         if isinstance(spec, (str, Path)):
-            try: emb = load_model(spec, max_length=cfg.model.max_length)
+            try: emb = load_model(spec, max_length=cfg.model.max_length, query_max_length=cfg.model.query_max_length,
+                                  layers=cfg.model.layers if spec == cfg.model.base else None)
             except (ImportError, FileNotFoundError, ValueError, OSError) as e:
                 notes.append(f"{label}: cannot load {spec} ({e}): skipped"); continue
         else: emb = spec

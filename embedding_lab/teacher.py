@@ -374,6 +374,7 @@ def evaluate_teachers(cfg: Config, splits: dict[str, pd.DataFrame] | None = None
     ce = load_cross_encoder(cfg, splits["train"])
     scores = score_lists(cfg, dev["query"].tolist(), lists, bm25=bm25, cross_encoder=ce, doc_embeddings=pool_emb)
     scores["fused"] = fused(cfg, {k: v for k, v in scores.items()})
+    if "cross" in scores: scores["fused_nocross"] = fused(cfg, {k: v for k, v in scores.items() if k in ("bm25", "dense")})
     rows = {name: ranking_metrics(s) for name, s in scores.items()}
     table = pd.DataFrame(rows).T
     metrics = {"dev_queries": len(dev), "candidates_per_query": float(np.mean([len(l) - 1 for l in lists]))}
@@ -382,6 +383,8 @@ def evaluate_teachers(cfg: Config, splits: dict[str, pd.DataFrame] | None = None
     if "cross" in scores:
         s = scores["cross"]
         metrics["cross_dev_accuracy"] = float(np.mean(np.r_[s[:, 0] > 0, s[:, 1][~np.isnan(s[:, 1])] <= 0]))
-    labels = soft_labels(scores["fused"][:, :1 + min(7, scores["fused"].shape[1] - 1)], cfg.teacher.tau)
-    metrics["soft_label_positive_mass"] = float(np.nanmean(labels[:, 0]))
+    for name in ("fused", "fused_nocross"):
+        if name not in scores: continue
+        labels = soft_labels(scores[name][:, :1 + min(7, scores[name].shape[1] - 1)], cfg.teacher.tau)
+        metrics["soft_label_positive_mass" + name[len("fused"):]] = float(np.nanmean(labels[:, 0]))
     return {"table": table, "metrics": metrics, "scores": scores, "lists": lists, "dev": dev}

@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import Sequence
 import numpy as np
 import pandas as pd
-from .core import (Config, ConfigError, add_run_args, config_from_args, fingerprint, get_device,
+from .core import (Config, ConfigError, add_run_args, config_from_args, fingerprint, get_device, guard_stage,
                                 record_metrics, seed_everything, write_json)
 
 # %% auto #0
 __all__ = ['METHODS', 'ABLATIONS', 'info_nce', 'kl_distill', 'soft_targets', 'InfoNCELoss', 'KLDistillLoss', 'standin_mined',
            'training_frame', 'teacher_soft_labels', 'usable_rows', 'Batch', 'make_batch', 'loss_from_embeddings',
            'batch_loss', 'grad_cache_step', 'train_signature', 'micro_batch_rows', 'save_checkpoint', 'load_checkpoint',
-           'StopTraining', 'train_student', 'eval_dev', 'run_ablations', 'ablation_metrics', 'ablation_steps',
-           'cli_train']
+           'StopTraining', 'train_student', 'dev_examples', 'eval_dev', 'run_ablations', 'chance_loss', 'loss_summary',
+           'ablation_metrics', 'paired_interval', 'ablation_steps', 'cli_train']
 
 # %% ../nbs/05_train.ipynb #6c3134a4
 def info_nce(q,                 # (b, dim) query embeddings
@@ -114,12 +114,14 @@ class Batch:
     target: np.ndarray | None            # (b, 1 + n) soft labels
 
 def make_batch(rows: pd.DataFrame, pool: pd.DataFrame | None, n_neg: int, few_shot: int, seed: int,
-               teacher_tau: float = 0.05) -> Batch:
+               teacher_tau: float = 0.05,
+               example_chars: int | None = 300,   # each example's query and positive cut to this many characters
+              ) -> Batch:
     "The texts (and soft labels) of one micro-batch."
     from embedding_lab.data import format_query, sample_examples
     qs, ps, ns, ts = [], [], [], []
     for r in rows.to_dict("records"):
-        ex = sample_examples(pool, r, few_shot, seed) if few_shot and pool is not None else []
+        ex = sample_examples(pool, r, few_shot, seed, max_chars=example_chars) if few_shot and pool is not None else []
         qs.append(format_query(r["query"], r.get("instruction"), ex)); ps.append(r["positive"])
         negs = list(r.get("negatives") if r.get("negatives") is not None else [])[:n_neg]
         if len(negs) < n_neg: raise ValueError(f"row {r.get('id')} has {len(negs)} negatives; {n_neg} are needed")
@@ -284,11 +286,13 @@ def train_student(cfg: Config,
     device = get_device(cfg.device)
     acc = Accelerator(cpu=device.type == "cpu", mixed_precision="bf16" if device.type == "cuda" else "no")
     seed_everything(seed, deterministic=cfg.deterministic)
-    if base is None: emb = load_embedder(m.base, max_length=t.max_length or m.max_length, device=acc.device, dtype=m.dtype)
+    if base is None: emb = load_embedder(m.base, max_length=t.max_length or m.max_length, device=acc.device, dtype=m.dtype,
+                                         layers=m.layers, query_max_length=m.query_max_length)
     else: emb = Embedder(copy.deepcopy(base.model).to(acc.device), base.tokenizer, base.name,
-                         t.max_length or m.max_length, device=acc.device)
+                         t.max_length or m.max_length, device=acc.device, query_max_length=m.query_max_length)
     model = add_lora(emb.model, m.lora_r, m.lora_alpha, m.lora_dropout, m.lora_targets, base_name=m.base,
                      layers=m.lora_layers)
+    emb.buckets = t.length_buckets
     if t.grad_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     model.train()
@@ -307,7 +311,7 @@ def train_student(cfg: Config,
         tot, parts_sum = 0.0, {}
         for k in range(t.grad_accum):
             rows = frame.iloc[micro_batch_rows(len(frame), micro, t.batch_size, seed, acc.process_index, acc.num_processes)]
-            batch = make_batch(rows, pool, n_neg, t.few_shot_max, seed, t.teacher_tau)
+            batch = make_batch(rows, pool, n_neg, t.few_shot_max, seed, t.teacher_tau, cfg.data.example_chars)
             micro += 1
             last = k == t.grad_accum - 1
             ctx = acc.no_sync(model) if not last else _null()
@@ -344,12 +348,22 @@ class _null:
 # %% ../nbs/05_train.ipynb #29b8230f
 ABLATIONS = {"base": None, "inbatch": "inbatch", "hardneg": "hardneg", "distill": "distill"}
 
+def dev_examples(cfg: Config, dev: pd.DataFrame, train: pd.DataFrame) -> list[list[tuple[str, str]]]:
+    "`train.few_shot_max` in-context examples per dev query, drawn from the train split (seeded by the query's id)."
+    from embedding_lab.data import sample_examples
+    k = cfg.train.few_shot_max
+    return [sample_examples(train, r, k, cfg.seed, max_chars=cfg.data.example_chars, exact=True) if k else []
+            for r in dev.to_dict("records")]
+
 def eval_dev(cfg: Config, emb, splits) -> dict:
-    "Dev retrieval of an embedder as configured."
+    "Dev retrieval of an embedder as configured (queries with their few-shot examples), with truncation shares."
     from embedding_lab.model import dev_retrieval
     dev = splits["dev"].head(cfg.train.eval_queries)
     extra = splits["train"].positive.head(cfg.train.eval_train_positives).tolist()
-    return dev_retrieval(emb, dev, corpus=extra, batch_size=cfg.model.batch_size)
+    emb.reset_counts()
+    m = dev_retrieval(emb, dev, corpus=extra, batch_size=cfg.model.batch_size,
+                      examples=dev_examples(cfg, dev, splits["train"]))
+    return m | {"query_truncated": emb.truncated_share("query"), "doc_truncated": emb.truncated_share("document")}
 
 def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame, dict]:
     "Train + score every ablation x seed; returns the results table and the loss logs."
@@ -359,7 +373,8 @@ def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame
     bad = [a for a in t.ablations if a not in ABLATIONS]
     if bad: raise ConfigError(f"train.ablations: unknown {bad}; choose from {list(ABLATIONS)}")
     splits, frame = load_splits(cfg), training_frame(cfg)
-    base = load_embedder(cfg.model.base, max_length=t.max_length or cfg.model.max_length, dtype=cfg.model.dtype)
+    base = load_embedder(cfg.model.base, max_length=t.max_length or cfg.model.max_length, dtype=cfg.model.dtype,
+                         layers=cfg.model.layers, query_max_length=cfg.model.query_max_length)
     rows, logs = [], {}
     for name in t.ablations:
         for s in (t.ablation_seeds if ABLATIONS[name] else t.ablation_seeds[:1]):
@@ -368,14 +383,32 @@ def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame
             else:
                 emb, logs[f"{name}-seed{s}"] = train_student(cfg, ABLATIONS[name], s, frame=frame,
                                                              show_progress=show_progress, base=base)
+                trunc = {"train_query_truncated": emb.truncated_share("query"),
+                         "train_doc_truncated": emb.truncated_share("document")}
                 emb.query_prompt = query_prompt_for(splits["train"].instruction.iloc[0])
                 save_adapter(emb, cfg.artifact("ablations", f"{name}-seed{s}", "x").parent, method=name, seed=s)
                 if name == "distill" and s == t.ablation_seeds[0] and t.export:
                     export_student(emb.model, emb.tokenizer, cfg.artifact("student", "x").parent,
-                                   query_prompt=emb.query_prompt, max_length=emb.max_length)
-            rows.append({"ablation": name, "seed": s, **eval_dev(cfg, emb, splits), "seconds": time.time() - t0})
+                                   query_prompt=emb.query_prompt, max_length=emb.max_length,
+                                   query_max_length=emb.query_max_length)
+            rows.append({"ablation": name, "seed": s, **eval_dev(cfg, emb, splits),
+                         **(trunc if ABLATIONS[name] else {}), "seconds": time.time() - t0})
             del emb
     return pd.DataFrame(rows), logs
+
+def chance_loss(method: str, batch_size: int, negatives: int) -> float:
+    "InfoNCE of a model that cannot tell candidates apart: ln(number of candidates per query)."
+    return math.log(batch_size * (1 if method == "inbatch" else 1 + negatives))
+
+def loss_summary(logs: dict, cfg: Config, last: int = 3) -> dict:
+    "Per run: the InfoNCE part of the loss over its last `last` steps, and that over the chance level."
+    out = {}
+    for run, lg in logs.items():
+        method = ABLATIONS[run.rsplit("-seed", 1)[0]]
+        end = float(np.mean([r.get("infonce", r["loss"]) for r in lg[-last:]]))
+        ch = chance_loss(method, cfg.train.batch_size * cfg.train.grad_accum, cfg.train.negatives)
+        out[f"train_infonce_end_{run}"], out[f"train_infonce_over_chance_{run}"] = end, end / ch
+    return out
 
 def ablation_metrics(table: pd.DataFrame) -> dict:
     "Metrics for metrics.json: per ablation and seed, and the mean over seeds."
@@ -387,10 +420,18 @@ def ablation_metrics(table: pd.DataFrame) -> dict:
     return out
 
 # %% ../nbs/05_train.ipynb #9d1201d7
+def paired_interval(d: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    "(mean, low, high): Student-t interval of the mean of per-seed differences (NaN bounds with one seed)."
+    from scipy import stats
+    x = np.asarray(d, dtype=np.float64); m = float(x.mean())
+    if len(x) < 2: return m, float("nan"), float("nan")
+    half = float(stats.t.ppf((1 + level) / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+    return m, m - half, m + half
+
 def ablation_steps(table: pd.DataFrame, metric: str = "ndcg10",
-                   tol: float = 0.01,          # a seed's difference within +-tol counts as no difference
+                   level: float = 0.95,        # confidence of the interval over seeds
                   ) -> pd.DataFrame:
-    "Per consecutive pair of ablations (and method vs base): the difference per seed, its mean and a verdict."
+    "Per consecutive pair of ablations (and method vs base): per-seed differences, mean, t-interval and a verdict."
     order = [a for a in ABLATIONS if a in set(table.ablation)]
     val = {(r["ablation"], r["seed"]): r[metric] for r in table.to_dict("records")}
     seeds = sorted({s for a, s in val if ABLATIONS[a] is not None})
@@ -401,9 +442,10 @@ def ablation_steps(table: pd.DataFrame, metric: str = "ndcg10",
     for lo, hi in pairs:
         d = {s: get(hi, s) - get(lo, s) for s in seeds if get(hi, s) is not None and get(lo, s) is not None}
         if not d: continue
-        verdict = "helps" if min(d.values()) > tol else "hurts" if max(d.values()) < -tol else "not separated"
-        rows.append({"step": f"{hi} - {lo}", **{f"seed{s}": x for s, x in d.items()}, "mean": float(np.mean(list(d.values()))),
-                     "seeds": len(d), "verdict": verdict if len(d) > 1 else verdict + " (one seed)"})
+        mean, low, high = paired_interval(list(d.values()), level)
+        verdict = "one seed: no interval" if len(d) < 2 else "helps" if low > 0 else "hurts" if high < 0 else "not separated"
+        rows.append({"step": f"{hi} - {lo}", **{f"seed{s}": x for s, x in d.items()}, "mean": mean,
+                     "ci_low": low, "ci_high": high, "seeds": len(d), "verdict": verdict})
     return pd.DataFrame(rows)
 
 # %% ../nbs/05_train.ipynb #be35f555
@@ -413,12 +455,17 @@ def cli_train(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="embedding-lab train", description="Train the LoRA student (InfoNCE + distillation).")
     add_run_args(p, default_profile="quick")
     p.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
+    p.add_argument("--force", action="store_true", help="start over: replace this method's checkpoint, adapter and student")
     p.add_argument("--method", default=None, help=f"one of {METHODS} (default train.method)")
     args = p.parse_args(argv)
     try:
-        cfg = config_from_args(args)
+        cfg = config_from_args(args, save=False)          # guard_stage saves config.json once the command may run
         method = args.method or cfg.train.method
         if method not in METHODS: raise ConfigError(f"unknown method '{method}'; choose one of {METHODS}")
+        run = cfg.run_dir / "artifacts" / "train" / f"{method}-seed{cfg.seed}"
+        guard_stage(cfg, f"train {method}", [run / "checkpoint", run / "log.json",
+                    cfg.run_dir / "artifacts" / "ablations" / f"{method}-seed{cfg.seed}"],
+                    resume=args.resume, force=args.force)
         emb, log = train_student(cfg, method, resume=args.resume)
     except (ConfigError, ValueError, FileNotFoundError) as e:
         print(f"embedding-lab train: {e}", file=sys.stderr); return 2
@@ -432,7 +479,8 @@ def cli_train(argv: list[str] | None = None) -> int:
               f"final loss {log[-1]['loss']:.4f}; adapter: {ad}"
         if method == "distill" and cfg.train.export:
             st = export_student(emb.model, emb.tokenizer, cfg.artifact("student", "x").parent,
-                                query_prompt=emb.query_prompt, max_length=emb.max_length)
+                                query_prompt=emb.query_prompt, max_length=emb.max_length,
+                                query_max_length=emb.query_max_length)
             msg += f"; student: {st}"
         print(msg)
     return 0

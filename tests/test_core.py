@@ -17,6 +17,20 @@ def test_profiles_resolve_and_differ():
     assert full["data"]["max_pairs"] is None
 
 
+def test_study_profile_is_the_quick_recipe_with_more_seeds():
+    "The study answers the quick ablation with an interval: same training recipe, >= 3 seeds per arm."
+    quick, study = resolve_config("quick"), resolve_config("study")
+    assert len(study["train"]["ablation_seeds"]) >= 3 > len(quick["train"]["ablation_seeds"]) - 1
+    for sec in ("model", "data", "mining"): assert study[sec] == quick[sec], sec
+    assert {k: v for k, v in study["train"].items() if k != "ablation_seeds"} == \
+           {k: v for k, v in quick["train"].items() if k != "ablation_seeds"}
+    assert quick["model"]["layers"] == 6 and resolve_config("full")["model"]["layers"] is None   # full keeps every layer
+
+
+def test_model_layers_out_of_range_is_refused_before_loading():
+    with pytest.raises(ConfigError, match="model.layers"): resolve_config("tiny", {"model": {"layers": 0}})
+
+
 @pytest.mark.parametrize("override, needle", [
     (["sed=1"], "unknown config key 'sed'; did you mean 'seed'"),
     (["data.max_pairs=lots"], "'data.max_pairs' must be int"),

@@ -190,14 +190,29 @@ def test_ablation_steps_verdicts():
                         {"ablation": "inbatch", "seed": 0, "ndcg10": 0.1},
                         {"ablation": "distill", "seed": 0, "ndcg10": 0.3}])
     st = T.ablation_steps(tab).set_index("step")
-    assert st.loc["inbatch - base", "verdict"] == "hurts (one seed)"
+    assert st.loc["inbatch - base", "verdict"] == "one seed: no interval"     # no verdict without an interval
     assert st.loc["distill - inbatch", "mean"] == pytest.approx(0.2)
-    assert st.loc["distill - base", "verdict"] == "helps (one seed)"
+    assert math.isnan(st.loc["distill - base", "ci_low"])
     two = pd.concat([tab, pd.DataFrame([{"ablation": "inbatch", "seed": 1, "ndcg10": 0.25},
                                         {"ablation": "distill", "seed": 1, "ndcg10": 0.2}])])
     st = T.ablation_steps(two).set_index("step")
     assert st.loc["inbatch - base", "verdict"] == "not separated"      # -0.1 and +0.05: the seeds disagree
     assert st.loc["distill - inbatch", "seed1"] == pytest.approx(-0.05)
+
+
+def test_ablation_steps_interval_decides():
+    "'helps' / 'hurts' only when the 95% t-interval of the paired differences excludes 0."
+    rows = [{"ablation": "base", "seed": 0, "ndcg10": 0.1}]
+    for s, (a, b) in enumerate([(0.30, 0.50), (0.32, 0.49), (0.31, 0.52)]):
+        rows += [{"ablation": "inbatch", "seed": s, "ndcg10": a}, {"ablation": "hardneg", "seed": s, "ndcg10": b}]
+    st = T.ablation_steps(pd.DataFrame(rows)).set_index("step")
+    assert st.loc["hardneg - inbatch", "verdict"] == "helps" and st.loc["hardneg - inbatch", "ci_low"] > 0
+    flip = pd.DataFrame(rows).assign(ablation=lambda d: d.ablation.replace({"inbatch": "hardneg", "hardneg": "inbatch"}))
+    st = T.ablation_steps(flip).set_index("step")
+    assert st.loc["hardneg - inbatch", "verdict"] == "hurts" and st.loc["hardneg - inbatch", "ci_high"] < 0
+    noisy = pd.DataFrame(rows[:1] + [{"ablation": "inbatch", "seed": s, "ndcg10": 0.3} for s in range(3)] +
+                         [{"ablation": "hardneg", "seed": s, "ndcg10": v} for s, v in enumerate([0.5, 0.1, 0.35])])
+    assert T.ablation_steps(noisy).set_index("step").loc["hardneg - inbatch", "verdict"] == "not separated"
 
 
 def test_ablation_steps_keeps_seed_columns_aligned():
