@@ -555,6 +555,8 @@ def acquire_run_folder(run_dir: str | Path,          # the run folder (created w
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir(): raise ConfigError(f"{run_dir}: is a file, not a run folder; choose another --out")
     run_dir.mkdir(parents=True, exist_ok=True)
+    if os.environ.get("RANK", "0") != "0" or os.environ.get("LOCAL_RANK", "0") != "0":
+        return run_dir       # a worker of a distributed launch (accelerate / torchrun): rank 0 holds the lock for all
     key = str(run_dir.resolve())
     if key in _HELD: _HELD[key][1] += 1; return run_dir
     import fcntl

@@ -12,7 +12,7 @@ from embedding_lab.core import Config, saved_config
 
 class _Emb:
     model = tokenizer = None
-    max_length, query_prompt = 24, None
+    max_length, query_prompt, query_max_length = 24, None, None
 
 
 @pytest.fixture
