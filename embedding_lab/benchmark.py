@@ -273,10 +273,10 @@ def bm25_candidates(queries: Sequence[str], docs: Sequence[str], k: int = 9, see
 
 def suite_examples(cfg: Config, k: int | None = None) -> dict[str, list[tuple[str, str]]]:
     "k in-context (headline, lead) examples from the TRAIN split for the suite's retrieval and reranking queries."
-    from embedding_lab.data import load_splits, lead
+    from embedding_lab.data import load_splits, lead, main_rows
     k = cfg.mteb.few_shot if k is None else k
     if not k: return {}
-    tr = load_splits(cfg)["train"]
+    tr = main_rows(load_splits(cfg)["train"])
     ex = tr.sample(min(k, len(tr)), random_state=cfg.seed)
     pairs = [(lead(q, 200), lead(p, 200)) for q, p in zip(ex["query"], ex.positive)]
     return {"EmbLabNewsRetrieval": pairs, "EmbLabNewsReranking": pairs}

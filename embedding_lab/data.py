@@ -12,18 +12,27 @@ from pathlib import Path
 from typing import Any, Sequence
 import numpy as np
 import pandas as pd
-from .core import Config, asset_path, atomic_path, record_metrics
+from .core import Config, ConfigError, asset_path, atomic_path, record_metrics
 
 # %% auto #0
-__all__ = ['PAIR_COLUMNS', 'REQUIRED', 'MISSING_TEXT', 'READERS', 'SPLITS', 'DataError', 'check_row', 'validate_rows',
-           'load_pairs', 'clean_text', 'lead', 'news_articles', 'news_pairs', 'lee_sts', 'rotten_tomatoes',
-           'guardian_headlines', 'hash_unit', 'assign_splits', 'split_pairs', 'format_query', 'format_document',
-           'sample_examples', 'format_queries', 'cli_data', 'build_pairs', 'prepare_data', 'save_parquet',
+__all__ = ['PAIR_COLUMNS', 'REQUIRED', 'TASK_KINDS', 'LISTED_KINDS', 'DOC_INSTRUCTED_KINDS', 'MISSING_TEXT', 'READERS', 'SPLITS',
+           'TASKS', 'SENTIMENT_LABELS', 'DataError', 'check_row', 'validate_rows', 'load_pairs', 'clean_text', 'lead',
+           'news_articles', 'news_pairs', 'lee_sts', 'rotten_tomatoes', 'guardian_headlines', 'hash_unit',
+           'assign_splits', 'split_pairs', 'kinds_of', 'main_rows', 'TaskSpec', 'story_pairs', 'sentiment_pairs',
+           'outlet_pairs', 'check_tasks', 'format_query', 'format_document', 'sample_examples', 'format_queries',
+           'cli_data', 'build_pairs', 'extra_tasks', 'prepare_data', 'suite_test_texts', 'leaked_texts', 'save_parquet',
            'load_splits']
 
 # %% ../nbs/01_data.ipynb #8a29ced8
-PAIR_COLUMNS = ("query", "positive", "negatives", "instruction", "task", "id")
+PAIR_COLUMNS = ("query", "positive", "negatives", "instruction", "task", "id", "kind")
 REQUIRED = ("query", "positive")
+# how a task's rows train: retrieval (query -> document, in-batch negatives are true negatives),
+# symmetric (text -> text of the same meaning, both sides get the instruction), and two kinds whose batch
+# neighbours may share the label, so only the listed negatives count: classification (text -> its label's
+# description, the other labels as negatives) and clustering (text -> a text of the same group, other groups as negatives)
+TASK_KINDS = ("retrieval", "symmetric", "classification", "clustering")
+LISTED_KINDS = ("classification", "clustering")      # no in-batch negatives: neighbours may share the label
+DOC_INSTRUCTED_KINDS = ("symmetric", "clustering")   # documents get the task instruction too (same space as queries)
 
 class DataError(ValueError):
     "Bad training data; `.problems` lists every bad row as `file:line: reason`."
@@ -42,12 +51,14 @@ def check_row(row: Any) -> str | None:
         if v is None or _is_nan(v): return f"missing '{k}'"
         if not isinstance(v, str): return f"'{k}' must be a string, got {type(v).__name__}"
         if not v.strip(): return f"empty '{k}'"
-    for k in ("instruction", "task", "id"):
+    for k in ("instruction", "task", "id", "kind"):
         v = row.get(k)
         if v is None: continue
         if _is_nan(v): return f"'{k}' is NaN"
         if k == "id" and isinstance(v, (int, np.integer)) and not isinstance(v, bool): continue
         if not isinstance(v, str): return f"'{k}' must be a string, got {type(v).__name__}"
+    if row.get("kind") is not None and row["kind"] not in TASK_KINDS:
+        return f"'kind' must be one of {', '.join(TASK_KINDS)}, got {row['kind']!r}"
     negs = row.get("negatives")
     if negs is not None and not (isinstance(negs, float) and math.isnan(negs)):
         if isinstance(negs, np.ndarray): negs = negs.tolist()
@@ -64,7 +75,7 @@ def _norm_row(row: dict) -> dict:
     out = {k: row.get(k) for k in PAIR_COLUMNS}
     negs = out["negatives"]
     out["negatives"] = [] if negs is None or _is_nan(negs) else list(negs)
-    for k in ("instruction", "task"):
+    for k in ("instruction", "task", "kind"):
         if out[k] is not None and _is_nan(out[k]): out[k] = None
     if out["id"] is not None: out["id"] = str(out["id"])
     return out
@@ -180,7 +191,8 @@ def news_pairs(query_chars: int = 200,      # headlines cut to this length
     df = df[~key_q.duplicated() & ~key_p.duplicated()]
     if max_pairs is not None and len(df) > max_pairs: df = df.sample(max_pairs, random_state=seed).sort_index()
     out = pd.DataFrame({"query": df["query"], "positive": df.positive, "negatives": [[] for _ in range(len(df))],
-                        "instruction": instruction, "task": task, "id": "news-" + df.id, "source": df.source})
+                        "instruction": instruction, "task": task, "id": "news-" + df.id, "kind": "retrieval",
+                        "source": df.source})
     return out.reset_index(drop=True)
 
 # %% ../nbs/01_data.ipynb #4ff41ed9
@@ -221,10 +233,129 @@ def assign_splits(groups: Sequence[str],             # one group key per row; ro
     return np.array(SPLITS)[np.searchsorted(edges, u, side="right")]
 
 def split_pairs(df: pd.DataFrame, fractions=(0.8, 0.1, 0.1), seed: int = 0) -> dict[str, pd.DataFrame]:
-    "Split pairs by their positive document (normalised text)."
-    groups = df.positive.str.lower().str.replace(r"\W+", " ", regex=True).str.strip()
+    "Split pairs by their positive document (normalised text); classification and clustering rows by their query."
+    by_query = kinds_of(df).isin(LISTED_KINDS)           # their positive is a label: grouping by it would split by label
+    key = df["query"].where(by_query, df.positive)
+    groups = key.str.lower().str.replace(r"\W+", " ", regex=True).str.strip()
     s = assign_splits(groups.tolist(), fractions, seed)
     return {name: df[s == name].reset_index(drop=True) for name in SPLITS}
+
+# %% ../nbs/01_data.ipynb #bb30b858
+def kinds_of(df: pd.DataFrame, default: str = "retrieval") -> pd.Series:
+    "Each row's task kind (`default` where the frame has no `kind` or the cell is empty)."
+    if "kind" not in df: return pd.Series(default, index=df.index)
+    return df["kind"].where(df["kind"].notna(), default)
+
+def main_rows(df: pd.DataFrame) -> pd.DataFrame:
+    "The retrieval rows (all rows when none is retrieval): what the reranker trains on and dev retrieval scores."
+    r = kinds_of(df) == "retrieval"
+    return df[r].reset_index(drop=True) if r.any() else df
+
+# %% ../nbs/01_data.ipynb #4c815fc1
+@dataclass(frozen=True)
+class TaskSpec:
+    "A built-in training task: its kind, instruction and what it is built from."
+    name: str
+    kind: str
+    instruction: str
+    source: str
+
+TASKS: dict[str, TaskSpec] = {t.name: t for t in [
+    TaskSpec("news", "retrieval", "Given a news headline, retrieve the news article it belongs to",
+             "NewsArticles: headline -> lead"),
+    TaskSpec("story", "symmetric", "Given a news article, retrieve news articles about the same story",
+             "NewsArticles: opening passage -> a later passage of the same article"),
+    TaskSpec("sentiment", "classification",
+             "Classify the sentiment of a movie review sentence as fresh (positive) or rotten (negative)",
+             "Rotten Tomatoes: sentence -> its label's description"),
+    TaskSpec("outlet", "clustering", "Identify the news outlet that published an article from its opening text",
+             "NewsArticles: lead -> a lead of the same outlet"),
+]}
+
+SENTIMENT_LABELS = {"fresh": "a positive review: the critic liked the movie (fresh)",
+                    "rotten": "a negative review: the critic disliked the movie (rotten)",
+                    "plot": "a neutral plot description of the movie"}
+
+def _rows(query, positive, negatives, spec: TaskSpec, ids) -> pd.DataFrame:
+    return pd.DataFrame({"query": list(query), "positive": list(positive), "negatives": list(negatives),
+                         "instruction": spec.instruction, "task": spec.name, "id": list(ids), "kind": spec.kind})
+
+def _next_sentence(text: str, start: int) -> str:
+    "The text from the first sentence (else word) that begins at or after character `start`."
+    rest = text[start:]
+    stop = rest.find(". ")
+    cut = stop + 2 if 0 <= stop < len(rest) // 2 else rest.find(" ") + 1
+    return rest[cut:]
+
+def story_pairs(articles: pd.DataFrame,   # news_articles() rows (id, text) to draw from
+                n: int, seed: int = 0,
+                chars: int = 200,         # passage length
+               ) -> pd.DataFrame:
+    "Opening passage -> a passage from later in the same article (articles long enough for a gap between them)."
+    spec = TASKS["story"]
+    a = articles[articles.text.map(len) >= 4 * chars]
+    a = a.sample(min(n, len(a)), random_state=seed).sort_index()
+    first = a.text.map(lambda t: lead(t, chars))
+    later = a.text.map(lambda t: lead(_next_sentence(clean_text(t), 2 * chars), chars))
+    return _rows(first, later, [[] for _ in range(len(a))], spec, "story-" + a["id"])
+
+def sentiment_pairs(rt: pd.DataFrame,    # rotten_tomatoes() rows of the train movies
+                    n: int, seed: int = 0) -> pd.DataFrame:
+    "Sentence -> its label's description; the other labels' descriptions are the negatives."
+    spec = TASKS["sentiment"]
+    rt = rt.drop_duplicates("text")
+    rt = rt.sample(min(n, len(rt)), random_state=seed).sort_index()
+    labels = list(SENTIMENT_LABELS)
+    negs = [[SENTIMENT_LABELS[o] for o in labels if o != l] for l in rt.label]
+    return _rows(rt.text, rt.label.map(SENTIMENT_LABELS), negs, spec, [f"sentiment-{i}" for i in rt.index])
+
+def outlet_pairs(news: pd.DataFrame,     # news pairs of the train split (positive = lead, source = outlet)
+                 n: int, seed: int = 0,
+                 negatives: int = 3,     # leads of other outlets per row
+                 chars: int = 200,
+                ) -> pd.DataFrame:
+    "Lead -> a lead of another article of the same outlet; leads of `negatives` other outlets as negatives."
+    spec, rng = TASKS["outlet"], np.random.default_rng(seed)
+    news = news[news.source.map(news.source.value_counts()) >= 2].reset_index(drop=True)
+    if news.source.nunique() <= negatives: raise ValueError(f"outlet task: {news.source.nunique()} outlets with 2+ "
+                                                           f"articles; {negatives} negatives need {negatives + 1}")
+    by_src = {s: g.index.to_numpy() for s, g in news.groupby("source")}
+    cut = lambda i: lead(news.positive.iloc[i], chars)
+    rows = rng.choice(len(news), size=min(n, len(news)), replace=False)
+    q, p, ng, ids = [], [], [], []
+    for i in sorted(rows):
+        src = news.source.iloc[i]
+        j = rng.choice(by_src[src][by_src[src] != i])
+        others = rng.choice([s for s in by_src if s != src], size=negatives, replace=False)
+        q.append(cut(i)); p.append(cut(j)); ng.append([cut(rng.choice(by_src[s])) for s in others])
+        ids.append(f"outlet-{news['id'].iloc[i]}")
+    return _rows(q, p, ng, spec, ids)
+
+# %% ../nbs/01_data.ipynb #13ca0902
+def check_tasks(df: pd.DataFrame) -> list[str]:
+    "Problems of a multi-task training set, one line per task: mixed kinds, no instruction, too few labels."
+    out, df = [], df.reset_index(drop=True)
+    kinds = kinds_of(df)
+    many = df.task.nunique() > 1
+    for task, g in df.groupby("task", sort=True):
+        k = sorted(set(kinds[g.index]))
+        if len(k) > 1:
+            out.append(f"task '{task}': mixes {' and '.join(k)} rows (one kind per task: symmetric and "
+                       "asymmetric rows need two task names)"); continue
+        instr = g.instruction.map(lambda v: isinstance(v, str) and bool(v.strip()))
+        if many and not instr.all():
+            out.append(f"task '{task}': {int((~instr).sum())} row(s) with no instruction (several tasks "
+                       "share one model: each needs its instruction)")
+        if k[0] in LISTED_KINDS:
+            no_neg = g.negatives.map(lambda v: v is None or len(v) == 0)
+            labels = set(g.positive) | {x for v in g.negatives if v is not None for x in v}
+            if k[0] == "classification" and len(labels) < 2:
+                out.append(f"task '{task}': a classification task with one label ({next(iter(labels))!r}); "
+                           "it needs two or more")
+            elif no_neg.any():
+                out.append(f"task '{task}': {int(no_neg.sum())} {k[0]} row(s) with no negatives (the other "
+                           "labels or groups must be listed: in-batch negatives are not used for this kind)")
+    return out
 
 # %% ../nbs/01_data.ipynb #cd65447f
 def format_query(query: str, instruction: str | None = None,
@@ -237,9 +368,11 @@ def format_query(query: str, instruction: str | None = None,
     shots = [f"Instruct: {instruction}\nQuery: {q}\nResponse: {p}" for q, p in examples]
     return "\n\n".join(shots + [f"Instruct: {instruction}\nQuery: {query}"])
 
-def format_document(doc: str) -> str:
-    "Documents are embedded as they are."
-    return doc
+def format_document(doc: str, instruction: str | None = None,
+                    kind: str = "retrieval",   # symmetric and clustering documents get the instruction, like queries
+                   ) -> str:
+    "The text the student embeds for a document: as it is, or with the task instruction for symmetric kinds."
+    return format_query(doc, instruction) if kind in DOC_INSTRUCTED_KINDS and instruction else doc
 
 # %% ../nbs/01_data.ipynb #8b7c5c8e
 def sample_examples(pool: pd.DataFrame,  # training pairs (query, positive, task, id)
@@ -296,29 +429,60 @@ def build_pairs(cfg: Config) -> tuple[pd.DataFrame, list[str]]:
         df, bad = load_pairs(d.pairs_file, skip_invalid=d.skip_invalid)
         df["instruction"] = df.instruction.where(df.instruction.notna(), d.instruction)
         df["task"] = df.task.where(df.task.notna(), d.task)
+        df["kind"] = df.kind.where(df.kind.notna(), d.kind)
         df["id"] = df["id"].where(df["id"].notna(), pd.Series([f"row-{i}" for i in range(len(df))]))
         if d.max_pairs is not None and len(df) > d.max_pairs: df = df.sample(d.max_pairs, random_state=cfg.seed).sort_index()
         return df.reset_index(drop=True), bad
     return news_pairs(d.query_chars, d.positive_chars, d.min_positive_chars, d.max_pairs, cfg.seed,
                       d.task, d.instruction), []
 
+def extra_tasks(cfg: Config, train: pd.DataFrame, rt: pd.DataFrame) -> pd.DataFrame:
+    "The built-in tasks of `data.tasks` other than news, drawn from the train split's articles and train movies."
+    d, parts = cfg.data, []
+    bad = [t for t in d.tasks if t not in TASKS]
+    if bad: raise ConfigError(f"data.tasks: unknown {bad}; the built-in tasks are {list(TASKS)}")
+    if "story" in d.tasks:
+        ids = set(train["id"].str.removeprefix("news-"))
+        arts = news_articles(); parts.append(story_pairs(arts[arts["id"].isin(ids)], d.task_rows, cfg.seed, d.task_chars))
+    if "sentiment" in d.tasks: parts.append(sentiment_pairs(rt[rt.split == "train"], d.task_rows, cfg.seed))
+    if "outlet" in d.tasks:
+        parts.append(outlet_pairs(train[train.task == d.task], d.task_rows, cfg.seed, d.cluster_negatives, d.task_chars))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(PAIR_COLUMNS))
+
 def prepare_data(cfg: Config) -> dict:
     "Build, split and save the pairs and the evaluation corpora; return the splits and metrics."
     pairs, bad = build_pairs(cfg)
+    problems = check_tasks(pairs)
+    if problems: raise DataError(problems, cfg.data.pairs_file)
     splits = split_pairs(pairs, cfg.data.split_fractions, cfg.seed)
+    rt = rotten_tomatoes()
+    rt["split"] = assign_splits(rt.movie.tolist(), cfg.data.split_fractions, cfg.seed)
+    if not cfg.data.pairs_file:        # built-in: the other tasks join the train split only
+        splits["train"] = pd.concat([splits["train"], extra_tasks(cfg, splits["train"], rt)], ignore_index=True)
     for name, df in splits.items(): save_parquet(df, cfg.artifact("data", f"{name}.parquet"))
     docs, sims = lee_sts()
     save_parquet(pd.DataFrame({"text1": [docs[i] for i in sims.i], "text2": [docs[j] for j in sims.j],
                                "score": sims.score}), cfg.artifact("data", "lee.parquet"))
-    rt = rotten_tomatoes()
-    rt["split"] = assign_splits(rt.movie.tolist(), cfg.data.split_fractions, cfg.seed)
     save_parquet(rt, cfg.artifact("data", "rotten_tomatoes.parquet"))
     gh = guardian_headlines()
     gh["split"] = assign_splits(gh.text.tolist(), cfg.data.split_fractions, cfg.seed)
     save_parquet(gh, cfg.artifact("data", "guardian.parquet"))
     metrics = {f"rows_{k}": len(v) for k, v in splits.items()}
     metrics.update(invalid_rows=len(bad), rows_total=len(pairs), lee_pairs=len(sims), rotten_tomatoes_rows=len(rt))
+    metrics.update({f"train_rows_{t}": int(n) for t, n in splits["train"].task.value_counts().sort_index().items()})
+    metrics["rows_added_tasks"] = int(len(splits["train"]) - (pairs["id"].isin(splits["train"]["id"])).sum())
     return {"splits": splits, "invalid": bad, "metrics": metrics}
+
+def suite_test_texts(cfg: Config) -> set[str]:
+    "Every text of the offline suite's test splits (news test pairs, the Lee documents, Rotten Tomatoes test movies)."
+    d = cfg.artifact("data")
+    te, lee, rt = (pd.read_parquet(d / f) for f in ("test.parquet", "lee.parquet", "rotten_tomatoes.parquet"))
+    return set(te["query"]) | set(te.positive) | set(lee.text1) | set(lee.text2) | set(rt[rt.split == "test"].text)
+
+def leaked_texts(train: pd.DataFrame, test_texts: set[str]) -> list[str]:
+    "Training texts (queries, positives, negatives, whole or as a passage) found among `test_texts`."
+    seen = set(train["query"]) | set(train.positive) | {x for v in train.negatives if v is not None for x in v}
+    return sorted(seen & set(test_texts))
 
 def save_parquet(df: pd.DataFrame, path: Path) -> Path:
     "Write a DataFrame to parquet atomically."

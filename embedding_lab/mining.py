@@ -19,8 +19,8 @@ from .teacher import (BM25Index, cached_embeddings, fuse_scores, score_lists, lo
 
 # %% auto #0
 __all__ = ['MINED_COLUMNS', 'MiningError', 'margin_mask', 'check_embeddings', 'build_index', 'index_kind', 'search',
-           'valid_candidates', 'select_negatives', 'MiningResult', 'mine', 'mining_path', 'save_mined', 'run_mining',
-           'load_mined', 'read_corpus', 'cli_mine']
+           'valid_candidates', 'select_negatives', 'MiningResult', 'mine', 'mining_path', 'save_mined', 'listed_frame',
+           'run_mining', 'load_mined', 'read_corpus', 'cli_mine']
 
 # %% ../nbs/03_mining.ipynb #987e40f0
 class MiningError(ValueError):
@@ -124,11 +124,11 @@ class MiningResult:
     metrics: dict                       # numbers for metrics.json
     margins: pd.DataFrame = field(default_factory=pd.DataFrame)   # pos, cand, margin score and kept, per candidate
 
-MINED_COLUMNS = ["id", "query", "positive", "instruction", "task", "negatives", "teacher_scores"]
+MINED_COLUMNS = ["id", "query", "positive", "instruction", "task", "kind", "negatives", "teacher_scores"]
 
 def _clean_pairs(pairs: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     df = pairs.copy()
-    for c in ("instruction", "task", "id"):
+    for c in ("instruction", "task", "id", "kind"):
         if c not in df: df[c] = None
     ok = df["query"].map(lambda v: isinstance(v, str) and bool(v.strip())) & \
          df["positive"].map(lambda v: isinstance(v, str) and bool(v.strip()))
@@ -136,7 +136,9 @@ def _clean_pairs(pairs: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     df["id"] = [str(v) if v is not None and v == v else f"row-{i}" for i, v in enumerate(df["id"])]
     return df, int((~ok).sum())
 
-def mine(cfg: Config, pairs: pd.DataFrame, corpus: Sequence[str] | None = None) -> MiningResult:
+def mine(cfg: Config, pairs: pd.DataFrame, corpus: Sequence[str] | None = None,
+         rerank: bool | None = None,   # let the cross-encoder rescore the chosen negatives (None: mining.rerank)
+        ) -> MiningResult:
     "Mine hard negatives for `pairs` (query, positive, ...) from `corpus` (default: the pairs' positives)."
     m = cfg.mining
     df, no_pos = _clean_pairs(pairs)
@@ -199,7 +201,7 @@ def mine(cfg: Config, pairs: pd.DataFrame, corpus: Sequence[str] | None = None) 
         dropped_cross = int((keep & ~ok_ce).sum()); keep &= ok_ce
     chosen = select_negatives(np.where(valid, margin_s[:, 1:], -np.inf), keep, m.negatives, m.select, m.rank_window, cfg.seed)
     cols = [np.r_[0, 1 + c].astype(int) for c in chosen]       # [positive + chosen] columns of the score matrices
-    reranked = bool(m.rerank and cfg.teacher.cross_encoder and "cross" not in raw)
+    reranked = bool((m.rerank if rerank is None else rerank) and cfg.teacher.cross_encoder and "cross" not in raw)
     if reranked:       # the reranker scores each query's positive and chosen negatives; its scores join the fusion
         sub = {k: _rows(v, cols, 1 + m.negatives) for k, v in raw.items()}
         lists_sel = [[p] + [corpus[I[i, j]] for j in c] for i, (p, c) in enumerate(zip(df.positive, chosen))]
@@ -208,6 +210,7 @@ def mine(cfg: Config, pairs: pd.DataFrame, corpus: Sequence[str] | None = None) 
     else: fused_sel = _rows(fused, cols, 1 + m.negatives)
     frame = pd.DataFrame({
         "id": df["id"], "query": df["query"], "positive": df.positive, "instruction": df.instruction, "task": df.task,
+        "kind": df["kind"].where(df["kind"].notna(), "retrieval"),
         "negatives": [[corpus[I[i, j]] for j in c] for i, c in enumerate(chosen)],
         "teacher_scores": [[float(x) for x in fused_sel[i, :1 + len(c)]] for i, c in enumerate(chosen)]})
     n_neg = np.array([len(c) for c in chosen])
@@ -256,10 +259,32 @@ def _listify(df: pd.DataFrame) -> pd.DataFrame:
     df["teacher_scores"] = df.teacher_scores.map(lambda v: [float(x) for x in v])
     return df
 
+def listed_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    "Classification and clustering rows as mined rows: their listed negatives (the other labels or groups), hard labels."
+    out = rows.copy()
+    out["negatives"] = out.negatives.map(lambda v: [str(x) for x in v])
+    out["teacher_scores"] = out.negatives.map(lambda v: [1.0] + [0.0] * len(v))
+    return out[MINED_COLUMNS].reset_index(drop=True)
+
 def run_mining(cfg: Config) -> MiningResult:
-    "Mine the run's train split and save the result."
-    from embedding_lab.data import load_splits
-    res = mine(cfg, load_splits(cfg)["train"])
+    "Mine the run's train split task by task, and save the result."
+    from embedding_lab.data import load_splits, kinds_of, LISTED_KINDS
+    train = load_splits(cfg)["train"]
+    train = train.assign(kind=kinds_of(train))
+    parts, extra, main = [], {}, None
+    for task, g in train.groupby("task", sort=False):
+        kind = g.kind.iloc[0]
+        if kind in LISTED_KINDS:            # nothing to mine: the other labels / groups are the negatives
+            parts.append(listed_frame(g)); extra[f"{task}_queries"] = len(g); continue
+        # each task mines its own documents; the reranker (trained on headline -> lead) rescores retrieval tasks only
+        res = mine(cfg, g.reset_index(drop=True), rerank=None if kind == "retrieval" else False)
+        parts.append(res.frame)
+        if main is None and kind == "retrieval": main = res
+        else: extra.update({f"{task}_{k}": res.metrics[k] for k in ("queries", "negatives_per_query",
+                                                                   "share_dropped_false_negatives")})
+        if main is None: main = res
+    if main is None: raise MiningError("no task to mine: every training row is classification or clustering")
+    res = MiningResult(pd.concat(parts, ignore_index=True), {**main.metrics, **extra, "tasks": len(parts)}, main.margins)
     save_mined(cfg, res)
     return res
 

@@ -244,6 +244,8 @@ def load_cross_encoder(cfg: Config, train: pd.DataFrame | None = None):
         if train is None:
             from embedding_lab.data import load_splits
             train = load_splits(cfg)["train"]
+        from embedding_lab.data import main_rows
+        train = main_rows(train)                     # the reranker learns query -> document relevance
         key = fingerprint(model_fingerprint(t.bi_encoder), train["query"].tolist(), train.positive.tolist(), t.cross_steps,
                           t.cross_batch, t.cross_lr, t.cross_max_length, t.cross_train_layers, t.cross_bm25_share, cfg.seed)
         path = cfg.artifact("teacher", f"cross-encoder-{key}")
@@ -353,6 +355,8 @@ def candidate_lists(queries: Sequence[str], positives: Sequence[str], pool: Sequ
 def eval_lists(cfg: Config, splits: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, list[list[str]], BM25Index, tuple]:
     "Dev queries (capped at `teacher.eval_queries`), their candidate lists, the pool's BM25 index and (texts, embeddings)."
     t = cfg.teacher
+    from embedding_lab.data import main_rows
+    splits = {k: main_rows(v) for k, v in splits.items()}
     dev = splits["dev"]
     if t.eval_queries is not None and len(dev) > t.eval_queries: dev = dev.sample(t.eval_queries, random_state=cfg.seed)
     dev = dev.reset_index(drop=True)

@@ -19,9 +19,10 @@ from .core import (Config, ConfigError, add_run_args, config_from_args, fingerpr
 # %% auto #0
 __all__ = ['METHODS', 'ABLATIONS', 'info_nce', 'kl_distill', 'soft_targets', 'InfoNCELoss', 'KLDistillLoss', 'standin_mined',
            'training_frame', 'teacher_soft_labels', 'usable_rows', 'Batch', 'make_batch', 'loss_from_embeddings',
-           'batch_loss', 'grad_cache_step', 'train_signature', 'micro_batch_rows', 'save_checkpoint', 'load_checkpoint',
-           'StopTraining', 'train_student', 'dev_examples', 'eval_dev', 'run_ablations', 'chance_loss', 'loss_summary',
-           'ablation_metrics', 'paired_interval', 'ablation_steps', 'cli_train']
+           'gather_batch', 'batch_loss', 'grad_cache_step', 'train_signature', 'task_batches', 'micro_batch_rows',
+           'save_checkpoint', 'load_checkpoint', 'batch_chance', 'StopTraining', 'train_student', 'dev_examples',
+           'eval_dev', 'run_ablations', 'chance_loss', 'loss_summary', 'ablation_metrics', 'paired_interval',
+           'ablation_steps', 'cli_train']
 
 # %% ../nbs/05_train.ipynb #6c3134a4
 def info_nce(q,                 # (b, dim) query embeddings
@@ -80,7 +81,7 @@ def standin_mined(train: pd.DataFrame, n_neg: int = 7, seed: int = 0) -> pd.Data
     for i, r in enumerate(train.to_dict("records")):
         others = [j for j in rng.choice(len(pos), size=min(len(pos), n_neg + 1), replace=False) if j != i][:n_neg]
         sc = np.sort(rng.uniform(0, 0.8, len(others)))[::-1]
-        rows.append({**{k: r[k] for k in ("id", "query", "positive", "instruction", "task")},
+        rows.append({**{k: r.get(k) for k in ("id", "query", "positive", "instruction", "task", "kind")},
                      "negatives": [pos[j] for j in others], "teacher_scores": [1.0] + sc.tolist()})
     return pd.DataFrame(rows)
 
@@ -102,7 +103,9 @@ def teacher_soft_labels(scores, tau: float):
 def usable_rows(frame: pd.DataFrame, n_neg: int) -> tuple[pd.DataFrame, int]:
     "Rows with at least `n_neg` negatives (mining may keep fewer for some queries) and how many were left out."
     if not n_neg: return frame, 0
-    ok = frame.negatives.map(lambda x: x is not None and len(x) >= n_neg)
+    from embedding_lab.data import kinds_of, LISTED_KINDS
+    listed = kinds_of(frame).isin(LISTED_KINDS)      # their listed negatives are used whatever n_neg is
+    ok = listed | frame.negatives.map(lambda x: x is not None and len(x) >= n_neg)
     if not ok.any(): raise ValueError(f"no training row has {n_neg} negatives; lower train.negatives")
     return frame[ok].reset_index(drop=True), int((~ok).sum())
 
@@ -112,30 +115,50 @@ class Batch:
     positives: list[str]
     negatives: list[list[str]]           # n per query (0 for in-batch only)
     target: np.ndarray | None            # (b, 1 + n) soft labels
+    kind: str = "retrieval"              # the task kind of every row (batches are task-homogeneous)
+    task: str | None = None
+
+    @property
+    def listed(self) -> bool: return self.kind in ("classification", "clustering")
 
 def make_batch(rows: pd.DataFrame, pool: pd.DataFrame | None, n_neg: int, few_shot: int, seed: int,
                teacher_tau: float = 0.05,
                example_chars: int | None = 300,   # each example's query and positive cut to this many characters
               ) -> Batch:
-    "The texts (and soft labels) of one micro-batch."
-    from embedding_lab.data import format_query, sample_examples
+    "The texts (and soft labels) of one task-homogeneous micro-batch (classification / clustering: all listed negatives)."
+    from embedding_lab.data import format_query, format_document, sample_examples, kinds_of, LISTED_KINDS
+    kinds, tasks = set(kinds_of(rows)), set(rows.task) if "task" in rows else {None}
+    if len(kinds) > 1 or len(tasks) > 1: raise ValueError(f"a micro-batch mixes tasks {sorted(map(str, tasks))}: "
+                                                          "batches must be task-homogeneous")
+    kind = kinds.pop() if kinds else "retrieval"
+    if kind in LISTED_KINDS:           # every row's own label / group negatives (as many as the shortest row has)
+        n_neg = min(len(v) for v in rows.negatives)
+        if n_neg == 0: raise ValueError(f"task {tasks}: a {kind} row has no negatives")
     qs, ps, ns, ts = [], [], [], []
     for r in rows.to_dict("records"):
         ex = sample_examples(pool, r, few_shot, seed, max_chars=example_chars) if few_shot and pool is not None else []
-        qs.append(format_query(r["query"], r.get("instruction"), ex)); ps.append(r["positive"])
+        doc = lambda d: format_document(d, r.get("instruction"), kind)
+        qs.append(format_query(r["query"], r.get("instruction"), ex)); ps.append(doc(r["positive"]))
         negs = list(r.get("negatives") if r.get("negatives") is not None else [])[:n_neg]
         if len(negs) < n_neg: raise ValueError(f"row {r.get('id')} has {len(negs)} negatives; {n_neg} are needed")
-        ns.append(negs)
+        ns.append([doc(x) for x in negs])
         if n_neg: ts.append(teacher_soft_labels(list(r["teacher_scores"])[:1 + n_neg], teacher_tau))
-    return Batch(qs, ps, ns, np.stack(ts) if ts else None)
+    return Batch(qs, ps, ns, np.stack(ts) if ts else None, kind, tasks.pop())
 
 # %% ../nbs/05_train.ipynb #74f06613
 METHODS = ("inbatch", "hardneg", "distill")
 
-def loss_from_embeddings(method: str, q, docs, b: int, n: int, target, tau: float, kl_tau: float, kl_weight: float):
+def loss_from_embeddings(method: str, q, docs, b: int, n: int, target, tau: float, kl_tau: float, kl_weight: float,
+                         listed: bool = False,   # classification / clustering: only each query's own candidates count
+                        ):
     "Total loss and its parts from embeddings: docs = b positives then b*n negatives (query-major)."
     if method not in METHODS: raise ValueError(f"unknown method '{method}'; choose one of {METHODS}")
     import torch
+    if listed:                 # neighbours in the batch may share the label: no in-batch negatives, no soft labels
+        per_q = torch.cat([docs[:b, None], docs[b:].view(b, n, -1)], 1)
+        logits = torch.einsum("bd,bkd->bk", q, per_q) / tau
+        ce = torch.nn.functional.cross_entropy(logits, torch.zeros(b, dtype=torch.long, device=q.device))
+        return ce, {"infonce": ce}
     cand = docs if method != "inbatch" else docs[:b]
     parts = {"infonce": info_nce(q, cand, tau)}
     if method == "distill":
@@ -143,15 +166,34 @@ def loss_from_embeddings(method: str, q, docs, b: int, n: int, target, tau: floa
         parts["kl"] = kl_distill(q, per_q, torch.as_tensor(target, device=q.device), kl_tau)
     return parts["infonce"] + kl_weight * parts.get("kl", 0.0), parts
 
+def gather_batch(q, docs, b: int, n: int, target):
+    """Every process's queries and candidates as one batch: (q, docs, b, target, world). The local parts keep their
+    gradients, the others are copies; on one process nothing changes. Each process then computes the loss of the
+    whole batch, and `world` x its gradient, averaged by DDP, is the gradient of one process holding the whole batch."""
+    import torch
+    dist = torch.distributed
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1: return q, docs, b, target, 1
+    w, r = dist.get_world_size(), dist.get_rank()
+    def ag(x):
+        xs = [torch.empty_like(x) for _ in range(w)]
+        dist.all_gather(xs, x.detach().contiguous()); xs[r] = x
+        return xs
+    qs, ps = ag(q), ag(docs[:b])
+    negs = ag(docs[b:]) if n else []
+    t = None if target is None else torch.cat(ag(torch.as_tensor(target, dtype=torch.float32, device=q.device)))
+    return torch.cat(qs), torch.cat(ps + negs), b * w, t, w
+
 def _texts(batch: Batch, method: str) -> tuple[list[str], list[str], int]:
-    n = 0 if method == "inbatch" else len(batch.negatives[0])
+    n = 0 if method == "inbatch" and not batch.listed else len(batch.negatives[0])
     return batch.queries, batch.positives + [t for ns in batch.negatives for t in ns[:n]], n
 
 def batch_loss(emb, batch: Batch, method: str, tau=0.02, kl_tau=0.02, kl_weight=1.0):
-    "Loss with the graph (plain step)."
+    "Loss with the graph (plain step) over the whole batch of every process; back-propagate `loss * parts['world']`."
     qs, ds, n = _texts(batch, method)
     q, d = emb.embed(qs, keep_end=True), emb.embed(ds)
-    return loss_from_embeddings(method, q, d, len(qs), n, batch.target, tau, kl_tau, kl_weight)
+    q, d, b, target, w = gather_batch(q, d, len(qs), n, batch.target)
+    loss, parts = loss_from_embeddings(method, q, d, b, n, target, tau, kl_tau, kl_weight, batch.listed)
+    return loss, parts | ({"world": w} if w > 1 else {})
 
 def _rng_state():
     import torch
@@ -163,9 +205,11 @@ def _set_rng(state):
     if state[1] is not None: torch.cuda.set_rng_state_all(state[1])
 
 def grad_cache_step(emb, batch: Batch, method: str, chunk: int = 8, tau=0.02, kl_tau=0.02, kl_weight=1.0,
-                    scale: float = 1.0, backward=None):
-    "Back-propagate `scale` x the batch loss chunk by chunk (GradCache); returns (loss, parts) detached."
-    import torch
+                    scale: float = 1.0, backward=None,
+                    no_sync=None,   # a context factory (DDP's no_sync): gradients are all-reduced on the last chunk only
+                   ):
+    "Back-propagate `scale` x the batch loss chunk by chunk (GradCache), negatives of every process included."
+    import torch, contextlib
     backward = backward or (lambda t: t.backward())
     qs, ds, n = _texts(batch, method)
     groups = [(qs[i:i + chunk], True) for i in range(0, len(qs), chunk)] + \
@@ -176,13 +220,14 @@ def grad_cache_step(emb, batch: Batch, method: str, chunk: int = 8, tau=0.02, kl
             states.append(_rng_state()); reps.append(emb.embed(texts, keep_end=is_q))
     leaves = [r.detach().requires_grad_() for r in reps]
     nq = sum(1 for _, is_q in groups if is_q)
-    loss, parts = loss_from_embeddings(method, torch.cat(leaves[:nq]), torch.cat(leaves[nq:]), len(qs), n,
-                                       batch.target, tau, kl_tau, kl_weight)
-    (loss * scale).backward()
+    q, d, b, target, w = gather_batch(torch.cat(leaves[:nq]), torch.cat(leaves[nq:]), len(qs), n, batch.target)
+    loss, parts = loss_from_embeddings(method, q, d, b, n, target, tau, kl_tau, kl_weight, batch.listed)
+    (loss * scale * w).backward()
     now = _rng_state()
-    for (texts, is_q), st, leaf in zip(groups, states, leaves):
+    for i, ((texts, is_q), st, leaf) in enumerate(zip(groups, states, leaves)):
         _set_rng(st)
-        backward((emb.embed(texts, keep_end=is_q) * leaf.grad).sum())
+        ctx = no_sync() if no_sync is not None and i < len(groups) - 1 else contextlib.nullcontext()
+        with ctx: backward((emb.embed(texts, keep_end=is_q) * leaf.grad).sum())
     _set_rng(now)
     return loss.detach(), {k: v.detach() for k, v in parts.items()}
 
@@ -193,8 +238,31 @@ def train_signature(cfg: Config, method: str, seed: int) -> dict:
             if k not in ("checkpoint_every", "ablations", "ablation_seeds", "export", "eval_queries",
                          "eval_train_positives")}}
 
-def micro_batch_rows(n_rows: int, micro: int, size: int, seed: int, rank: int = 0, world: int = 1) -> np.ndarray:
+def task_batches(groups: np.ndarray,   # the task of each row
+                 size: int, seed: int, epoch: int) -> list[np.ndarray]:
+    """One epoch of task-homogeneous batches: each task's rows in a seeded order cut into batches of `size` (a task
+    smaller than a batch is one short batch; the rest of a larger one waits for the next epoch), the batches shuffled."""
+    out = []
+    for t_i, t in enumerate(sorted(set(groups.tolist()))):
+        perm = np.random.default_rng([seed, epoch, t_i]).permutation(np.flatnonzero(groups == t))
+        out += [perm[i * size:(i + 1) * size] for i in range(len(perm) // size)] or [perm]
+    order = np.random.default_rng([seed, epoch, 1 << 20]).permutation(len(out))
+    return [out[i] for i in order]
+
+def micro_batch_rows(n_rows: int, micro: int, size: int, seed: int, rank: int = 0, world: int = 1,
+                     groups: np.ndarray | None = None,  # task per row: every micro-batch from one task
+                    ) -> np.ndarray:
     "Row indices of micro-batch `micro` of process `rank`: a seeded permutation per epoch, cycled."
+    if groups is not None and len(set(groups.tolist())) > 1:
+        # the global batch (size x world) comes from one task; process `rank` takes its slice of it
+        g, epoch = micro, 0
+        while True:
+            bs = task_batches(np.asarray(groups), size * world, seed, epoch)
+            if g < len(bs): break
+            g -= len(bs); epoch += 1
+        b = bs[g]; per = len(b) // world          # equal slices: every process gathers the same number of rows
+        if per == 0: raise ValueError(f"a task has {len(b)} row(s): fewer than the {world} processes")
+        return b[rank * per:(rank + 1) * per]
     start = (micro * world + rank) * size
     out = []
     while len(out) < size:
@@ -254,6 +322,12 @@ def _flat(d, pre=""):
     return out
 
 # %% ../nbs/05_train.ipynb #d4b6ed4e
+def batch_chance(method: str, batch: Batch, world: int = 1) -> float:
+    "InfoNCE of a model that cannot tell this batch's candidates apart: ln(candidates per query)."
+    n = len(batch.negatives[0]) if batch.negatives else 0
+    if batch.listed: return math.log(1 + n)
+    return math.log(len(batch.queries) * world * (1 if method == "inbatch" else 1 + n))
+
 class StopTraining(Exception):
     "Raised by `train_student(stop_after=k)` after the checkpoint of step k (simulates a killed run)."
 
@@ -281,6 +355,7 @@ def train_student(cfg: Config,
     if resume and not (ck / "state.pt").exists(): raise FileNotFoundError(f"--resume: no checkpoint in {ck}")
     frame = training_frame(cfg) if frame is None else frame
     frame, _ = usable_rows(frame, 0 if method == "inbatch" else t.negatives)
+    groups = frame.task.astype(str).to_numpy() if "task" in frame else None
     pool = load_splits(cfg)["train"] if t.few_shot_max else None
     n_neg = 0 if method == "inbatch" else t.negatives
     device = get_device(cfg.device)
@@ -308,9 +383,10 @@ def train_student(cfg: Config,
         step, micro, log = st["step"], st["micro"], st["log"]
     bar = tqdm(total=t.steps, initial=step, desc=f"train {method} seed {seed}", disable=not show_progress)
     while step < t.steps:
-        tot, parts_sum = 0.0, {}
+        tot, parts_sum, chance = 0.0, {}, 0.0
         for k in range(t.grad_accum):
-            rows = frame.iloc[micro_batch_rows(len(frame), micro, t.batch_size, seed, acc.process_index, acc.num_processes)]
+            rows = frame.iloc[micro_batch_rows(len(frame), micro, t.batch_size, seed, acc.process_index, acc.num_processes,
+                                               groups)]
             batch = make_batch(rows, pool, n_neg, t.few_shot_max, seed, t.teacher_tau, cfg.data.example_chars)
             micro += 1
             last = k == t.grad_accum - 1
@@ -318,11 +394,13 @@ def train_student(cfg: Config,
             with ctx, acc.autocast():
                 if t.grad_cache:
                     loss, parts = grad_cache_step(emb, batch, method, t.grad_cache_chunk, t.tau, t.kl_tau, t.kl_weight,
-                                                  scale=1 / t.grad_accum, backward=acc.backward)
+                                                  scale=1 / t.grad_accum, backward=acc.backward,
+                                                  no_sync=(lambda: acc.no_sync(model)) if acc.num_processes > 1 else None)
                 else:
                     loss, parts = batch_loss(emb, batch, method, t.tau, t.kl_tau, t.kl_weight)
-                    acc.backward(loss / t.grad_accum)
+                    acc.backward(loss * parts.pop("world", 1) / t.grad_accum)
             tot += float(loss.detach()) / t.grad_accum
+            chance += batch_chance(method, batch, acc.num_processes) / t.grad_accum
             for n_, v in parts.items(): parts_sum[n_] = parts_sum.get(n_, 0.0) + float(v.detach()) / t.grad_accum
         if acc.num_processes > 1:      # log the mean over processes, as one process accumulating them would
             red = acc.reduce(torch.tensor([tot, *parts_sum.values()], device=acc.device), reduction="mean").tolist()
@@ -330,7 +408,8 @@ def train_student(cfg: Config,
         gnorm = float(acc.clip_grad_norm_(params, t.max_grad_norm))
         opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
         step += 1
-        log.append({"step": step, "loss": tot, **parts_sum, "lr": sched.get_last_lr()[0], "grad_norm": gnorm})
+        log.append({"step": step, "loss": tot, **parts_sum, "lr": sched.get_last_lr()[0], "grad_norm": gnorm,
+                    "chance": chance, "task": batch.task})
         bar.update(1); bar.set_postfix(loss=f"{tot:.4f}")
         if acc.is_main_process and t.checkpoint_every and (step % t.checkpoint_every == 0 or step == t.steps):
             save_checkpoint(ck, acc.unwrap_model(model), opt, sched, step, micro, log, sig)
@@ -358,8 +437,9 @@ def dev_examples(cfg: Config, dev: pd.DataFrame, train: pd.DataFrame) -> list[li
 def eval_dev(cfg: Config, emb, splits) -> dict:
     "Dev retrieval of an embedder as configured (queries with their few-shot examples), with truncation shares."
     from embedding_lab.model import dev_retrieval
-    dev = splits["dev"].head(cfg.train.eval_queries)
-    extra = splits["train"].positive.head(cfg.train.eval_train_positives).tolist()
+    from embedding_lab.data import main_rows
+    dev = main_rows(splits["dev"]).head(cfg.train.eval_queries)
+    extra = main_rows(splits["train"]).positive.head(cfg.train.eval_train_positives).tolist()
     emb.reset_counts()
     m = dev_retrieval(emb, dev, corpus=extra, batch_size=cfg.model.batch_size,
                       examples=dev_examples(cfg, dev, splits["train"]))
@@ -367,7 +447,7 @@ def eval_dev(cfg: Config, emb, splits) -> dict:
 
 def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame, dict]:
     "Train + score every ablation x seed; returns the results table and the loss logs."
-    from embedding_lab.data import load_splits
+    from embedding_lab.data import load_splits, main_rows
     from embedding_lab.model import load_embedder, save_adapter, export_student, query_prompt_for
     t = cfg.train
     bad = [a for a in t.ablations if a not in ABLATIONS]
@@ -385,7 +465,7 @@ def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame
                                                              show_progress=show_progress, base=base)
                 trunc = {"train_query_truncated": emb.truncated_share("query"),
                          "train_doc_truncated": emb.truncated_share("document")}
-                emb.query_prompt = query_prompt_for(splits["train"].instruction.iloc[0])
+                emb.query_prompt = query_prompt_for(main_rows(splits["train"]).instruction.iloc[0])
                 save_adapter(emb, cfg.artifact("ablations", f"{name}-seed{s}", "x").parent, method=name, seed=s)
                 if name == "distill" and s == t.ablation_seeds[0] and t.export:
                     export_student(emb.model, emb.tokenizer, cfg.artifact("student", "x").parent,
@@ -405,9 +485,11 @@ def loss_summary(logs: dict, cfg: Config, last: int = 3) -> dict:
     out = {}
     for run, lg in logs.items():
         method = ABLATIONS[run.rsplit("-seed", 1)[0]]
-        end = float(np.mean([r.get("infonce", r["loss"]) for r in lg[-last:]]))
+        tail = lg[-last:]
+        end = float(np.mean([r.get("infonce", r["loss"]) for r in tail]))
         ch = chance_loss(method, cfg.train.batch_size * cfg.train.grad_accum, cfg.train.negatives)
-        out[f"train_infonce_end_{run}"], out[f"train_infonce_over_chance_{run}"] = end, end / ch
+        ratio = float(np.mean([r.get("infonce", r["loss"]) / (r.get("chance") or ch) for r in tail]))
+        out[f"train_infonce_end_{run}"], out[f"train_infonce_over_chance_{run}"] = end, ratio
     return out
 
 def ablation_metrics(table: pd.DataFrame) -> dict:
@@ -471,8 +553,8 @@ def cli_train(argv: list[str] | None = None) -> int:
         print(f"embedding-lab train: {e}", file=sys.stderr); return 2
     from accelerate import PartialState
     if PartialState().is_main_process:
-        from embedding_lab.data import load_splits
-        emb.query_prompt = query_prompt_for(load_splits(cfg)["train"].instruction.iloc[0])
+        from embedding_lab.data import load_splits, main_rows
+        emb.query_prompt = query_prompt_for(main_rows(load_splits(cfg)["train"]).instruction.iloc[0])
         ad = save_adapter(emb, cfg.artifact("ablations", f"{method}-seed{cfg.seed}", "x").parent, method=method)
         n_proc = PartialState().num_processes
         msg = f"trained {method} for {len(log)} steps on {n_proc} process{'es' if n_proc > 1 else ''}, " \

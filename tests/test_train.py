@@ -147,19 +147,19 @@ def _free_port() -> int:
         s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
 
 
-def test_two_processes_match_one_process_with_accumulation(tmp_path):
-    """`accelerate launch --multi_gpu --num_processes 2` (DDP on CPU, gloo) trains the same adapter as one process that
-    accumulates the same two micro-batches: each rank takes every second micro-batch of the seeded order and
-    DDP averages the gradients, which is what accumulation over 2 computes."""
+def test_two_processes_match_one_process_with_the_whole_batch(tmp_path):
+    """`accelerate launch --multi_gpu --num_processes 2` (DDP on CPU, gloo) trains the same adapter as one process
+    with the whole batch: each rank takes half of the same task-homogeneous global batch, the ranks gather each
+    other's embeddings (so every query sees the negatives of both halves) and DDP averages the gradients."""
     import os, shutil, subprocess, sys
     from pathlib import Path
     from safetensors.torch import load_file
     exe = Path(sys.executable).parent
-    common = ["--profile", "tiny", "-p", "train.steps=2", "-p", "train.batch_size=2", "-p", "train.export=false",
+    common = ["--profile", "tiny", "-p", "train.steps=2", "-p", "train.export=false",
               "-p", "model.lora_dropout=0", "-p", "train.checkpoint_every=0"]
     env = os.environ | {"EMBEDDING_LAB_THREADS": "1", "OMP_NUM_THREADS": "1"}
     one = tmp_path / "one"
-    r = subprocess.run([str(exe / "embedding-lab"), "train", "--out", str(one), *common, "-p", "train.grad_accum=2"],
+    r = subprocess.run([str(exe / "embedding-lab"), "train", "--out", str(one), *common, "-p", "train.batch_size=4"],
                        env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     two = tmp_path / "two"
@@ -169,7 +169,7 @@ def test_two_processes_match_one_process_with_accumulation(tmp_path):
     # launcher, and on a machine without CUDA our Accelerator(cpu=True) then runs DDP over gloo (MULTI_CPU)
     r = subprocess.run([str(exe / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
                         "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(_free_port()),
-                        str(exe / "embedding-lab"), "train", "--out", str(two), *common, "-p", "train.grad_accum=1"],
+                        str(exe / "embedding-lab"), "train", "--out", str(two), *common, "-p", "train.batch_size=2"],
                        env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "trained distill for 2 steps" in r.stdout and r.stdout.count("trained distill") == 1   # rank 0 saves
@@ -179,10 +179,15 @@ def test_two_processes_match_one_process_with_accumulation(tmp_path):
     assert a.keys() == b.keys() and a
     moved = max(float(v.abs().max()) for k, v in a.items() if "lora_B" in k)
     assert moved > 1e-4                                    # training changed the adapter (lora_B starts at 0)
-    diff = max(float((a[k] - b[k]).abs().max()) for k in a)
-    assert diff < 1e-3 * moved, (diff, moved)
     la, lb = (json.loads((d / "artifacts" / "train" / "distill-seed0" / "log.json").read_text()) for d in (one, two))
-    assert [r["loss"] for r in lb] == pytest.approx([r["loss"] for r in la], rel=1e-4)   # logged: the global mean
+    assert [r["loss"] for r in lb] == pytest.approx([r["loss"] for r in la], rel=1e-5)   # the loss of the whole batch
+    assert [r["grad_norm"] for r in lb] == pytest.approx([r["grad_norm"] for r in la], rel=1e-5)   # and its gradient
+    # Adam's first steps move every weight by about lr whatever its gradient's size, so float rounding in the
+    # near-zero gradient entries (two batches of 2 pad differently from one of 4) shows up at a few % of a step
+    diff = max(float((a[k] - b[k]).abs().max()) for k in a)
+    assert diff < 0.05 * moved, (diff, moved)
+    mean_diff = sum(float((a[k] - b[k]).abs().sum()) for k in a) / sum(v.numel() for v in a.values())
+    assert mean_diff < 1e-3 * moved, (mean_diff, moved)
 
 
 def test_ablation_steps_verdicts():
