@@ -563,7 +563,8 @@ def plot_study(cfg: Config, st: Study) -> dict:
         if best: ax.axvline(best, c="k", ls="--", lw=1, label=f"kept: epoch {best}")
         for e in h.epoch[h.lr.diff() < 0]: ax.axvline(e, c="tab:red", ls=":", lw=1)
         ax.set_xlabel("epoch"); ax.set_ylabel("BCE loss"); ax.set_title("Classifier training (red dotted: lr cut on plateau)", fontsize=9)
-        ax.legend(fontsize=7, loc="upper right"); ax2.legend(fontsize=7, loc="lower right"); figs["thumbnail_classifier_curve"] = fig
+        hs, ls = [a + b for a, b in zip(ax.get_legend_handles_labels(), ax2.get_legend_handles_labels())]
+        ax.legend(hs, ls, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=4); figs["thumbnail_classifier_curve"] = fig
     if st.sources.true_rate.notna().all() and len(st.sources):
         fig, ax = plt.subplots(figsize=(4, 4)); s = st.sources
         ax.scatter(s.true_rate, s.recovered_rate); ax.plot([0, 1], [0, 1], c="grey", ls="--")
