@@ -105,9 +105,12 @@ def load_animal_mnist() -> tuple[np.ndarray, np.ndarray]:
     with gzip.open(d / "animal_label_version_3.gz") as f: y = np.asarray(pickle.load(f), dtype=int)
     return x, y
 
-def outlet_corpus(x, y, idx, names, rates, seed: int, out_dir: Path) -> pd.DataFrame:
+def outlet_corpus(x, y, idx, names, rates, seed: int, out_dir: Path,
+                  types=None,  # outlet type of each outlet (e.g. "fake" / "general"), written as column `outlet_type`
+                 ) -> pd.DataFrame:
     "Write images + items.csv for simulated outlets; exactly round(rate * n) incongruent items per outlet."
     from PIL import Image
+    if types is not None and len(types) != len(names): raise ValueError(f"{len(types)} outlet types for {len(names)} outlets")
     rng = np.random.default_rng(seed); idx = rng.permutation(idx)
     out_dir = Path(out_dir); (out_dir / "images").mkdir(parents=True, exist_ok=True)
     src = np.array(names)[np.arange(len(idx)) % len(names)]
@@ -123,6 +126,7 @@ def outlet_corpus(x, y, idx, names, rates, seed: int, out_dir: Path) -> pd.DataF
     df = pd.DataFrame({"title": [headline(ANIMALS[y[i]], TEMPLATES[rng.integers(len(TEMPLATES))]) for i in idx],
                        "image": [f"images/{j:05d}.png" for j in img], "source": src, "label": label,
                        "topic": [ANIMALS[y[i]] for i in idx]})
+    if types is not None: df["outlet_type"] = df.source.map(dict(zip(names, types)))
     with atomic_path(out_dir / "items.csv") as tmp: df.to_csv(tmp, index=False)
     return df
 

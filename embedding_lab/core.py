@@ -114,7 +114,9 @@ RANGES: dict[str, str] = {
     "thumbnail.study_items": ">= 1", "thumbnail.outlet_rates": "[0, 1]", "thumbnail.clip_train_images": ">= 1",
     "thumbnail.clip_epochs": ">= 1", "thumbnail.clip_batch": ">= 2", "thumbnail.clip_lr": "> 0",
     "thumbnail.clip_width": ">= 1", "thumbnail.clip_layers": ">= 1", "thumbnail.clip_embed_dim": ">= 1",
-    "thumbnail.clip_context": ">= 2", "report.timeout_s": ">= 1",
+    "thumbnail.clip_context": ">= 2", "thumbnail.clf_max_grad_norm": "> 0 or null",
+    "thumbnail.clf_plateau_factor": "(0, 1) or null", "thumbnail.clf_plateau_patience": ">= 0",
+    "thumbnail.clf_select": "best | last", "report.timeout_s": ">= 1",
 }
 
 _CMP = {">=": lambda v, b: v >= b, ">": lambda v, b: v > b, "<=": lambda v, b: v <= b, "<": lambda v, b: v < b}

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 import numpy as np
 import pandas as pd
 from .core import (Config, ConfigError, add_run_args, asset_path, atomic_path, atomic_write, cache_dir, config_from_args,
-                                fingerprint, record_metrics, write_json)
+                                fingerprint, guard_stage, record_metrics, write_json)
 from .data import assign_splits
 from .clip import (ANIMALS, Clip, ModelUnavailable, clip_config, ensure_trained_clip, load_animal_mnist,
                                 load_clip, outlet_corpus, save_clip, study_indices)
@@ -21,9 +21,9 @@ from .clip import (ANIMALS, Clip, ModelUnavailable, clip_config, ensure_trained_
 # %% auto #0
 __all__ = ['PAPER_COLUMNS', 'ThumbnailError', 'l2norm', 'clip_score', 'swap_partners', 'make_pairs', 'best_threshold',
            'choose_threshold', 'binary_metrics', 'pair_classifier', 'train_classifier', 'predict_proba',
-           'logreg_baseline', 'cohens_d', 'bootstrap_ci', 'precision_at_k', 'corrected_rate', 'parse_label',
-           'read_items', 'download', 'download_all', 'open_image', 'check_images', 'embed_images', 'Study',
-           'source_table', 'run_study', 'save_study', 'plot_study', 'cli_thumbnail']
+           'logreg_baseline', 'cohens_d', 'bootstrap_ci', 'precision_at_k', 'corrected_rate', 'group_comparison',
+           'parse_label', 'read_items', 'download', 'download_all', 'open_image', 'check_images', 'embed_images',
+           'Study', 'source_table', 'run_study', 'save_study', 'plot_study', 'cli_thumbnail']
 
 # %% ../nbs/09_thumbnail.ipynb #b50ee342
 class ThumbnailError(ValueError):
@@ -109,30 +109,54 @@ def pair_classifier(d: int, hidden: int | None = None):
         def forward(self, img, txt): return self.mlp(self.bilinear(img, txt)).squeeze(-1)
     return PairClassifier()
 
-def train_classifier(img, txt, y,          # frozen features (n, d) x 2 and labels (n,)
-                     lr: float = 1e-4, batch: int = 128, epochs: int = 10, seed: int = 1337, weight_decay: float = 0.01):
-    "Train the head with BCE + AdamW; returns (model, per-epoch mean loss)."
-    import torch
+def train_classifier(img, txt, y,          # frozen features (n, d) x 2 and labels (n,) of the training pairs
+                     lr: float = 1e-4, batch: int = 128, epochs: int = 10, seed: int = 1337, weight_decay: float = 0.01,
+                     val=None,                         # (img, txt, y) of the validation pairs: val loss each epoch
+                     max_grad_norm: float | None = None,   # clip the gradients' global norm (None: no clipping)
+                     plateau_factor: float | None = None,  # ReduceLROnPlateau on val loss: lr x factor (None: constant lr)
+                     plateau_patience: int = 2,            # ... after this many epochs without a better val loss
+                     select: str = "last",                 # "best": keep the epoch with the lowest val loss; "last"
+                    ):
+    "Train the head with BCE + AdamW; returns (model, history): one row per epoch, `history.attrs['best_epoch']` kept."
+    import copy, torch
+    if select not in ("best", "last"): raise ValueError(f"unknown select {select!r}; use 'best' or 'last'")
+    if val is None and (select == "best" or plateau_factor is not None):
+        raise ValueError("selecting the best epoch and the plateau schedule need validation pairs (val=)")
     g = torch.Generator().manual_seed(seed); torch.manual_seed(seed)
-    X1, X2 = torch.as_tensor(img, dtype=torch.float32), torch.as_tensor(txt, dtype=torch.float32)
-    Y = torch.as_tensor(np.array(y, dtype=np.float32))
+    T = lambda a: torch.as_tensor(np.ascontiguousarray(a, dtype=np.float32))
+    X1, X2, Y = T(img), T(txt), T(y)
     model = pair_classifier(X1.shape[1])
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    lossf, hist = torch.nn.BCEWithLogitsLoss(), []
-    for _ in range(epochs):
-        perm, tot = torch.randperm(len(Y), generator=g), 0.0
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=plateau_factor, patience=plateau_patience) \
+        if plateau_factor is not None else None
+    lossf, hist, best = torch.nn.BCEWithLogitsLoss(), [], (math.inf, epochs, None)
+    for ep in range(1, epochs + 1):
+        perm, tot, row = torch.randperm(len(Y), generator=g), 0.0, {"epoch": ep, "lr": opt.param_groups[0]["lr"]}
+        model.train()
         for b in range(0, len(Y), batch):
             j = perm[b:b + batch]
             loss = lossf(model(X1[j], X2[j]), Y[j])
-            opt.zero_grad(); loss.backward(); opt.step(); tot += loss.item() * len(j)
-        hist.append(tot / len(Y))
-    return model.eval(), hist
+            opt.zero_grad(); loss.backward()
+            if max_grad_norm is not None: torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+            opt.step(); tot += loss.item() * len(j)
+        row["train_loss"] = tot / len(Y)
+        if val is not None:
+            model.eval()
+            with torch.no_grad(): z = model(T(val[0]), T(val[1])); vy = T(val[2])
+            row.update(val_loss=lossf(z, vy).item(), val_accuracy=((z > 0).float() == vy).float().mean().item())
+            if sched is not None: sched.step(row["val_loss"])
+            if row["val_loss"] < best[0]: best = (row["val_loss"], ep, copy.deepcopy(model.state_dict()))
+        hist.append(row)
+    h = pd.DataFrame(hist)
+    if select == "best": model.load_state_dict(best[2])
+    h.attrs["best_epoch"] = best[1] if select == "best" else epochs
+    return model.eval(), h
 
 def predict_proba(model, img, txt) -> np.ndarray:
     "P(incongruent) of each pair."
     import torch
-    with torch.no_grad(): return torch.sigmoid(model(torch.as_tensor(img, dtype=torch.float32),
-                                                     torch.as_tensor(txt, dtype=torch.float32))).numpy()
+    T = lambda a: torch.as_tensor(np.ascontiguousarray(a, dtype=np.float32))
+    with torch.no_grad(): return torch.sigmoid(model(T(img), T(txt))).numpy()
 
 def logreg_baseline(img, txt, y, seed: int = 0):
     "Logistic regression on [image, text, image*text]; returns a function (img, txt) -> P(incongruent)."
@@ -165,6 +189,28 @@ def corrected_rate(flagged: float, tpr: float, fpr: float) -> float:
     "Rogan-Gladen estimate of the true positive share from the flagged share and the detector's TPR / FPR."
     if tpr - fpr <= 1e-9: return float("nan")
     return float(np.clip((flagged - fpr) / (tpr - fpr), 0, 1))
+
+# %% ../nbs/09_thumbnail.ipynb #ab5ed0fb
+def group_comparison(items: pd.DataFrame,  # scored items: `clipscore`, `group` (and `source`, `label` when known)
+                     groups,               # (a, b): Cohen's d = a - b, as the paper's fake-news minus general outlets
+                     n_boot: int = 1000, seed: int = 0, level: float = 0.95,
+                    ) -> tuple[pd.DataFrame, dict]:
+    "Per group: outlets, n, mean / median CLIPScore, labelled rate; a vs b: Cohen's d + bootstrap CI, Mann-Whitney U."
+    from scipy.stats import mannwhitneyu
+    groups = list(groups)
+    if len(groups) != 2 or groups[0] == groups[1]: raise ThumbnailError(f"groups must be two different values, got {groups}")
+    sub = {g: items[items.group == g] for g in groups}
+    small = [f"{g!r} has {len(s)} item(s)" for g, s in sub.items() if len(s) < 2]
+    if small: raise ThumbnailError(f"cannot compare the groups: {', '.join(small)}; each group needs at least 2")
+    rows = [{"group": g, "outlets": s.source.nunique() if "source" in s else float("nan"), "n": len(s),
+             "mean_clipscore": s.clipscore.mean(), "median_clipscore": s.clipscore.median(),
+             "labelled_rate": s.label.mean() if "label" in s and s.label.notna().all() else float("nan")} for g, s in sub.items()]
+    a, b = (sub[g].clipscore.to_numpy(float) for g in groups)
+    lo, hi = bootstrap_ci(a, b, n_boot=n_boot, level=level, seed=seed)
+    u = mannwhitneyu(a, b, alternative="two-sided")
+    return pd.DataFrame(rows), {"cohens_d": cohens_d(a, b), "d_lo": lo, "d_hi": hi, "mwu_u": float(u.statistic),
+                                "mwu_p": float(u.pvalue), "prob_superiority": float(u.statistic) / (len(a) * len(b)),
+                                "n_a": len(a), "n_b": len(b)}
 
 # %% ../nbs/09_thumbnail.ipynb #e4ca226e
 PAPER_COLUMNS = {"Title": "title", "Image_url": "image", "Label": "label"}
@@ -211,8 +257,19 @@ def _records(path: Path) -> tuple[list[dict], list[str], list[str]]:
     except csv.Error as e: raise ThumbnailError(f"{path}:{reader.line_num}: not a readable CSV file ({e})") from None
     return recs, list(cols), bad
 
-def read_items(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
-    "Items (`row, title, image, source, label, topic`) and one `file:line: reason` per skipped row."
+def _group_value(v, groups) -> tuple[str | None, str | None]:
+    "(group, None) or (None, reason): a group cell matched to `groups` (case and spaces ignored); empty = no group."
+    if v is None or (isinstance(v, float) and math.isnan(v)) or not str(v).strip(): return None, None
+    v = str(v).strip()
+    if not groups: return v, None
+    hit = [g for g in groups if str(g).strip().lower() == v.lower()]
+    return (hit[0], None) if hit else (None, f"expected one of {', '.join(map(str, groups))}, got {v!r}")
+
+def read_items(path: str | Path,
+               group_column: str | None = "outlet_type",  # column that groups outlets (matched case-insensitively)
+               groups=None,                               # allowed group values; a row with another value is skipped
+              ) -> tuple[pd.DataFrame, list[str]]:
+    "Items (`row, title, image, source, label, topic, group`) and one `file:line: reason` per skipped row."
     path = Path(path)
     if not path.exists(): raise ThumbnailError(f"data file not found: {path}")
     if path.is_dir(): raise ThumbnailError(f"{path}: is a folder, not a data file")
@@ -223,6 +280,7 @@ def read_items(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
     missing = [c for c in ("title", "image") if c not in cols]
     if missing: raise ThumbnailError(f"{path}: missing column(s) {', '.join(missing)}; need title, image (source, label optional) "
                                      "or the paper's Title, News_url, Image_url, Label")
+    gcol = next((c for c in cols if group_column and str(c).strip().lower() == group_column.strip().lower()), None)
     good = []
     for r in recs:
         title, img = r.get("title"), r.get("image")
@@ -230,14 +288,16 @@ def read_items(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
         if not isinstance(img, str) or not img.strip(): bad.append(f"{path}:{r['row']}: no image"); continue
         try: lab = parse_label(r.get("label"))
         except ValueError as e: bad.append(f"{path}:{r['row']}: {e}"); continue
+        grp, why = _group_value(r.get(gcol), groups) if gcol else (None, None)
+        if why: bad.append(f"{path}:{r['row']}: unknown {gcol} ({why})"); continue
         src, topic = r.get("source"), r.get("topic")
         good.append({"row": r["row"], "title": title.strip(), "image": img.strip(),
                      "source": src if isinstance(src, str) and src.strip() else None, "label": lab,
-                     "topic": topic if topic not in ("", None) else None})
+                     "topic": topic if topic not in ("", None) else None, "group": grp})
     bad.sort(key=lambda b: int(b.rsplit(":", 2)[-2]) if b.rsplit(":", 2)[-2].isdigit() else 0)
-    items = pd.DataFrame(good, columns=["row", "title", "image", "source", "label", "topic"])
+    items = pd.DataFrame(good, columns=["row", "title", "image", "source", "label", "topic", "group"])
     items["label"] = items["label"].astype(float)
-    items.attrs["base"] = str(path.parent)
+    items.attrs.update(base=str(path.parent), group_column=gcol)
     return items, bad
 
 # %% ../nbs/09_thumbnail.ipynb #4fb70aab
@@ -335,6 +395,10 @@ class Study:
     "Everything the study produced: tables and flat metrics."
     items: pd.DataFrame; pairs: pd.DataFrame; sources: pd.DataFrame; problems: list[str]; metrics: dict
     thresholds: dict = field(default_factory=dict); train_losses: list = field(default_factory=list)
+    groups: pd.DataFrame | None = None           # per group of outlets (fake / general); None: no comparison
+    group_stats: dict = field(default_factory=dict)   # Cohen's d (+ CI), Mann-Whitney of the two groups
+    clf_history: pd.DataFrame | None = None      # the classifier's per-epoch train / val loss, lr
+    precision: pd.DataFrame | None = None        # precision@k of each method on the shared test pool
 
 def source_table(items: pd.DataFrame, thr: float, tpr: float, fpr: float, n_boot: int, seed: int) -> pd.DataFrame:
     "Per source: n, mean CLIPScore, Cohen's d vs the others (+ bootstrap CI), Mann-Whitney p, flagged and recovered rates."
@@ -345,12 +409,15 @@ def source_table(items: pd.DataFrame, thr: float, tpr: float, fpr: float, n_boot
         if len(a) < 2 or len(b) < 2: continue
         lo, hi = bootstrap_ci(a, b, n_boot=n_boot, seed=seed)
         flagged = float((a < thr).mean())
-        rows.append({"source": s, "n": len(a), "mean_clipscore": a.mean(), "cohens_d": cohens_d(a, b), "d_lo": lo, "d_hi": hi,
+        grp = g.group.mode().iloc[0] if "group" in g and g.group.notna().any() else None
+        rows.append({"source": s, "group": grp, "n": len(a), "mean_clipscore": a.mean(), "cohens_d": cohens_d(a, b), "d_lo": lo, "d_hi": hi,
                      "mwu_p": float(mannwhitneyu(a, b, alternative="two-sided").pvalue), "flagged_rate": flagged,
                      "recovered_rate": corrected_rate(flagged, tpr, fpr),
                      "true_rate": g.label.mean() if g.label.notna().all() else float("nan")})
-    return pd.DataFrame(rows, columns=["source", "n", "mean_clipscore", "cohens_d", "d_lo", "d_hi", "mwu_p", "flagged_rate",
+    return pd.DataFrame(rows, columns=["source", "group", "n", "mean_clipscore", "cohens_d", "d_lo", "d_hi", "mwu_p", "flagged_rate",
                                        "recovered_rate", "true_rate"])
+
+def _slug(s) -> str: return re.sub(r"[^0-9a-zA-Z]+", "_", str(s)).strip("_").lower() or "group"
 
 def run_study(cfg: Config, data: str | Path | None = None, model: str | None = None) -> Study:
     "The whole study on a data file (or the offline corpus) with a model spec (or the configured one)."
@@ -359,14 +426,18 @@ def run_study(cfg: Config, data: str | Path | None = None, model: str | None = N
     model = model or t.model
     if data is None:
         x, y = load_animal_mnist(); _, held = study_indices(cfg)
-        outlet_corpus(x, y, held, t.outlet_names, t.outlet_rates, cfg.seed, cfg.artifact("thumbnail", "items.csv").parent)
+        try: outlet_corpus(x, y, held, t.outlet_names, t.outlet_rates, cfg.seed, cfg.artifact("thumbnail", "items.csv").parent, t.outlet_types)
+        except ValueError as e: raise ThumbnailError(f"thumbnail.outlet_types: {e}") from None
         data = cfg.artifact("thumbnail", "items.csv")
-    items, problems = read_items(data)
+    groups = list(t.groups or [])
+    if len(groups) != 2 or len(set(map(str, groups))) != 2:
+        raise ThumbnailError(f"thumbnail.groups must name two different groups (e.g. [fake, general]), got {t.groups!r}")
+    items, problems = read_items(data, t.group_column, groups)
     n_rows = len(items) + len(problems)
     items, bad, counts = check_images(items, cfg, Path(data).name)
     problems = [Path(data).name + p[len(str(Path(data))):] if p.startswith(str(Path(data))) else p for p in problems] + bad
     metrics.update(rows=n_rows, rows_skipped=len(problems), **counts,
-                   **{k: sum(f": {pat}" in p for p in problems) for k, pat in (("empty_title", "empty title"), ("no_image", "no image"), ("bad_label", "label must"))})
+                   **{k: sum(f": {pat}" in p for p in problems) for k, pat in (("empty_title", "empty title"), ("no_image", "no image"), ("bad_label", "label must"), ("bad_group", "unknown "))})
     if len(items) < 4: raise ThumbnailError(f"only {len(items)} usable item(s) in {data}; see the problems listed")
     clip = load_clip(model, cfg)
     train_info = Path(str(clip.name)) / "train.json"
@@ -396,37 +467,55 @@ def run_study(cfg: Config, data: str | Path | None = None, model: str | None = N
         metrics[f"zeroshot_{m}_threshold"] = th
     metrics.update(pairs_train=int(sp["train"].sum()), pairs_val=int(sp["val"].sum()), pairs_test=int(sp["test"].sum()),
                    clipscore_test_congruent=float(st[yt == 0].mean()), clipscore_test_incongruent=float(st[yt == 1].mean()))
-    clf_p = np.full(len(pairs), np.nan)
+    clf_p, hist = np.full(len(pairs), np.nan), None
     if sp["train"].sum() >= 4:
         clf, hist = train_classifier(P_img[sp["train"]], P_txt[sp["train"]], pairs.label[sp["train"]].to_numpy(),
-                                     t.clf_lr, t.clf_batch, t.clf_epochs, t.clf_seed)
+                                     t.clf_lr, t.clf_batch, t.clf_epochs, t.clf_seed, val=(P_img[sp["val"]], P_txt[sp["val"]], yv),
+                                     max_grad_norm=t.clf_max_grad_norm, plateau_factor=t.clf_plateau_factor,
+                                     plateau_patience=t.clf_plateau_patience, select=t.clf_select)
+        best = hist.attrs["best_epoch"]
+        metrics.update(classifier_best_epoch=int(best), classifier_epochs=len(hist), classifier_best_val_loss=float(hist.val_loss.iloc[best - 1]),
+                       classifier_last_val_loss=float(hist.val_loss.iloc[-1]), classifier_final_lr=float(hist.lr.iloc[-1]))
         clf_p = predict_proba(clf, P_img, P_txt)
         metrics.update({f"classifier_{k}": v for k, v in binary_metrics(yt, clf_p[sp["test"]] > 0.5, clf_p[sp["test"]]).items()})
         metrics["classifier_val_accuracy"] = float(((clf_p[sp["val"]] > 0.5) == yv).mean())
         lr = logreg_baseline(P_img[sp["train"]], P_txt[sp["train"]], pairs.label[sp["train"]].to_numpy(), cfg.seed)
         q = lr(P_img[sp["test"]], P_txt[sp["test"]])
         metrics.update({f"logreg_{k}": v for k, v in binary_metrics(yt, q > 0.5, q).items()})
-        items["p_incongruent"] = predict_proba(clf, img, txt)
+        items["p_incongruent"] = predict_proba(clf, img, txt); items["p_logreg"] = lr(img, txt)
     pairs["p_incongruent"] = clf_p
     # --- sources
     tv = float((sv[yv == 1] < thr["accuracy"]).mean()); fv = float((sv[yv == 0] < thr["accuracy"]).mean())
     metrics.update(val_tpr=tv, val_fpr=fv)
     items["source"] = items.source.fillna("(unknown)")
     sources = source_table(items, thr["accuracy"], tv, fv, t.n_boot, cfg.seed)
-    if items.label.notna().any():
-        lab = items[items.label.notna()]
-        for k, v in precision_at_k(-lab.clipscore.to_numpy(), lab.label.to_numpy(), t.precision_k).items(): metrics[f"clipscore_precision_at_{k}"] = v
-        if "p_incongruent" in lab:
-            held = lab[lab.split != "train"]
-            for k, v in precision_at_k(held.p_incongruent.to_numpy(), held.label.to_numpy(), t.precision_k).items():
-                metrics[f"classifier_precision_at_{k}"] = v
+    # --- the paper's comparison: fake-news outlets vs general outlets
+    gtab, gstats = None, {}
+    if items.group.notna().any():
+        try: gtab, gstats = group_comparison(items, groups, t.n_boot, cfg.seed)
+        except ThumbnailError as e: problems.append(f"group comparison skipped: {e}"); metrics["group_comparison_skipped"] = 1
+        if gtab is not None:
+            metrics.update({f"group_{k}": v for k, v in gstats.items()})
+            for r in gtab.itertuples():
+                metrics.update({f"group_{_slug(r.group)}_{k}": getattr(r, k) for k in ("n", "outlets", "mean_clipscore", "labelled_rate")})
+    metrics["items_without_group"] = int(items.group.isna().sum())
+    # --- precision@k of every method on one pool: the labelled test items (never trained on)
+    ptab = None
+    pool = items[(items.split == "test") & items.label.notna()]
+    if len(pool):
+        methods = {"clipscore": -pool.clipscore.to_numpy()}
+        if "p_incongruent" in pool: methods.update(classifier=pool.p_incongruent.to_numpy(), logreg=pool.p_logreg.to_numpy())
+        ptab = pd.DataFrame({m: precision_at_k(s, pool.label.to_numpy(), t.precision_k) for m, s in methods.items()}).T
+        ptab.columns = [f"p@{k}" for k in ptab.columns]; ptab.attrs.update(pool=len(pool), positives=int(pool.label.sum()))
+        metrics.update(precision_pool=len(pool), precision_pool_incongruent=int(pool.label.sum()))
+        for m, r in ptab.iterrows(): metrics.update({f"{m}_precision_at_{c[2:]}": float(v) for c, v in r.items()})
     if len(sources) >= 2 and sources.true_rate.notna().all():
         rho = spearmanr(sources.true_rate, sources.recovered_rate).statistic
         metrics.update(rates_spearman=float(rho), rates_mae=float((sources.recovered_rate - sources.true_rate).abs().mean()))
         for i, r in enumerate(sources.itertuples()):
             metrics.update({f"source{i}_true_rate": r.true_rate, f"source{i}_recovered_rate": r.recovered_rate, f"source{i}_cohens_d": r.cohens_d})
-    metrics.update(items=len(items), sources=len(sources))
-    return Study(items, pairs, sources, problems, metrics, thr, losses)
+    metrics.update(items=len(items), sources=len(sources), rows_skipped=len([p for p in problems if not p.startswith("group comparison")]))
+    return Study(items, pairs, sources, problems, metrics, thr, losses, gtab, gstats, hist, ptab)
 
 def save_study(cfg: Config, st: Study) -> Path:
     "Write scores, pairs, the source table and the problem list under `artifacts/thumbnail/`."
@@ -434,12 +523,15 @@ def save_study(cfg: Config, st: Study) -> Path:
     for name, df in (("scores.parquet", st.items), ("pairs.parquet", st.pairs)):
         with atomic_path(d / name) as tmp: df.to_parquet(tmp, index=False)
     with atomic_path(d / "sources.csv") as tmp: st.sources.to_csv(tmp, index=False)
+    for name, df in (("groups.csv", st.groups), ("classifier_history.csv", st.clf_history), ("precision_at_k.csv", st.precision)):
+        if df is not None:
+            with atomic_path(d / name) as tmp: df.to_csv(tmp, index=name == "precision_at_k.csv")
     atomic_write(d / "problems.txt", "".join(p + "\n" for p in st.problems))
     return d
 
 # %% ../nbs/09_thumbnail.ipynb #26b7968b
 def plot_study(cfg: Config, st: Study) -> dict:
-    "The figures of the study (scores, per-source CDFs, recovered rates), saved under `artifacts/figures/`."
+    "The figures of the study (scores, CDFs by group and by source, recovered rates, the classifier's val curve), saved under `artifacts/figures/`."
     import matplotlib.pyplot as plt
     figs = {}
     fig, ax = plt.subplots(figsize=(6, 3)); te = st.pairs[st.pairs.split == "test"]
@@ -453,6 +545,26 @@ def plot_study(cfg: Config, st: Study) -> dict:
         v = np.sort(g.clipscore.to_numpy()); ax.plot(v, np.arange(1, len(v) + 1) / len(v), label=str(s), lw=1.2)
     ax.set_xlabel("CLIPScore"); ax.set_ylabel("cumulative share of items"); ax.set_title("Per-source CDF of CLIPScore (left = less representative)")
     ax.legend(fontsize=7); figs["thumbnail_source_cdf"] = fig
+    if st.groups is not None:
+        fig, ax = plt.subplots(figsize=(6, 3.5)); gs = st.group_stats
+        for g in st.groups.group:
+            v = np.sort(st.items.clipscore[st.items.group == g].to_numpy())
+            ax.plot(v, np.arange(1, len(v) + 1) / len(v), label=f"{g} outlets (n={len(v)})", lw=1.8)
+        ax.set_xlabel("CLIPScore"); ax.set_ylabel("cumulative share of items")
+        ax.set_title(f"CLIPScore by outlet type: d = {gs['cohens_d']:.2f} [{gs['d_lo']:.2f}, {gs['d_hi']:.2f}], "
+                     f"Mann-Whitney p = {gs['mwu_p']:.1e}", fontsize=9)
+        ax.legend(fontsize=8); figs["thumbnail_group_cdf"] = fig
+    if st.clf_history is not None and "val_loss" in st.clf_history:
+        h = st.clf_history; best = h.attrs.get("best_epoch")
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        ax.plot(h.epoch, h.train_loss, label="train loss", marker=".")
+        ax.plot(h.epoch, h.val_loss, label="val loss", marker=".")
+        ax2 = ax.twinx(); ax2.plot(h.epoch, h.val_accuracy, c="tab:green", ls=":", label="val accuracy"); ax2.set_ylabel("val accuracy")
+        if best: ax.axvline(best, c="k", ls="--", lw=1, label=f"kept: epoch {best}")
+        for e in h.epoch[h.lr.diff() < 0]: ax.axvline(e, c="tab:red", ls=":", lw=1)
+        ax.set_xlabel("epoch"); ax.set_ylabel("BCE loss"); ax.set_title("Classifier training (red dotted: lr cut on plateau)", fontsize=9)
+        hs, ls = [a + b for a, b in zip(ax.get_legend_handles_labels(), ax2.get_legend_handles_labels())]
+        ax.legend(hs, ls, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=4); figs["thumbnail_classifier_curve"] = fig
     if st.sources.true_rate.notna().all() and len(st.sources):
         fig, ax = plt.subplots(figsize=(4, 4)); s = st.sources
         ax.scatter(s.true_rate, s.recovered_rate); ax.plot([0, 1], [0, 1], c="grey", ls="--")
@@ -467,13 +579,20 @@ def cli_thumbnail(argv: list[str] | None = None) -> int:
     "The `embedding-lab thumbnail` command."
     import argparse, sys
     p = argparse.ArgumentParser(prog="embedding-lab thumbnail", description="CLIP thumbnail-headline study (Choi et al. 2022).")
-    p.add_argument("--data", default=None, help="CSV/JSONL with title,image[,source,label] or Title,News_url,Image_url,Label; "
+    p.add_argument("--data", default=None, help="CSV/JSONL with title,image[,source,label,outlet_type] or the paper's "
+                                                "Title,News_url,Image_url,Label (+ an outlet-type column); "
                                                 "default: the offline animal-silhouette corpus")
     p.add_argument("--model", default=None, help="trained | NAME:TAG (e.g. ViT-B-32:openai) | local-dir:DIR | DIR")
     add_run_args(p)
+    p.add_argument("--resume", action="store_true", help="run the study again in a folder where it ran, with the saved config")
+    p.add_argument("--force", action="store_true", help="start the study over, replacing its outputs in this run folder")
     a = p.parse_args(argv)
     try:
-        cfg = config_from_args(a)
+        cfg = config_from_args(a, save=False)          # guard_stage saves config.json once the command may run
+        d = cfg.run_dir / "artifacts" / "thumbnail"
+        guard_stage(cfg, "thumbnail", [cfg.run_dir / "metrics" / "thumbnail.json", d / "scores.parquet", d / "sources.csv"],
+                    resume=a.resume, force=a.force)
+        if a.force: (cfg.run_dir / "metrics" / "thumbnail.json").unlink(missing_ok=True)   # no numbers of the old study survive
         st = run_study(cfg, a.data, a.model)
         out = save_study(cfg, st); import matplotlib; matplotlib.use("Agg"); plot_study(cfg, st)
         record_metrics(cfg, "thumbnail", st.metrics)
@@ -482,6 +601,14 @@ def cli_thumbnail(argv: list[str] | None = None) -> int:
     m = st.metrics
     print(f"{m['items']} items scored, {m['rows_skipped']} rows skipped (see {out / 'problems.txt'})")
     print(f"zero-shot (val-chosen threshold) test accuracy {m['zeroshot_accuracy_accuracy']:.3f}, AUROC {m['zeroshot_accuracy_auroc']:.3f}")
-    if "classifier_accuracy" in m: print(f"classifier test accuracy {m['classifier_accuracy']:.3f}, AUROC {m['classifier_auroc']:.3f}")
+    if "classifier_accuracy" in m: print(f"classifier test accuracy {m['classifier_accuracy']:.3f}, AUROC {m['classifier_auroc']:.3f} "
+                                         f"(epoch {m['classifier_best_epoch']} of {m['classifier_epochs']} kept)")
+    if st.groups is not None:
+        g = st.group_stats; a_, b_ = st.groups.group.tolist()
+        print(f"{a_} vs {b_} outlets ({g['n_a']} vs {g['n_b']} items): Cohen's d {g['cohens_d']:.3f} "
+              f"[{g['d_lo']:.3f}, {g['d_hi']:.3f}], Mann-Whitney p {g['mwu_p']:.2g}")
+    if st.precision is not None:
+        print(f"precision@k on the labelled test items (pool of {st.precision.attrs['pool']}, {st.precision.attrs['positives']} incongruent):")
+        print(st.precision.round(3).to_string())
     print(f"outputs in {out}")
     return 0
