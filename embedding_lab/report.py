@@ -15,8 +15,8 @@ from .core import (Config, ConfigError, add_run_args, atomic_path, atomic_write,
 
 # %% auto #0
 __all__ = ['MARKS', 'STAGE_COMMANDS', 'ReportError', 'ReportInterrupted', 'notebooks_dir', 'stage_notebooks', 'select_stages',
-           'declared_parameters', 'run_stage', 'export_html', 'stage_status', 'set_stage_mark', 'write_index',
-           'run_report', 'main', 'tempfile_dir']
+           'declared_parameters', 'run_stage', 'export_html', 'stage_source', 'report_kernel', 'ipc_kernel_manager',
+           'ProgressEcho', 'stage_status', 'set_stage_mark', 'write_index', 'run_report', 'main', 'tempfile_dir']
 
 # %% ../nbs/10_report.ipynb #df40c00a
 _NB_RE = re.compile(r"^(\d\d)[a-z]?_(.+)\.ipynb$")
@@ -28,13 +28,14 @@ class ReportInterrupted(ReportError):
     "The report was stopped (Ctrl-C) during a stage; what completed before is kept and `--resume` continues."
 
 def notebooks_dir(nbs: str | Path | None = None) -> Path:
-    "Folder of the stage notebooks: `nbs`, `$EMBEDDING_LAB_NBS`, or `nbs/` beside the package source."
+    "Folder of the stage notebooks: `nbs`, `$EMBEDDING_LAB_NBS`, the copy inside the package, or `nbs/` of the source tree."
     import embedding_lab
-    cands = [nbs, os.environ.get("EMBEDDING_LAB_NBS"), Path(embedding_lab.__file__).resolve().parent.parent / "nbs"]
+    pkg = Path(embedding_lab.__file__).resolve().parent
+    cands = [nbs, os.environ.get("EMBEDDING_LAB_NBS"), pkg / "nbs", pkg.parent / "nbs"]
     for c in cands:
         if c and Path(c).is_dir() and any(_NB_RE.match(p.name) for p in Path(c).iterdir()): return Path(c).resolve()
-    raise ReportError("the stage notebooks were not found: pass --nbs DIR (the nbs/ folder of the source tree) "
-                      "or set EMBEDDING_LAB_NBS")
+    raise ReportError("the stage notebooks were not found (the package ships them in embedding_lab/nbs/): pass "
+                      "--nbs DIR (the nbs/ folder of the source tree) or set EMBEDDING_LAB_NBS")
 
 def stage_notebooks(nbs_dir: str | Path) -> list[Path]:
     "The stage notebooks in numeric (reading) order, without the report's own notebook."
@@ -58,7 +59,9 @@ def declared_parameters(nb: str | Path) -> set[str]:
     import papermill as pm
     return set(pm.inspect_notebook(str(nb)))
 
-def run_stage(nb: Path, cfg: Config, html: bool = True, timeout_s: int | None = None) -> float:
+def run_stage(nb: Path, cfg: Config, html: bool = True, timeout_s: int | None = None,
+              progress: bool = False,   # echo the stage's own progress bars to this process's stderr
+             ) -> float:
     "Execute one stage notebook into `run_dir/notebooks/` (and HTML); return seconds taken."
     import papermill as pm
     out = cfg.run_dir / "notebooks" / nb.name
@@ -67,15 +70,18 @@ def run_stage(nb: Path, cfg: Config, html: bool = True, timeout_s: int | None = 
     params = {k: v for k, v in known.items() if k in declared_parameters(nb)}
     os.environ["IN_TEST"] = "1"
     t0, ok = time.perf_counter(), False
+    echo = ProgressEcho(sys.stderr, nb.stem) if progress else None
     try:
-        pm.execute_notebook(str(nb), str(out), parameters=params, kernel_name="python3", cwd=str(nb.parent),
-                            progress_bar=False, execution_timeout=timeout_s, log_output=False)
+        pm.execute_notebook(stage_source(nb), str(out), parameters=params, kernel_name=report_kernel(),
+                            cwd=str(nb.parent), progress_bar=False, execution_timeout=timeout_s, log_output=False,
+                            stderr_file=echo, kernel_manager_class=ipc_kernel_manager())
         ok = True
     except pm.PapermillExecutionError as e:
         if e.ename == "KeyboardInterrupt": raise KeyboardInterrupt from None
         raise ReportError(f"stage {nb.stem} failed in cell {e.exec_count} ({e.ename}: {e.evalue}); "
                           f"see the executed notebook {out}") from None
     finally:
+        if echo: echo.end_bar()
         if html and out.exists():
             try: export_html(out)
             except Exception:
@@ -88,6 +94,56 @@ def export_html(nb_path: Path) -> Path:
     import nbformat
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.read(str(nb_path), as_version=4))
     return atomic_write(nb_path.with_suffix(".html"), body)
+
+# %% ../nbs/10_report.ipynb #f06d7207
+_DEV_CELL = re.compile(r"^#\|\s*hide\s*\n\s*import nbdev; nbdev\.nbdev_export\(\)\s*$")
+
+def stage_source(nb: str | Path):
+    "The notebook as the report runs it: without the closing cell that calls `nbdev.nbdev_export` (development only)."
+    import nbformat
+    node = nbformat.read(str(nb), as_version=4)
+    node.cells = [c for c in node.cells if not (c.cell_type == "code" and _DEV_CELL.match(c.source))]
+    return node
+
+def report_kernel(name: str = "embedding-lab") -> str:
+    "The kernel to run stages in: `name` when it starts this Python (same environment), else `python3`."
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    try: spec = KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel: return "python3"
+    exe = spec.argv[0] if spec.argv else ""
+    return name if Path(exe).parent == Path(sys.executable).parent else "python3"
+
+def ipc_kernel_manager():
+    "A jupyter_client kernel manager that connects over local IPC sockets (TCP where IPC is unavailable)."
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _transport_default(self): return "ipc" if os.name == "posix" else "tcp"
+    return IPCKernelManager
+
+_BAR = re.compile(r"\d+%\||\d+/\d+ \[|it/s|s/it")
+
+class ProgressEcho:
+    "File-like sink for a kernel's stderr: writes only its progress bars to `file`, prefixed with the stage."
+    def __init__(self, file, stage: str, width: int = 120):
+        self.file, self.stage, self.width, self.cur = file, stage, width, ""
+        self.tty = bool(getattr(file, "isatty", lambda: False)())
+    def write(self, s: str) -> int:
+        lines = s.split("\n")
+        for i, line in enumerate(lines):
+            bars = [b.strip() for b in line.split("\r") if _BAR.search(b)]
+            if bars:
+                self.cur = f"  {self.stage}: {bars[-1]}"[:self.width]
+                if self.tty: self.file.write("\r" + self.cur + "\x1b[K")   # a terminal: the bar moves in place
+            if i < len(lines) - 1: self.end_bar()                 # a newline ends the bar's line
+        return len(s)
+    def end_bar(self):
+        "Finish the current bar: its line stays on a terminal; a log (not a terminal) gets its final state."
+        if self.cur: self.file.write("\n" if self.tty else self.cur + "\n")
+        self.cur = ""
+    def flush(self):
+        with contextlib.suppress(Exception): self.file.flush()
 
 # %% ../nbs/10_report.ipynb #8d1046a0
 MARKS = {"done": "done", "failed": "failed", "interrupted": "interrupted (Ctrl-C)",
@@ -188,7 +244,7 @@ def _run_stages(cfg: Config, stages: Sequence[Path], resume: bool, progress: boo
             if resume and done.exists() and done.read_text().strip() == key: continue
             set_stage_mark(run_dir, nb.stem, "running", time.strftime("%Y-%m-%d %H:%M:%S"))
             write_index(run_dir, timings)
-            try: secs = run_stage(nb, cfg, html=cfg.report.html, timeout_s=cfg.report.timeout_s)
+            try: secs = run_stage(nb, cfg, html=cfg.report.html, timeout_s=cfg.report.timeout_s, progress=progress)
             except KeyboardInterrupt:
                 set_stage_mark(run_dir, nb.stem, "interrupted")
                 raise ReportInterrupted(f"interrupted (Ctrl-C) in stage {nb.stem}; the stages before it are kept, "
