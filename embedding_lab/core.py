@@ -21,7 +21,8 @@ __all__ = ['RANGES', 'ASSETS', 'LOCK_FILE', 'ConfigError', 'profiles_dir', 'avai
            'set_threads', 'set_offline', 'get_device', 'Asset', 'AssetMissing', 'asset_requirements', 'asset_path',
            'atomic_path', 'atomic_write', 'write_json', 'fingerprint', 'package_versions', 'git_revision', 'provenance',
            'record_metrics', 'read_metrics', 'new_run_dir', 'add_run_args', 'config_from_args', 'RunFolderBusy',
-           'acquire_run_folder', 'release_run_folder', 'run_folder_lock', 'config_changes', 'guard_stage']
+           'acquire_run_folder', 'release_run_folder', 'run_folder_lock', 'project_root', 'lab_run_dir',
+           'config_changes', 'guard_stage']
 
 # %% ../nbs/00_core.ipynb #9dd84d4d
 class ConfigError(ValueError):
@@ -592,6 +593,26 @@ def run_folder_lock(run_dir: str | Path, command: str | None = None):
     acquire_run_folder(run_dir, command)
     try: yield Path(run_dir)
     finally: release_run_folder(run_dir)
+
+# %% ../nbs/00_core.ipynb #4e83cd77
+def project_root(start: str | Path | None = None) -> Path | None:
+    "The nearest folder at or above `start` (default: the working directory) with `pyproject.toml` and `nbs/`."
+    p = Path(start or Path.cwd()).resolve()
+    for d in (p, *p.parents):
+        if (d / "pyproject.toml").is_file() and (d / "nbs").is_dir(): return d
+    return None
+
+def lab_run_dir(profile: str | None = "tiny",  # profile name or YAML file (its stem names the folder)
+                start: str | Path | None = None,  # where to look for the project (default: the working directory)
+               ) -> Path:
+    "The run folder of notebooks opened alone: `runs/lab-<profile>` shared by the stages (a new temp folder under tests)."
+    name = f"lab-{Path(str(profile or 'tiny')).stem}"
+    if os.environ.get("IN_TEST") or os.environ.get("PYTEST_CURRENT_TEST"):
+        return Path(tempfile.mkdtemp(prefix=f"embedding-lab-{name}-"))
+    root = os.environ.get("EMBEDDING_LAB_RUNS")
+    if root: return Path(root) / name
+    base = project_root(start) or Path(start or Path.cwd()).resolve()
+    return base / "runs" / name
 
 # %% ../nbs/00_core.ipynb #9b7ca5a9
 def config_changes(cfg: Config) -> list[str]:

@@ -14,9 +14,11 @@ from .core import (Config, ConfigError, add_run_args, atomic_path, atomic_write,
                                 saved_config, write_json)
 
 # %% auto #0
-__all__ = ['MARKS', 'STAGE_COMMANDS', 'ReportError', 'ReportInterrupted', 'notebooks_dir', 'stage_notebooks', 'select_stages',
-           'declared_parameters', 'run_stage', 'export_html', 'stage_status', 'set_stage_mark', 'write_index',
-           'run_report', 'main', 'tempfile_dir']
+__all__ = ['MARKS', 'FIGURE_CAPTIONS', 'THUMBNAIL_HEADLINE', 'STAGE_COMMANDS', 'ReportError', 'ReportInterrupted',
+           'notebooks_dir', 'stage_notebooks', 'select_stages', 'declared_parameters', 'run_stage', 'export_html',
+           'stage_source', 'report_kernel', 'ipc_kernel_manager', 'ProgressEcho', 'stage_status', 'set_stage_mark',
+           'ablation_findings', 'borda_findings', 'thumbnail_findings', 'write_index', 'run_report', 'main',
+           'tempfile_dir']
 
 # %% ../nbs/10_report.ipynb #df40c00a
 _NB_RE = re.compile(r"^(\d\d)[a-z]?_(.+)\.ipynb$")
@@ -28,13 +30,14 @@ class ReportInterrupted(ReportError):
     "The report was stopped (Ctrl-C) during a stage; what completed before is kept and `--resume` continues."
 
 def notebooks_dir(nbs: str | Path | None = None) -> Path:
-    "Folder of the stage notebooks: `nbs`, `$EMBEDDING_LAB_NBS`, or `nbs/` beside the package source."
+    "Folder of the stage notebooks: `nbs`, `$EMBEDDING_LAB_NBS`, the copy inside the package, or `nbs/` of the source tree."
     import embedding_lab
-    cands = [nbs, os.environ.get("EMBEDDING_LAB_NBS"), Path(embedding_lab.__file__).resolve().parent.parent / "nbs"]
+    pkg = Path(embedding_lab.__file__).resolve().parent
+    cands = [nbs, os.environ.get("EMBEDDING_LAB_NBS"), pkg / "nbs", pkg.parent / "nbs"]
     for c in cands:
         if c and Path(c).is_dir() and any(_NB_RE.match(p.name) for p in Path(c).iterdir()): return Path(c).resolve()
-    raise ReportError("the stage notebooks were not found: pass --nbs DIR (the nbs/ folder of the source tree) "
-                      "or set EMBEDDING_LAB_NBS")
+    raise ReportError("the stage notebooks were not found (the package ships them in embedding_lab/nbs/): pass "
+                      "--nbs DIR (the nbs/ folder of the source tree) or set EMBEDDING_LAB_NBS")
 
 def stage_notebooks(nbs_dir: str | Path) -> list[Path]:
     "The stage notebooks in numeric (reading) order, without the report's own notebook."
@@ -58,7 +61,9 @@ def declared_parameters(nb: str | Path) -> set[str]:
     import papermill as pm
     return set(pm.inspect_notebook(str(nb)))
 
-def run_stage(nb: Path, cfg: Config, html: bool = True, timeout_s: int | None = None) -> float:
+def run_stage(nb: Path, cfg: Config, html: bool = True, timeout_s: int | None = None,
+              progress: bool = False,   # echo the stage's own progress bars to this process's stderr
+             ) -> float:
     "Execute one stage notebook into `run_dir/notebooks/` (and HTML); return seconds taken."
     import papermill as pm
     out = cfg.run_dir / "notebooks" / nb.name
@@ -67,15 +72,18 @@ def run_stage(nb: Path, cfg: Config, html: bool = True, timeout_s: int | None = 
     params = {k: v for k, v in known.items() if k in declared_parameters(nb)}
     os.environ["IN_TEST"] = "1"
     t0, ok = time.perf_counter(), False
+    echo = ProgressEcho(sys.stderr, nb.stem) if progress else None
     try:
-        pm.execute_notebook(str(nb), str(out), parameters=params, kernel_name="python3", cwd=str(nb.parent),
-                            progress_bar=False, execution_timeout=timeout_s, log_output=False)
+        pm.execute_notebook(stage_source(nb), str(out), parameters=params, kernel_name=report_kernel(),
+                            cwd=str(nb.parent), progress_bar=False, execution_timeout=timeout_s, log_output=False,
+                            stderr_file=echo, kernel_manager_class=ipc_kernel_manager())
         ok = True
     except pm.PapermillExecutionError as e:
         if e.ename == "KeyboardInterrupt": raise KeyboardInterrupt from None
         raise ReportError(f"stage {nb.stem} failed in cell {e.exec_count} ({e.ename}: {e.evalue}); "
                           f"see the executed notebook {out}") from None
     finally:
+        if echo: echo.end_bar()
         if html and out.exists():
             try: export_html(out)
             except Exception:
@@ -88,6 +96,56 @@ def export_html(nb_path: Path) -> Path:
     import nbformat
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.read(str(nb_path), as_version=4))
     return atomic_write(nb_path.with_suffix(".html"), body)
+
+# %% ../nbs/10_report.ipynb #f06d7207
+_DEV_CELL = re.compile(r"^#\|\s*hide\s*\n\s*import nbdev; nbdev\.nbdev_export\(\)\s*$")
+
+def stage_source(nb: str | Path):
+    "The notebook as the report runs it: without the closing cell that calls `nbdev.nbdev_export` (development only)."
+    import nbformat
+    node = nbformat.read(str(nb), as_version=4)
+    node.cells = [c for c in node.cells if not (c.cell_type == "code" and _DEV_CELL.match(c.source))]
+    return node
+
+def report_kernel(name: str = "embedding-lab") -> str:
+    "The kernel to run stages in: `name` when it starts this Python (same environment), else `python3`."
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    try: spec = KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel: return "python3"
+    exe = spec.argv[0] if spec.argv else ""
+    return name if Path(exe).parent == Path(sys.executable).parent else "python3"
+
+def ipc_kernel_manager():
+    "A jupyter_client kernel manager that connects over local IPC sockets (TCP where IPC is unavailable)."
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _transport_default(self): return "ipc" if os.name == "posix" else "tcp"
+    return IPCKernelManager
+
+_BAR = re.compile(r"\d+%\||\d+/\d+ \[|it/s|s/it")
+
+class ProgressEcho:
+    "File-like sink for a kernel's stderr: writes only its progress bars to `file`, prefixed with the stage."
+    def __init__(self, file, stage: str, width: int = 120):
+        self.file, self.stage, self.width, self.cur = file, stage, width, ""
+        self.tty = bool(getattr(file, "isatty", lambda: False)())
+    def write(self, s: str) -> int:
+        lines = s.split("\n")
+        for i, line in enumerate(lines):
+            bars = [b.strip() for b in line.split("\r") if _BAR.search(b)]
+            if bars:
+                self.cur = f"  {self.stage}: {bars[-1]}"[:self.width]
+                if self.tty: self.file.write("\r" + self.cur + "\x1b[K")   # a terminal: the bar moves in place
+            if i < len(lines) - 1: self.end_bar()                 # a newline ends the bar's line
+        return len(s)
+    def end_bar(self):
+        "Finish the current bar: its line stays on a terminal; a log (not a terminal) gets its final state."
+        if self.cur: self.file.write("\n" if self.tty else self.cur + "\n")
+        self.cur = ""
+    def flush(self):
+        with contextlib.suppress(Exception): self.file.flush()
 
 # %% ../nbs/10_report.ipynb #8d1046a0
 MARKS = {"done": "done", "failed": "failed", "interrupted": "interrupted (Ctrl-C)",
@@ -108,8 +166,79 @@ def set_stage_mark(run_dir: str | Path, stem: str, mark: str | None, text: str =
             with contextlib.suppress(FileNotFoundError): (d / f"{stem}.{m}").unlink()
     if mark: atomic_write(d / f"{stem}.{mark}", text + "\n")
 
-def write_index(run_dir: str | Path, timings: dict | None = None) -> Path:
-    "Write `index.html` for a run folder."
+FIGURE_CAPTIONS = {
+    "data_lengths": "Text lengths of the training pairs (01_data).",
+    "teacher_quality": "Dev retrieval of each teacher and of their fusion (02_teacher).",
+    "mining_margins": "Teacher scores of mined negatives against their positive, with the margin rule (03_mining).",
+    "model_base_similarities": "Similarities of the untrained base student: matching vs random pairs (04_model).",
+    "train_ablation": "The ablation: dev nDCG@10 of base, in-batch, + hard negatives, + distillation; dots are seeds (05_train).",
+    "train_loss": "Training loss (InfoNCE part) per run against its chance level (05_train).",
+    "benchmark_peers": "Published MTEB(eng, v2) peers: Mean(task) and Borda rank (06_benchmark).",
+    "mteb_suite_scores": "Offline MTEB-style suite: main score per task and model, legend with Borda rank (07_mteb).",
+    "clip_loss": "Loss of the small CLIP trained here (08_clip).",
+    "thumbnail_clipscore_hist": "CLIPScore of congruent vs incongruent headline/thumbnail pairs (09_thumbnail).",
+    "thumbnail_rates": "Incongruent-thumbnail rate per source: true vs recovered (09_thumbnail).",
+    "thumbnail_source_cdf": "CLIPScore distribution per source (09_thumbnail).",
+}
+
+THUMBNAIL_HEADLINE = {"items": "items studied", "clipscore_test_congruent": "mean CLIPScore, congruent (test)",
+                      "clipscore_test_incongruent": "mean CLIPScore, incongruent (test)",
+                      "clipscore_precision_at_50": "CLIPScore precision@50 for incongruent",
+                      "classifier_auroc": "frozen-CLIP classifier AUROC", "classifier_f1": "frozen-CLIP classifier F1",
+                      "logreg_auroc": "logistic regression AUROC", "rates_spearman": "per-source rate, Spearman vs truth"}
+
+def _table(head: Sequence[str], rows: Sequence[Sequence], bold: Sequence[bool] = ()) -> str:
+    esc = lambda v: html.escape(_fmt(v) if not isinstance(v, str) else v)
+    hl = lambda i: " class='hl'" if i < len(bold) and bold[i] else ""
+    trs = "".join(f"<tr{hl(i)}>" + "".join(f"<td>{esc(v)}</td>" for v in r) +
+                  "</tr>" for i, r in enumerate(rows))
+    return "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + f"</tr>{trs}</table>"
+
+def _missing(run_dir: Path, stem: str, what: str) -> str:
+    st = stage_status(run_dir, stem)
+    return f"<p class='mark'>No {html.escape(what)}: stage {stem} {html.escape(MARKS.get(st, st))}.</p>"
+
+def ablation_findings(run_dir: str | Path, metrics: dict) -> str:
+    "The ablation of 05_train from its metrics: dev nDCG@10 per arm, then each step's gain with its 95% interval."
+    t = metrics.get("train") or {}
+    arms = [a for a in ("base", "inbatch", "hardneg", "distill") if f"dev_ndcg10_{a}_mean" in t]
+    if not arms: return _missing(Path(run_dir), "05_train", "ablation results")
+    out = _table(["arm", "dev nDCG@10 (mean over seeds)", "dev MRR@10"],
+                 [[a, t[f"dev_ndcg10_{a}_mean"], t.get(f"dev_mrr10_{a}_mean", "")] for a in arms])
+    order = ["inbatch_over_base", "hardneg_over_inbatch", "distill_over_hardneg", "distill_over_base"]
+    steps = sorted({m.group(1) for k in t if (m := re.match(r"dev_ndcg10_gain_(.+)_mean$", k))},
+                   key=lambda s: (order.index(s) if s in order else len(order), s))
+    rows = []
+    for s in steps:
+        mean, lo, hi = (t.get(f"dev_ndcg10_gain_{s}_{k}") for k in ("mean", "ci_low", "ci_high"))
+        ok = isinstance(lo, (int, float)) and isinstance(hi, (int, float))
+        verdict = "one seed: no interval" if not ok else "helps" if lo > 0 else "hurts" if hi < 0 else "not separated"
+        rows.append([s.replace("_over_", " - "), mean, f"[{lo:+.4f}, {hi:+.4f}]" if ok else "-", verdict])
+    if rows: out += _table(["step", "gain in dev nDCG@10 (mean)", "95% interval over seeds", "verdict"], rows)
+    return out
+
+def borda_findings(run_dir: str | Path) -> str:
+    "07_mteb's ranking table (Mean(task), Mean(type), Borda points and rank), the student's row highlighted."
+    import csv
+    p = Path(run_dir) / "artifacts" / "mteb" / "leaderboard.csv"
+    if not p.exists(): return _missing(Path(run_dir), "07_mteb", "Borda table")
+    rows = list(csv.DictReader(p.open()))
+    num = lambda v: float(v) if v not in ("", None) else "-"
+    return _table(["model", "Mean(task)", "Mean(type)", "tasks", "Borda points", "rank"],
+                  [[r.get("model") or r.get("", ""), num(r["mean_task"]), num(r["mean_type"]), r["n_tasks"],
+                    num(r["borda_points"]), r["borda_rank"]] for r in rows],
+                  bold=[(r.get("model") or "") == "student" for r in rows])
+
+def thumbnail_findings(run_dir: str | Path, metrics: dict) -> str:
+    "The thumbnail study's headline numbers (09_thumbnail)."
+    t = metrics.get("thumbnail") or {}
+    rows = [[label, t[k]] for k, label in THUMBNAIL_HEADLINE.items() if k in t]
+    return _table(["measure", "value"], rows) if rows else _missing(Path(run_dir), "09_thumbnail", "thumbnail results")
+
+def write_index(run_dir: str | Path, timings: dict | None = None,
+                stages: Sequence[str] = (),   # the stages of this report: one not run yet is listed as such
+               ) -> Path:
+    "Write `index.html` for a run folder: findings first, then figures, notebooks and all metrics."
     run_dir = Path(run_dir)
     cfg = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").exists() else {}
     metrics = read_metrics(run_dir)
@@ -118,26 +247,37 @@ def write_index(run_dir: str | Path, timings: dict | None = None) -> Path:
              f"{esc(str(cfg.get('seed')))}, git {esc(str(cfg.get('provenance', {}).get('git_revision')))}</p>"]
     nbs = {p.stem: p for p in (run_dir / "notebooks").glob("*.ipynb")} if (run_dir / "notebooks").exists() else {}
     marked = {p.name.split(".")[0] for p in (run_dir / "stages").glob("*.*")} if (run_dir / "stages").exists() else set()
+    stems = sorted(set(nbs) | marked | set(stages))
+    status = {s: stage_status(run_dir, s) for s in stems}
+    bad = [s for s in stems if status[s] != "done"]
+    if bad: parts.append("<p class='mark'>Stages not done: " + ", ".join(f"{esc(s)} ({esc(MARKS.get(status[s], status[s]))})"
+                                                                      for s in bad) + "</p>")
+    parts += ["<h2>Findings</h2>", "<h3>Ablation (05_train): what each ingredient adds</h3>",
+              ablation_findings(run_dir, metrics), "<h3>The student among the models scored (07_mteb, Borda count)</h3>",
+              borda_findings(run_dir), "<h3>Thumbnail study (09_thumbnail)</h3>", thumbnail_findings(run_dir, metrics)]
+    figs = sorted((run_dir / "artifacts" / "figures").glob("*.png"), key=lambda f: (
+        list(FIGURE_CAPTIONS).index(f.stem) if f.stem in FIGURE_CAPTIONS else len(FIGURE_CAPTIONS), f.name))
+    if figs:
+        parts.append("<h2>Figures</h2>" + "".join(
+            f"<figure><img src='artifacts/figures/{esc(f.name)}' alt='{esc(f.stem)}' style='max-width:720px'><figcaption>"
+            f"{esc(FIGURE_CAPTIONS.get(f.stem, f.stem.replace('_', ' ')))} <small>({esc(f.name)})</small></figcaption></figure>"
+            for f in figs))
     items = []
-    for stem in sorted(set(nbs) | marked):
-        st, p = stage_status(run_dir, stem), nbs.get(stem)
+    for stem in stems:
+        st, p = status[stem], nbs.get(stem)
         name = esc(stem) if p is None else (f"<a href='notebooks/{esc(p.with_suffix('.html').name if p.with_suffix('.html').exists() else p.name)}'>"
                                             f"{esc(stem)}</a>")
         note = (f" ({timings[stem]:.1f} s)" if timings and stem in timings else "") if st == "done" else \
                f" <b class='mark'>[{esc(MARKS.get(st, st))}]</b>"
         items.append(f"<li>{name}{note}</li>")
     if items: parts.append("<h2>Notebooks</h2><ul>" + "".join(items) + "</ul>")
-    parts.append("<h2>Metrics</h2>")
+    parts.append("<h2>All metrics</h2>")
     for stage, m in metrics.items():
         rows = "".join(f"<tr><td>{esc(str(k))}</td><td>{esc(_fmt(v))}</td></tr>" for k, v in m.items())
         parts.append(f"<h3>{esc(stage)}</h3><table><tr><th>metric</th><th>value</th></tr>{rows}</table>")
-    figs = sorted((run_dir / "artifacts" / "figures").glob("*.png")) if (run_dir / "artifacts" / "figures").exists() else []
-    if figs:
-        parts.append("<h2>Figures</h2>" + "".join(
-            f"<figure><img src='artifacts/figures/{esc(f.name)}' style='max-width:720px'><figcaption>{esc(f.stem)}"
-            f"</figcaption></figure>" for f in figs))
-    style = ("<style>body{font-family:sans-serif;max-width:960px;margin:2em auto}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}</style>")
+    style = ("<style>body{font-family:sans-serif;max-width:960px;margin:2em auto}table{border-collapse:collapse;margin:.5em 0}"
+             "td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}tr.hl{font-weight:bold;background:#eef}"
+             ".mark{color:#b00}figcaption{font-size:90%}</style>")
     return atomic_write(run_dir / "index.html", f"<!doctype html><html><head><meta charset='utf-8'>"
                         f"<title>embedding-lab report</title>{style}</head><body>{''.join(parts)}</body></html>")
 
@@ -176,8 +316,9 @@ def _run_stages(cfg: Config, stages: Sequence[Path], resume: bool, progress: boo
     from tqdm.auto import tqdm
     run_dir, timings_path = cfg.run_dir, cfg.run_dir / "timings.json"
     timings = json.loads(timings_path.read_text()) if resume and timings_path.exists() else {}
+    names = [nb.stem for nb in stages]
     save = lambda: (write_json(run_dir / "metrics.json", read_metrics(run_dir)), write_json(timings_path, timings),
-                    write_index(run_dir, timings))
+                    write_index(run_dir, timings, names))
     save()                                                   # an index from the first stage on
     bar = tqdm(stages, desc="report", unit="stage", disable=not progress)
     try:
@@ -187,8 +328,8 @@ def _run_stages(cfg: Config, stages: Sequence[Path], resume: bool, progress: boo
             key = fingerprint(nb, cfg.to_dict())
             if resume and done.exists() and done.read_text().strip() == key: continue
             set_stage_mark(run_dir, nb.stem, "running", time.strftime("%Y-%m-%d %H:%M:%S"))
-            write_index(run_dir, timings)
-            try: secs = run_stage(nb, cfg, html=cfg.report.html, timeout_s=cfg.report.timeout_s)
+            write_index(run_dir, timings, names)
+            try: secs = run_stage(nb, cfg, html=cfg.report.html, timeout_s=cfg.report.timeout_s, progress=progress)
             except KeyboardInterrupt:
                 set_stage_mark(run_dir, nb.stem, "interrupted")
                 raise ReportInterrupted(f"interrupted (Ctrl-C) in stage {nb.stem}; the stages before it are kept, "
