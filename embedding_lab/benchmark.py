@@ -14,11 +14,12 @@ import pandas as pd
 from .core import Config, atomic_path, record_metrics
 
 # %% auto #0
-__all__ = ['MTEB_ENG_V2', 'INSTRUCTIONS', 'SUITE_INSTRUCTIONS', 'SYMMETRIC_TYPES', 'SUITE_SETTINGS', 'SUITE_NAMES',
-           'instruction_for', 'configure_suite', 'bm25_candidates', 'suite_examples', 'suite_classes', 'register_tasks',
-           'suite_tasks', 'score_matrix', 'task_means', 'borda', 'ranking_table', 'data_file', 'reference_scores',
-           'benchmark_tasks', 'ResultsError', 'read_result_file', 'read_results', 'leaderboard_table', 'hub_offline',
-           'needs_download', 'dataset_cached', 'missing_datasets', 'hub_reachable', 'check_datasets', 'resolve_tasks']
+__all__ = ['MTEB_ENG_V2', 'INSTRUCTIONS', 'SUITE_INSTRUCTIONS', 'SYMMETRIC_TYPES', 'SUITE_SETTINGS', 'SUITE_EXAMPLE_TASKS',
+           'SUITE_NAMES', 'instruction_for', 'configure_suite', 'bm25_candidates', 'suite_examples', 'suite_classes',
+           'register_tasks', 'suite_tasks', 'score_matrix', 'task_means', 'borda', 'ranking_table', 'data_file',
+           'reference_scores', 'benchmark_tasks', 'ResultsError', 'read_result_file', 'read_results',
+           'leaderboard_table', 'hub_offline', 'needs_download', 'dataset_cached', 'missing_datasets', 'hub_reachable',
+           'check_datasets', 'resolve_tasks']
 
 # %% ../nbs/06_benchmark.ipynb #e4c433f1
 MTEB_ENG_V2 = "MTEB(eng, v2)"
@@ -271,15 +272,31 @@ def bm25_candidates(queries: Sequence[str], docs: Sequence[str], k: int = 9, see
         out[f"q{i}"] = [f"d{i}"] + [f"d{j}" for j in negs]
     return out
 
+# each offline task takes its in-context examples from the training task of the same kind and instruction
+SUITE_EXAMPLE_TASKS = {"EmbLabNewsRetrieval": "news", "EmbLabNewsReranking": "news", "EmbLabLeeSTS": "story",
+                       "EmbLabRottenTomatoesClassification": "sentiment", "EmbLabNewsSourceClustering": "outlet",
+                       "EmbLabHeadlineLeadPairClassification": "news"}
+
 def suite_examples(cfg: Config, k: int | None = None) -> dict[str, list[tuple[str, str]]]:
-    "k in-context (headline, lead) examples from the TRAIN split for the suite's retrieval and reranking queries."
-    from embedding_lab.data import load_splits, lead, main_rows
+    """k in-context (input, output) examples per offline task, drawn once with `cfg.seed` from the TRAIN rows of
+    its training task (`SUITE_EXAMPLE_TASKS`); a task the run did not train on is drawn from the same train sources."""
+    from embedding_lab.data import load_splits, lead, main_rows, extra_tasks
     k = cfg.mteb.few_shot if k is None else k
     if not k: return {}
-    tr = main_rows(load_splits(cfg)["train"])
-    ex = tr.sample(min(k, len(tr)), random_state=cfg.seed)
-    pairs = [(lead(q, 200), lead(p, 200)) for q, p in zip(ex["query"], ex.positive)]
-    return {"EmbLabNewsRetrieval": pairs, "EmbLabNewsReranking": pairs}
+    tr = load_splits(cfg)["train"]
+    pools = {"news": main_rows(tr)}
+    for t in sorted(set(SUITE_EXAMPLE_TASKS.values()) - {"news"}):
+        rows = tr[tr.task == t]
+        if rows.empty:
+            rt = pd.read_parquet(cfg.artifact("data", "rotten_tomatoes.parquet"))
+            rows = extra_tasks(cfg, pools["news"], rt, tasks=[t], n=max(4 * k, 20))
+        pools[t] = rows
+    cut = lambda s: lead(s, cfg.data.example_chars)
+    out = {}
+    for name, t in SUITE_EXAMPLE_TASKS.items():
+        ex = pools[t].sample(min(k, len(pools[t])), random_state=cfg.seed)
+        out[name] = [(cut(q), cut(p)) for q, p in zip(ex["query"], ex.positive)]
+    return out
 
 _SUITE = None
 

@@ -418,8 +418,10 @@ def cli_data(argv: list[str] | None = None) -> int:
     except DataError as e:
         print("\n".join(e.problems)); print(f"0 valid rows, {len(e.problems)} invalid"); return 1
     for b in bad: print(b)
-    print(f"{len(df)} valid rows, {len(bad)} invalid")
-    return 1 if bad else 0
+    tasks = check_tasks(df.assign(kind=kinds_of(df)))       # whole-task problems (kinds, instructions, labels)
+    for t in tasks: print(f"{args.file}: {t}")
+    print(f"{len(df)} valid rows, {len(bad)} invalid" + (f", {len(tasks)} task problem(s)" if tasks else ""))
+    return 1 if bad or tasks else 0
 
 # %% ../nbs/01_data.ipynb #f1488dd9
 def build_pairs(cfg: Config) -> tuple[pd.DataFrame, list[str]]:
@@ -427,8 +429,9 @@ def build_pairs(cfg: Config) -> tuple[pd.DataFrame, list[str]]:
     d = cfg.data
     if d.pairs_file:
         df, bad = load_pairs(d.pairs_file, skip_invalid=d.skip_invalid)
-        df["instruction"] = df.instruction.where(df.instruction.notna(), d.instruction)
         df["task"] = df.task.where(df.task.notna(), d.task)
+        if df.task.nunique() == 1:        # one task: data.instruction is its default (several: each names its own)
+            df["instruction"] = df.instruction.where(df.instruction.notna(), d.instruction)
         df["kind"] = df.kind.where(df.kind.notna(), d.kind)
         df["id"] = df["id"].where(df["id"].notna(), pd.Series([f"row-{i}" for i in range(len(df))]))
         if d.max_pairs is not None and len(df) > d.max_pairs: df = df.sample(d.max_pairs, random_state=cfg.seed).sort_index()
@@ -436,17 +439,21 @@ def build_pairs(cfg: Config) -> tuple[pd.DataFrame, list[str]]:
     return news_pairs(d.query_chars, d.positive_chars, d.min_positive_chars, d.max_pairs, cfg.seed,
                       d.task, d.instruction), []
 
-def extra_tasks(cfg: Config, train: pd.DataFrame, rt: pd.DataFrame) -> pd.DataFrame:
-    "The built-in tasks of `data.tasks` other than news, drawn from the train split's articles and train movies."
+def extra_tasks(cfg: Config, train: pd.DataFrame, rt: pd.DataFrame,
+                tasks: Sequence[str] | None = None,   # default data.tasks
+                n: int | None = None,                 # rows per task (default data.task_rows)
+               ) -> pd.DataFrame:
+    "The built-in tasks other than news, drawn from the train split's articles and the train movies only."
     d, parts = cfg.data, []
-    bad = [t for t in d.tasks if t not in TASKS]
+    tasks, n = (d.tasks if tasks is None else tasks), (d.task_rows if n is None else n)
+    bad = [t for t in tasks if t not in TASKS]
     if bad: raise ConfigError(f"data.tasks: unknown {bad}; the built-in tasks are {list(TASKS)}")
-    if "story" in d.tasks:
+    if "story" in tasks:
         ids = set(train["id"].str.removeprefix("news-"))
-        arts = news_articles(); parts.append(story_pairs(arts[arts["id"].isin(ids)], d.task_rows, cfg.seed, d.task_chars))
-    if "sentiment" in d.tasks: parts.append(sentiment_pairs(rt[rt.split == "train"], d.task_rows, cfg.seed))
-    if "outlet" in d.tasks:
-        parts.append(outlet_pairs(train[train.task == d.task], d.task_rows, cfg.seed, d.cluster_negatives, d.task_chars))
+        arts = news_articles(); parts.append(story_pairs(arts[arts["id"].isin(ids)], n, cfg.seed, d.task_chars))
+    if "sentiment" in tasks: parts.append(sentiment_pairs(rt[rt.split == "train"], n, cfg.seed))
+    if "outlet" in tasks:
+        parts.append(outlet_pairs(train[train.task == d.task], n, cfg.seed, d.cluster_negatives, d.task_chars))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(PAIR_COLUMNS))
 
 def prepare_data(cfg: Config) -> dict:

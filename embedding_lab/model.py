@@ -149,6 +149,20 @@ class Embedder:
         try: return tok(list(texts), padding=True, truncation=True, max_length=n, return_tensors="pt")
         finally: tok.truncation_side = side
 
+    def fit_query(self, text: str, instruction: str, examples: Sequence = ()) -> tuple[str, bool]:
+        """(formatted query, whether anything was cut) within `query_max_length` tokens: in-context examples are
+        dropped first (the first shown first), then the text is cut at its end; the instruction always stays."""
+        from embedding_lab.data import format_query
+        n, tok = self.limit(True), self.tokenizer
+        count = lambda s: len(tok(s, add_special_tokens=True, verbose=False)["input_ids"])
+        ex = list(examples or ())
+        for k in range(len(ex) + 1):
+            s = format_query(text, instruction, ex[k:])
+            if count(s) <= n: return s, k > 0
+        room = max(n - count(format_query("", instruction)) - 1, 1)
+        ids = tok(text, add_special_tokens=False, verbose=False)["input_ids"][:room]
+        return format_query(tok.decode(ids).strip(), instruction), True
+
     def forward(self, batch):
         "L2-normalised last-token embeddings of a tokenised batch (keeps the graph: used in training)."
         import torch.nn.functional as F
@@ -179,10 +193,12 @@ class Embedder:
         from tqdm.auto import tqdm
         from embedding_lab.data import format_query
         texts = check_texts(texts)
-        if instruction is not None:
+        cut = 0
+        if instruction is not None:         # each query fitted to its limit: the instruction is never cut away
             per = examples if examples and isinstance(examples[0], (list, tuple)) and examples[0] and \
                   isinstance(examples[0][0], (list, tuple)) else [examples or ()] * len(texts)
-            texts = [format_query(t, instruction, ex) for t, ex in zip(texts, per)]
+            fitted = [self.fit_query(t, instruction, ex) for t, ex in zip(texts, per)]
+            texts, cut = [f for f, _ in fitted], sum(c for _, c in fitted)
         elif examples: raise ValueError("few-shot examples need an instruction")
         if not texts: return np.zeros((0, self.dim), np.float32)
         lens = [len(x) for x in self.tokenizer(texts, verbose=False)["input_ids"]]
@@ -195,6 +211,7 @@ class Embedder:
                     idx = order[s:s + batch_size]
                     out[idx] = self.embed([texts[i] for i in idx], keep_end=instruction is not None).cpu().numpy()
         finally: self.model.train(was)
+        if instruction is not None: self.counts["query"][1] += cut
         return out
 
     def encode_queries(self, texts, instruction: str, examples=None, **kw) -> np.ndarray:

@@ -19,7 +19,7 @@ from .benchmark import (MTEB_ENG_V2, INSTRUCTIONS, SUITE_INSTRUCTIONS, SUITE_NAM
 # %% auto #0
 __all__ = ['EmbeddingCache', 'model_meta_for', 'MtebEncoder', 'HashEmbedder', 'SentenceTransformerEmbedder', 'evaluate_model',
            'check_safetensors', 'check_model_spec', 'load_model', 'models_in_run', 'bm25_model', 'run_suite',
-           'cli_eval', 'cli_leaderboard', 'check_result_json', 'read_checked_results']
+           'shot_comparison', 'cli_eval', 'cli_leaderboard', 'check_result_json', 'read_checked_results']
 
 # %% ../nbs/07_mteb.ipynb #6b002498
 class EmbeddingCache:
@@ -287,14 +287,42 @@ def run_suite(cfg: Config, models: dict | None = None, show_progress: bool = Tru
                 notes.append(f"{label}: cannot load {spec} ({e}): skipped"); continue
         else: emb = spec
         use_instr = not isinstance(emb, (SentenceTransformerEmbedder, HashEmbedder))
-        enc = MtebEncoder(emb, name=f"{label} {getattr(emb, 'name', '')}", revision=suite_fp,
-                          use_instructions=use_instr and cfg.mteb.instructions, cache=cache, examples=examples,
-                          batch_size=cfg.mteb.batch_size, show_progress=show_progress)
-        frames.append(evaluate_model(enc, tasks, cache_dir, name=label, batch_size=cfg.mteb.batch_size,
-                                     show_progress=show_progress))
-        del emb, enc; gc.collect()
+        # the models named in mteb.compare_zero_shot are scored with the in-context examples and without them
+        shots = [(label, examples)]
+        if examples and use_instr and any(label.startswith(p) for p in cfg.mteb.compare_zero_shot):
+            shots.append((f"{label} 0-shot", {}))
+        for lab, ex in shots:
+            enc = MtebEncoder(emb, name=f"{lab} {getattr(emb, 'name', '')}", revision=suite_fp,
+                              use_instructions=use_instr and cfg.mteb.instructions, cache=cache, examples=ex,
+                              batch_size=cfg.mteb.batch_size, show_progress=show_progress)
+            frames.append(evaluate_model(enc, tasks, cache_dir, name=lab, batch_size=cfg.mteb.batch_size,
+                                         show_progress=show_progress))
+            del enc
+        del emb; gc.collect()
     scores = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["model", "task", "task_type", "main_score"])
     return scores, notes
+
+# %% ../nbs/07_mteb.ipynb #4583c595
+def shot_comparison(scores: pd.DataFrame,   # run_suite's scores, with "X" (k-shot) and "X 0-shot" rows
+                    level: float = 0.95,
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Does ICL help? (per model and task: k-shot minus 0-shot main score; per group of seeds: the paired interval of
+    the Mean(task) differences, with "helps" / "hurts" only when it excludes 0)."""
+    from embedding_lab.train import paired_interval
+    wide = score_matrix(scores)
+    pairs = [(m[:-len(" 0-shot")], m) for m in wide.index if m.endswith(" 0-shot") and m[:-len(" 0-shot")] in wide.index]
+    per_task = pd.DataFrame({k: wide.loc[k] - wide.loc[z] for k, z in pairs}).T
+    if per_task.empty: return per_task, pd.DataFrame()
+    per_task["mean_task"] = per_task.mean(axis=1)
+    groups = {}
+    for m in per_task.index: groups.setdefault(re.sub(r"-seed\d+$", "", m), []).append(m)
+    rows = []
+    for g, ms in groups.items():
+        d = per_task.loc[ms, "mean_task"].tolist()
+        mean, lo, hi = paired_interval(d, level)
+        verdict = "one seed: no interval" if len(d) < 2 else "helps" if lo > 0 else "hurts" if hi < 0 else "not separated"
+        rows.append({"model": g, "seeds": len(d), "mean": mean, "ci_low": lo, "ci_high": hi, "verdict": verdict})
+    return per_task, pd.DataFrame(rows)
 
 # %% ../nbs/07_mteb.ipynb #0da14f62
 def _table_text(t: pd.DataFrame) -> str:

@@ -1,5 +1,6 @@
 "The training-pair contract: every kind of bad row, the three formats, splits and formatting."
 import json
+import numpy as np
 import pandas as pd
 import pytest
 from embedding_lab.core import Config
@@ -106,3 +107,73 @@ def test_few_shot_examples_never_include_the_query():
     assert sample_examples(pool, other, k_max=5, seed=0) == []
     q = format_query("z", "Find", [("a", "b")])
     assert q.endswith("Instruct: Find\nQuery: z") and q.startswith("Instruct: Find\nQuery: a\nResponse: b")
+
+
+def _multitask_rows():
+    labels = {"pos": "a happy message", "neg": "an angry message", "neu": "a plain statement"}
+    faq = [{"query": f"how do I reset device {i}", "positive": f"Hold the button of device {i} for ten seconds.",
+            "task": "faq", "instruction": "Given a question, retrieve the answer"} for i in range(30)]
+    topic = [{"query": f"message number {i} {'great' if i % 3 == 0 else 'awful' if i % 3 == 1 else 'ok'}",
+              "positive": labels[k], "negatives": [v for kk, v in labels.items() if kk != k], "task": "mood",
+              "kind": "classification", "instruction": "Classify the mood of a message"}
+             for i, k in zip(range(30), ["pos", "neg", "neu"] * 10)]
+    para = [{"query": f"the council approved plan {i}", "positive": f"plan {i} was approved by the council",
+             "task": "para", "kind": "symmetric", "instruction": "Retrieve sentences with the same meaning"}
+            for i in range(30)]
+    return faq + topic + para
+
+
+def test_a_users_multitask_file_trains_task_by_task(tmp_path):
+    from embedding_lab.mining import run_mining, load_mined
+    from embedding_lab import train as T
+    f = _write_jsonl(tmp_path / "mt.jsonl", _multitask_rows())
+    cfg = Config.load("tiny", run_dir=tmp_path / "run", overrides=[f"data.pairs_file={f}", "train.steps=3",
+                                                                   "train.batch_size=4", "train.few_shot_max=0"])
+    sp = prepare_data(cfg)["splits"]
+    tr = sp["train"]
+    assert set(tr.task) == {"faq", "mood", "para"}
+    assert set(tr[tr.task == "mood"].positive) == {"a happy message", "an angry message", "a plain statement"}  # split by query
+    run_mining(cfg)
+    mined = load_mined(cfg)
+    mood = mined[mined.task == "mood"]
+    assert (mood.kind == "classification").all() and all(len(n) == 2 for n in mood.negatives)   # the other labels, not mined
+    assert all(s == [1.0, 0.0, 0.0] for s in mood.teacher_scores)
+    assert (mined[mined.task == "para"].kind == "symmetric").all()
+    # every micro-batch comes from one task
+    groups = mined.task.to_numpy()
+    for micro in range(12):
+        assert len(set(groups[T.micro_batch_rows(len(mined), micro, 4, 0, groups=groups)])) == 1
+    emb, log = T.train_student(cfg, "distill", frame=mined, show_progress=False)
+    assert len(log) == 3 and all(r["task"] in {"faq", "mood", "para"} for r in log)
+    assert all(np.isfinite(r["loss"]) for r in log)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda rs: [dict(r, instruction=None) if r["task"] == "mood" else r for r in rs],
+     "task 'mood': 30 row(s) with no instruction"),
+    (lambda rs: [dict(r, positive="a happy message", negatives=[]) if r["task"] == "mood" else r for r in rs],
+     "task 'mood': a classification task with one label ('a happy message')"),
+    (lambda rs: [dict(r, kind="symmetric") if r["task"] == "faq" and r["query"].endswith("1") else r for r in rs],
+     "task 'faq': mixes retrieval and symmetric rows"),
+])
+def test_bad_multitask_files_name_the_task(tmp_path, capsys, edit, message):
+    f = _write_jsonl(tmp_path / "mt.jsonl", edit(_multitask_rows()))
+    cfg = Config.load("tiny", run_dir=tmp_path / "run", overrides=[f"data.pairs_file={f}"])
+    with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        prepare_data(cfg)
+    assert not (tmp_path / "run" / "artifacts" / "data" / "train.parquet").exists()     # nothing half-written
+    assert cli_data(["check", str(f)]) == 1
+    assert message in capsys.readouterr().out
+
+
+def test_builtin_tasks_hold_no_suite_test_text(tmp_path):
+    from embedding_lab.data import leaked_texts, suite_test_texts
+    cfg = Config.load("quick", run_dir=tmp_path / "run")
+    out = prepare_data(cfg)
+    tr = out["splits"]["train"]
+    assert {"news", "story", "sentiment", "outlet"} <= set(tr.task)
+    assert out["metrics"]["train_rows_story"] == cfg.data.task_rows
+    assert leaked_texts(tr, suite_test_texts(cfg)) == []
+    # the check can fail: a test headline put into training is found
+    te = out["splits"]["test"]
+    assert leaked_texts(pd.concat([tr, te.head(1)]), suite_test_texts(cfg)) != []

@@ -272,3 +272,10 @@ def test_suite_examples_come_from_train(cfg):
     train = pd.read_parquet(cfg.artifact("data", "train.parquet"))
     assert len(ex["EmbLabNewsRetrieval"]) == 2
     assert all(any(t.startswith(q[:50]) for t in train["query"]) for q, _ in ex["EmbLabNewsRetrieval"])
+    assert set(ex) == set(bm.SUITE_NAMES) and all(len(v) == 2 for v in ex.values())   # every task type
+    rt = pd.read_parquet(cfg.artifact("data", "rotten_tomatoes.parquet"))
+    train_rt = set(rt[rt.split == "train"].text.map(lambda t: t[:40]))
+    assert all(q[:40] in train_rt for q, _ in ex["EmbLabRottenTomatoesClassification"])   # train movies only
+    test_texts = set(pd.read_parquet(cfg.artifact("data", "test.parquet")).positive)
+    assert not any(p in test_texts or q in test_texts for v in ex.values() for q, p in v)
+    assert bm.suite_examples(cfg, 2) == ex                                                # drawn once, seeded
