@@ -108,7 +108,7 @@ def instruction_for(task_name: str,           # mteb task name
 
 # %% ../nbs/06_benchmark.ipynb #e03a6393
 SUITE_SETTINGS: dict[str, Any] = {"data_dir": None, "max_items": 200, "rerank_negatives": 9, "seed": 0,
-                                  "samples_per_label": 16, "n_experiments": 10}
+                                  "samples_per_label": 16, "n_experiments": 10, "general_items": None}
 
 def configure_suite(data_dir: str | Path,          # a run's artifacts/data folder (test.parquet, lee.parquet, ...)
                     max_items: int | None = 200,    # cap on queries / pairs / sentences per task (None = all)
@@ -116,10 +116,11 @@ def configure_suite(data_dir: str | Path,          # a run's artifacts/data fold
                     seed: int = 0,
                     samples_per_label: int = 16,    # classification: training sentences per label per experiment
                     n_experiments: int = 10,        # classification: resampled classifier fits
+                    general_items: int | None = None,  # cap on Rotten Tomatoes test sentences (None = all)
                    ) -> dict:
     "Point the offline tasks at a data folder (module-wide; tasks created afterwards read it)."
     SUITE_SETTINGS.update(data_dir=str(data_dir), max_items=max_items, rerank_negatives=rerank_negatives, seed=seed,
-                          samples_per_label=samples_per_label, n_experiments=n_experiments)
+                          samples_per_label=samples_per_label, n_experiments=n_experiments, general_items=general_items)
     return dict(SUITE_SETTINGS)
 
 def _suite_file(name: str) -> Path:
@@ -195,7 +196,7 @@ def _build_suite_classes():
         min_score, max_score = 0, 1
         def load_data(self, num_proc=None, **kwargs):
             if self.data_loaded: return
-            df = _cap(pd.read_parquet(_suite_file("lee.parquet")))
+            df = pd.read_parquet(_suite_file("lee.parquet"))    # all 1,225 pairs: only 50 documents to embed
             self.dataset = DatasetDict({"test": Dataset.from_dict(
                 {"sentence1": df.text1.tolist(), "sentence2": df.text2.tolist(), "score": df.score.astype(float).tolist()})})
             self.data_loaded = True
@@ -213,8 +214,8 @@ def _build_suite_classes():
             rt = pd.read_parquet(_suite_file("rotten_tomatoes.parquet"))
             rt = rt[rt.label.isin(["fresh", "rotten"])].drop_duplicates("text")
             lab = {"rotten": 0, "fresh": 1}
-            te = _cap(rt[rt.split == "test"])
-            n_tr = (SUITE_SETTINGS["max_items"] or len(rt)) * 2
+            te = _cap(rt[rt.split == "test"], n=SUITE_SETTINGS["general_items"])
+            n_tr = (SUITE_SETTINGS["general_items"] or len(rt)) * 2
             tr = _cap(rt[rt.split == "train"], n=max(n_tr, 4 * self.samples_per_label))
             mk = lambda d: Dataset.from_dict({"text": d.text.tolist(), "label": d.label.map(lab).tolist()})
             self.dataset = DatasetDict({"train": mk(tr), "test": mk(te)})
@@ -328,7 +329,8 @@ def suite_tasks(cfg: Config | None = None, names: Sequence[str] | None = None) -
             from embedding_lab.data import prepare_data
             prepare_data(cfg)
         m = cfg.mteb
-        configure_suite(data, m.max_items, m.rerank_negatives, cfg.seed, m.samples_per_label, m.n_experiments)
+        configure_suite(data, m.max_items, m.rerank_negatives, cfg.seed, m.samples_per_label, m.n_experiments,
+                        m.general_items)
         names = names if names is not None else m.tasks
     classes = {c.metadata.name: c for c in suite_classes()}
     names = list(names) if names else list(SUITE_NAMES)

@@ -106,7 +106,7 @@ RANGES: dict[str, str] = {
     "train.teacher_tau": "> 0", "train.negatives": ">= 0", "train.max_length": ">= 2", "train.few_shot_max": ">= 0",
     "train.grad_cache_chunk": ">= 1", "train.length_buckets": ">= 1", "train.checkpoint_every": ">= 0", "train.ablation_seeds": ">= 0",
     "train.eval_queries": ">= 1", "train.eval_train_positives": ">= 0",
-    "mteb.max_items": ">= 1 or null", "mteb.rerank_negatives": ">= 1", "mteb.samples_per_label": ">= 1",
+    "mteb.max_items": ">= 1 or null", "mteb.general_items": ">= 1 or null", "mteb.rerank_negatives": ">= 1", "mteb.samples_per_label": ">= 1",
     "mteb.n_experiments": ">= 1", "mteb.few_shot": ">= 0", "mteb.batch_size": ">= 1",
     "thumbnail.w": "> 0", "thumbnail.batch_size": ">= 1", "thumbnail.max_pixels": ">= 1",
     "thumbnail.download_workers": ">= 1", "thumbnail.download_retries": ">= 0", "thumbnail.download_timeout_s": "> 0",

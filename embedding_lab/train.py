@@ -17,12 +17,12 @@ from .core import (Config, ConfigError, add_run_args, config_from_args, fingerpr
                                 record_metrics, seed_everything, write_json)
 
 # %% auto #0
-__all__ = ['METHODS', 'ABLATIONS', 'info_nce', 'kl_distill', 'soft_targets', 'InfoNCELoss', 'KLDistillLoss', 'standin_mined',
-           'training_frame', 'teacher_soft_labels', 'usable_rows', 'Batch', 'make_batch', 'loss_from_embeddings',
-           'gather_batch', 'batch_loss', 'grad_cache_step', 'train_signature', 'task_batches', 'micro_batch_rows',
-           'save_checkpoint', 'load_checkpoint', 'batch_chance', 'StopTraining', 'train_student', 'dev_examples',
-           'eval_dev', 'run_ablations', 'chance_loss', 'loss_summary', 'ablation_metrics', 'paired_interval',
-           'ablation_steps', 'cli_train']
+__all__ = ['METHODS', 'ABLATIONS', 'MULTITASK_ARMS', 'info_nce', 'kl_distill', 'soft_targets', 'InfoNCELoss', 'KLDistillLoss',
+           'standin_mined', 'training_frame', 'teacher_soft_labels', 'usable_rows', 'Batch', 'make_batch',
+           'loss_from_embeddings', 'gather_batch', 'batch_loss', 'grad_cache_step', 'train_signature', 'task_batches',
+           'micro_batch_rows', 'save_checkpoint', 'load_checkpoint', 'batch_chance', 'StopTraining', 'train_student',
+           'arm_frame', 'dev_examples', 'eval_dev', 'run_ablations', 'export_arm', 'chance_loss', 'loss_summary',
+           'ablation_metrics', 'paired_interval', 'ablation_steps', 'cli_train']
 
 # %% ../nbs/05_train.ipynb #6c3134a4
 def info_nce(q,                 # (b, dim) query embeddings
@@ -425,7 +425,13 @@ class _null:
     def __exit__(self, *a): return False
 
 # %% ../nbs/05_train.ipynb #29b8230f
-ABLATIONS = {"base": None, "inbatch": "inbatch", "hardneg": "hardneg", "distill": "distill"}
+ABLATIONS = {"base": None, "inbatch": "inbatch", "hardneg": "hardneg", "distill": "distill", "multitask": "distill"}
+MULTITASK_ARMS = ("multitask",)     # trained on every task of the training set; the others on its retrieval rows only
+
+def arm_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    "The rows an ablation arm trains on: every task for a multi-task arm, the retrieval rows (single task) otherwise."
+    from embedding_lab.data import main_rows
+    return frame if name in MULTITASK_ARMS else main_rows(frame)
 
 def dev_examples(cfg: Config, dev: pd.DataFrame, train: pd.DataFrame) -> list[list[tuple[str, str]]]:
     "`train.few_shot_max` in-context examples per dev query, drawn from the train split (seeded by the query's id)."
@@ -461,13 +467,14 @@ def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame
             t0 = time.time()
             if ABLATIONS[name] is None: emb = base
             else:
-                emb, logs[f"{name}-seed{s}"] = train_student(cfg, ABLATIONS[name], s, frame=frame,
-                                                             show_progress=show_progress, base=base)
+                emb, logs[f"{name}-seed{s}"] = train_student(
+                    cfg, ABLATIONS[name], s, frame=arm_frame(name, frame), show_progress=show_progress, base=base,
+                    out_dir=cfg.artifact("train", f"{name}-seed{s}", "x").parent)
                 trunc = {"train_query_truncated": emb.truncated_share("query"),
                          "train_doc_truncated": emb.truncated_share("document")}
                 emb.query_prompt = query_prompt_for(main_rows(splits["train"]).instruction.iloc[0])
                 save_adapter(emb, cfg.artifact("ablations", f"{name}-seed{s}", "x").parent, method=name, seed=s)
-                if name == "distill" and s == t.ablation_seeds[0] and t.export:
+                if name == export_arm(t.ablations) and s == t.ablation_seeds[0] and t.export:
                     export_student(emb.model, emb.tokenizer, cfg.artifact("student", "x").parent,
                                    query_prompt=emb.query_prompt, max_length=emb.max_length,
                                    query_max_length=emb.query_max_length)
@@ -475,6 +482,10 @@ def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame
                          **(trunc if ABLATIONS[name] else {}), "seconds": time.time() - t0})
             del emb
     return pd.DataFrame(rows), logs
+
+def export_arm(ablations) -> str:
+    "The arm exported as the student: the whole method (multi-task when that arm runs, else distill)."
+    return next((a for a in MULTITASK_ARMS if a in ablations), "distill")
 
 def chance_loss(method: str, batch_size: int, negatives: int) -> float:
     "InfoNCE of a model that cannot tell candidates apart: ln(number of candidates per query)."
