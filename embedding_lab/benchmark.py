@@ -15,11 +15,11 @@ from .core import Config, atomic_path, record_metrics
 
 # %% auto #0
 __all__ = ['MTEB_ENG_V2', 'INSTRUCTIONS', 'SUITE_INSTRUCTIONS', 'SYMMETRIC_TYPES', 'SUITE_SETTINGS', 'SUITE_EXAMPLE_TASKS',
-           'SUITE_NAMES', 'instruction_for', 'configure_suite', 'bm25_candidates', 'suite_examples', 'suite_classes',
-           'register_tasks', 'suite_tasks', 'score_matrix', 'task_means', 'borda', 'ranking_table', 'data_file',
-           'reference_scores', 'benchmark_tasks', 'ResultsError', 'read_result_file', 'read_results',
-           'leaderboard_table', 'hub_offline', 'needs_download', 'dataset_cached', 'missing_datasets', 'hub_reachable',
-           'check_datasets', 'resolve_tasks']
+           'SUITE_TYPES', 'SUITE_NAMES', 'instruction_for', 'configure_suite', 'bm25_candidates', 'suite_examples',
+           'student_prompts', 'suite_classes', 'register_tasks', 'suite_tasks', 'score_matrix', 'task_means', 'borda',
+           'ranking_table', 'data_file', 'reference_scores', 'benchmark_tasks', 'ResultsError', 'read_result_file',
+           'read_results', 'leaderboard_table', 'hub_offline', 'needs_download', 'dataset_cached', 'missing_datasets',
+           'hub_reachable', 'check_datasets', 'resolve_tasks']
 
 # %% ../nbs/06_benchmark.ipynb #e4c433f1
 MTEB_ENG_V2 = "MTEB(eng, v2)"
@@ -298,6 +298,25 @@ def suite_examples(cfg: Config, k: int | None = None) -> dict[str, list[tuple[st
         ex = pools[t].sample(min(k, len(pools[t])), random_state=cfg.seed)
         out[name] = [(cut(q), cut(p)) for q, p in zip(ex["query"], ex.positive)]
     return out
+
+SUITE_TYPES = {"EmbLabNewsRetrieval": "Retrieval", "EmbLabNewsReranking": "Reranking", "EmbLabLeeSTS": "STS",
+               "EmbLabRottenTomatoesClassification": "Classification", "EmbLabNewsSourceClustering": "Clustering",
+               "EmbLabHeadlineLeadPairClassification": "PairClassification"}
+
+def student_prompts(default_instruction: str,            # the training instruction: the `query` fallback
+                    examples: dict | None = None,        # {task name: [(input, output), ...]} (suite_examples)
+                   ) -> dict[str, str]:
+    """sentence-transformers prompts keyed the way mteb looks them up: `TASK-query` / `TASK-document` for
+    asymmetric tasks, `TASK` for symmetric ones (every MTEB(eng, v2) and offline task, with its examples when given),
+    then `query` / `document` for any other task."""
+    from embedding_lab.data import format_query
+    types = dict(zip(benchmark_tasks().task, benchmark_tasks().task_type)) | SUITE_TYPES
+    out = {}
+    for name, instr in {**INSTRUCTIONS, **SUITE_INSTRUCTIONS}.items():
+        p = format_query("", instr, (examples or {}).get(name, ()))
+        if types.get(name) in SYMMETRIC_TYPES: out[name] = p
+        else: out[f"{name}-query"], out[f"{name}-document"] = p, ""
+    return out | {"query": format_query("", default_instruction), "document": ""}
 
 _SUITE = None
 

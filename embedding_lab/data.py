@@ -15,16 +15,16 @@ import pandas as pd
 from .core import Config, ConfigError, asset_path, atomic_path, record_metrics
 
 # %% auto #0
-__all__ = ['PAIR_COLUMNS', 'REQUIRED', 'TASK_KINDS', 'LISTED_KINDS', 'DOC_INSTRUCTED_KINDS', 'MISSING_TEXT', 'READERS', 'SPLITS',
-           'TASKS', 'SENTIMENT_LABELS', 'DataError', 'check_row', 'validate_rows', 'load_pairs', 'clean_text', 'lead',
-           'news_articles', 'news_pairs', 'lee_sts', 'rotten_tomatoes', 'guardian_headlines', 'hash_unit',
-           'assign_splits', 'split_pairs', 'kinds_of', 'main_rows', 'TaskSpec', 'story_pairs', 'sentiment_pairs',
-           'outlet_pairs', 'check_tasks', 'format_query', 'format_document', 'sample_examples', 'format_queries',
-           'cli_data', 'build_pairs', 'extra_tasks', 'prepare_data', 'suite_test_texts', 'leaked_texts', 'save_parquet',
-           'load_splits']
+__all__ = ['PAIR_COLUMNS', 'REQUIRED', 'TASK_KINDS', 'LISTED_KINDS', 'DOC_INSTRUCTED_KINDS', 'FORMATS', 'ST_NEG', 'MISSING_TEXT',
+           'READERS', 'SPLITS', 'TASKS', 'SENTIMENT_LABELS', 'DataError', 'check_row', 'from_formats', 'validate_rows',
+           'load_pairs', 'clean_text', 'lead', 'news_articles', 'news_pairs', 'lee_sts', 'rotten_tomatoes',
+           'guardian_headlines', 'hash_unit', 'assign_splits', 'split_pairs', 'kinds_of', 'main_rows', 'TaskSpec',
+           'story_pairs', 'sentiment_pairs', 'outlet_pairs', 'check_tasks', 'format_query', 'format_document',
+           'sample_examples', 'format_queries', 'cli_data', 'build_pairs', 'extra_tasks', 'prepare_data',
+           'suite_test_texts', 'leaked_texts', 'save_parquet', 'load_splits']
 
 # %% ../nbs/01_data.ipynb #8a29ced8
-PAIR_COLUMNS = ("query", "positive", "negatives", "instruction", "task", "id", "kind")
+PAIR_COLUMNS = ("query", "positive", "negatives", "instruction", "task", "id", "kind", "scores")
 REQUIRED = ("query", "positive")
 # how a task's rows train: retrieval (query -> document, in-batch negatives are true negatives),
 # symmetric (text -> text of the same meaning, both sides get the instruction), and two kinds whose batch
@@ -33,6 +33,10 @@ REQUIRED = ("query", "positive")
 TASK_KINDS = ("retrieval", "symmetric", "classification", "clustering")
 LISTED_KINDS = ("classification", "clustering")      # no in-batch negatives: neighbours may share the label
 DOC_INSTRUCTED_KINDS = ("symmetric", "clustering")   # documents get the task instruction too (same space as queries)
+
+FORMATS = ("accepted: this project's columns (query, positive, negatives, instruction, task, id, kind, scores), "
+           "sentence-transformers' (anchor, positive, negative or negative_1..n) or FlagEmbedding's "
+           "(query, pos, neg, pos_scores, neg_scores, prompt)")
 
 class DataError(ValueError):
     "Bad training data; `.problems` lists every bad row as `file:line: reason`."
@@ -66,8 +70,16 @@ def check_row(row: Any) -> str | None:
         for i, n in enumerate(negs):
             if not isinstance(n, str) or _is_nan(n): return f"'negatives[{i}]' must be a string, got {type(n).__name__}"
             if not n.strip(): return f"empty 'negatives[{i}]'"
+    sc = row.get("scores")
+    if sc is not None and not _is_nan(sc):      # teacher scores given with the data: [positive, negatives...]
+        if isinstance(sc, np.ndarray): sc = sc.tolist()
+        if not isinstance(sc, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in sc):
+            return "'scores' must be a list of numbers"
+        if not all(math.isfinite(x) for x in sc): return "'scores' holds NaN or inf"
+        n = len(negs) if isinstance(negs, list) else 0
+        if len(sc) != 1 + n: return f"'scores' has {len(sc)} numbers for {1 + n} passages (the positive, then each negative)"
     extra = set(row) - set(PAIR_COLUMNS)
-    if extra: return f"unknown column(s): {', '.join(sorted(map(str, extra)))}"
+    if extra: return f"unknown column(s): {', '.join(sorted(map(str, extra)))}; {FORMATS}"
     return None
 
 # %% ../nbs/01_data.ipynb #9fbfaaac
@@ -77,14 +89,43 @@ def _norm_row(row: dict) -> dict:
     out["negatives"] = [] if negs is None or _is_nan(negs) else list(negs)
     for k in ("instruction", "task", "kind"):
         if out[k] is not None and _is_nan(out[k]): out[k] = None
+    sc = out["scores"]
+    out["scores"] = None if sc is None or (isinstance(sc, float) and _is_nan(sc)) else [float(x) for x in sc]
     if out["id"] is not None: out["id"] = str(out["id"])
     return out
+
+ST_NEG = re.compile(r"negative(_\d+)?$")
+
+def from_formats(row: Any) -> list[Any]:
+    "A sentence-transformers or FlagEmbedding row as rows of this project's contract (others unchanged)."
+    if not isinstance(row, dict): return [row]
+    if "anchor" in row:                                   # sentence-transformers: anchor, positive, negative(_k)
+        negs = [row[k] for k in sorted((k for k in row if ST_NEG.match(str(k))), key=lambda k: (len(k), k))]
+        out = {"query": row["anchor"], **{k: v for k, v in row.items() if k != "anchor" and not ST_NEG.match(str(k))}}
+        return [out | ({"negatives": negs} if negs else {})]
+    if "pos" in row:                                      # FlagEmbedding: query, pos, neg, pos_scores, neg_scores, prompt
+        rest = set(row) - {"query", "pos", "neg", "pos_scores", "neg_scores", "prompt", "type"}
+        if rest: return [ValueError(f"unknown column(s) in a FlagEmbedding row: {', '.join(sorted(rest))}; {FORMATS}")]
+        pos, neg = row.get("pos"), row.get("neg") or []
+        if not isinstance(pos, list) or not pos: return [ValueError("'pos' must be a non-empty list of passages")]
+        if not isinstance(neg, list): return [ValueError("'neg' must be a list of passages")]
+        ps, ns = row.get("pos_scores"), row.get("neg_scores")
+        if (ps is None) != (ns is None): return [ValueError("give both 'pos_scores' and 'neg_scores', or neither")]
+        if ps is not None:
+            if not isinstance(ps, list) or len(ps) != len(pos):
+                return [ValueError(f"'pos_scores' has {len(ps) if isinstance(ps, list) else 'no list of'} scores for {len(pos)} 'pos' passages")]
+            if not isinstance(ns, list) or len(ns) != len(neg):
+                return [ValueError(f"'neg_scores' has {len(ns) if isinstance(ns, list) else 'no list of'} scores for {len(neg)} 'neg' passages")]
+        base = {"query": row.get("query"), "negatives": neg} | ({"instruction": row["prompt"]} if row.get("prompt") else {})
+        return [base | {"positive": p} | ({"scores": [ps[i]] + list(ns)} if ps is not None else {}) for i, p in enumerate(pos)]
+    return [row]
 
 def validate_rows(rows: Sequence[tuple[int, Any]],  # (line number, parsed row or an Exception)
                   source: str = "<rows>",           # file name used in the messages
                  ) -> tuple[list[dict], list[str]]:
     "Good rows (normalised) and `source:line: reason` for each bad one, duplicate ids included."
     good, bad, seen = [], [], {}
+    rows = [(line, r) for line, row in rows for r in from_formats(row)]
     for line, row in rows:
         if isinstance(row, Exception): bad.append(f"{source}:{line}: {row}"); continue
         reason = check_row(row)
@@ -132,6 +173,20 @@ def _read_parquet(path: Path):
         yield i, {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in rec.items()
                   if not (v is None or (isinstance(v, float) and math.isnan(v) and k not in REQUIRED))}
 
+def _read_hf(path: Path):
+    "A Hugging Face `datasets` folder (save_to_disk): its `train` split, or its only split."
+    import datasets
+    try: ds = datasets.load_from_disk(str(path))
+    except (FileNotFoundError, ValueError) as e: raise DataError([f"{path}: not a datasets folder ({e})"]) from None
+    if isinstance(ds, datasets.DatasetDict):
+        names = list(ds)
+        pick = "train" if "train" in ds else names[0] if len(names) == 1 else None
+        if pick is None or len(ds[pick]) == 0:
+            raise DataError([f"{path}: no usable split (found {names or 'none'}; need 'train' or a single split with rows)"])
+        ds = ds[pick]
+    if len(ds) == 0: raise DataError([f"{path}: the dataset has no rows"])
+    for i, rec in enumerate(ds, 2): yield i, {k: v for k, v in rec.items() if v is not None}
+
 READERS = {".jsonl": _read_jsonl, ".json": _read_jsonl, ".csv": _read_csv, ".parquet": _read_parquet}
 
 def load_pairs(path: str | Path,          # .jsonl, .csv or .parquet
@@ -140,8 +195,9 @@ def load_pairs(path: str | Path,          # .jsonl, .csv or .parquet
     "Read and validate a pairs file: the good rows as a DataFrame and the list of problems."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"pairs file not found: {path}")
-    reader = READERS.get(path.suffix.lower())
-    if reader is None: raise DataError([f"{path}: unsupported file type '{path.suffix}' (use {', '.join(READERS)})"])
+    reader = _read_hf if path.is_dir() else READERS.get(path.suffix.lower())
+    if reader is None: raise DataError([f"{path}: unsupported file type '{path.suffix}' (use {', '.join(READERS)} "
+                                        "or a datasets folder)"])
     try: good, bad = validate_rows(list(reader(path)), str(path))
     except (OSError, UnicodeDecodeError, ValueError, csv.Error) as e:
         if isinstance(e, DataError): raise

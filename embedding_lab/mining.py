@@ -13,14 +13,14 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
-from .core import Config, ConfigError, add_run_args, config_from_args, record_metrics
+from .core import Config, ConfigError, add_run_args, config_from_args, guard_stage, record_metrics
 from .teacher import (BM25Index, cached_embeddings, fuse_scores, score_lists, load_cross_encoder,
                                    train_corpus, _key)
 
 # %% auto #0
 __all__ = ['MINED_COLUMNS', 'MiningError', 'margin_mask', 'check_embeddings', 'build_index', 'index_kind', 'search',
            'valid_candidates', 'select_negatives', 'MiningResult', 'mine', 'mining_path', 'save_mined', 'listed_frame',
-           'run_mining', 'load_mined', 'read_corpus', 'cli_mine']
+           'write_flag_jsonl', 'run_mining', 'load_mined', 'read_corpus', 'cli_mine']
 
 # %% ../nbs/03_mining.ipynb #987e40f0
 class MiningError(ValueError):
@@ -260,11 +260,24 @@ def _listify(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 def listed_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    "Classification and clustering rows as mined rows: their listed negatives (the other labels or groups), hard labels."
+    """Rows kept as they come: their listed negatives, with the scores the data gave (FlagEmbedding's pos/neg scores)
+    or hard labels (classification and clustering: 1 for the label, 0 for the other labels or groups)."""
     out = rows.copy()
     out["negatives"] = out.negatives.map(lambda v: [str(x) for x in v])
-    out["teacher_scores"] = out.negatives.map(lambda v: [1.0] + [0.0] * len(v))
+    given = out["scores"] if "scores" in out else pd.Series([None] * len(out), index=out.index)
+    out["teacher_scores"] = [list(map(float, s)) if s is not None and not (isinstance(s, float) and s != s)
+                             else [1.0] + [0.0] * len(n) for s, n in zip(given, out.negatives)]
     return out[MINED_COLUMNS].reset_index(drop=True)
+
+def write_flag_jsonl(frame: pd.DataFrame, path: str | Path) -> Path:
+    "The mined set as FlagEmbedding training JSONL: query, pos, neg, pos_scores, neg_scores, prompt (atomic)."
+    from embedding_lab.core import atomic_write
+    lines = [json.dumps({"query": r["query"], "pos": [r["positive"]], "neg": list(r["negatives"]),
+                         "pos_scores": [float(r["teacher_scores"][0])],
+                         "neg_scores": [float(x) for x in r["teacher_scores"][1:1 + len(r["negatives"])]],
+                         "prompt": r.get("instruction") or ""}, ensure_ascii=False)
+             for r in frame.to_dict("records")]
+    return atomic_write(path, "".join(l + "\n" for l in lines))
 
 def run_mining(cfg: Config) -> MiningResult:
     "Mine the run's train split task by task, and save the result."
@@ -276,6 +289,12 @@ def run_mining(cfg: Config) -> MiningResult:
         kind = g.kind.iloc[0]
         if kind in LISTED_KINDS:            # nothing to mine: the other labels / groups are the negatives
             parts.append(listed_frame(g)); extra[f"{task}_queries"] = len(g); continue
+        scored = g["scores"].map(lambda s: s is not None and not (isinstance(s, float) and s != s)) \
+            if "scores" in g else pd.Series(False, index=g.index)
+        if scored.any():                    # negatives and teacher scores came with the data (FlagEmbedding)
+            parts.append(listed_frame(g[scored])); extra[f"{task}_given_queries"] = int(scored.sum())
+            g = g[~scored]
+            if g.empty: continue
         # each task mines its own documents; the reranker (trained on headline -> lead) rescores retrieval tasks only
         res = mine(cfg, g.reset_index(drop=True), rerank=None if kind == "retrieval" else False)
         parts.append(res.frame)
@@ -283,7 +302,9 @@ def run_mining(cfg: Config) -> MiningResult:
         else: extra.update({f"{task}_{k}": res.metrics[k] for k in ("queries", "negatives_per_query",
                                                                    "share_dropped_false_negatives")})
         if main is None: main = res
-    if main is None: raise MiningError("no task to mine: every training row is classification or clustering")
+    if not parts: raise MiningError("the train split has no rows to mine")
+    if main is None:                       # nothing was mined: every row came with its negatives
+        main = MiningResult(pd.DataFrame(columns=MINED_COLUMNS), {"queries": 0}, pd.DataFrame(columns=["pos", "cand", "kept"]))
     res = MiningResult(pd.concat(parts, ignore_index=True), {**main.metrics, **extra, "tasks": len(parts)}, main.margins)
     save_mined(cfg, res)
     return res
@@ -326,9 +347,13 @@ def cli_mine(argv: list[str] | None = None) -> int:
     p.add_argument("--pairs", required=True, help="training pairs (.jsonl, .csv, .parquet)")
     p.add_argument("--corpus", default=None, help="documents to mine from (.txt one a line, .jsonl); default: the pairs' positives")
     add_run_args(p, default_profile="quick")
+    p.add_argument("--force", action="store_true", help="mine again into a folder that has a mined set (replaces it)")
+    p.add_argument("--flag-jsonl", default=None, metavar="FILE",
+                   help="also write the mined set as FlagEmbedding JSONL (query, pos, neg, pos_scores, neg_scores, prompt)")
     args = p.parse_args(argv)
     try:
-        cfg = config_from_args(args)
+        cfg = config_from_args(args, save=False)      # guard_stage saves config.json once the command may run
+        guard_stage(cfg, "mine", [mining_path(cfg)], force=args.force)
         pairs, bad = load_pairs(args.pairs, skip_invalid=cfg.data.skip_invalid)
         corpus = read_corpus(args.corpus) if args.corpus else None
         res = mine(cfg, pairs, corpus)
@@ -344,4 +369,5 @@ def cli_mine(argv: list[str] | None = None) -> int:
           f"dropped as likely false negatives, {x['queries_fewer_than_n']} queries with fewer than {cfg.mining.negatives}, "
           f"{x['skipped_no_positive'] + len(bad)} rows skipped")
     print(f"wrote {path}")
+    if args.flag_jsonl: print(f"wrote {write_flag_jsonl(res.frame, args.flag_jsonl)} (FlagEmbedding JSONL)")
     return 0

@@ -116,6 +116,7 @@ class Embedder:
         import torch
         self.model, self.tokenizer, self.name, self.max_length = model, ensure_eos(tokenizer), name, max_length
         self.query_prompt, self.query_max_length = query_prompt, query_max_length
+        self.prompts: dict[str, str] = {}      # named prompts (an exported student's, keyed like mteb looks them up)
         self.device = device or next(model.parameters()).device
         self.buckets = 1                       # `embed` runs a batch as this many length-sorted chunks (less padding)
         self.reset_counts()
@@ -182,17 +183,39 @@ class Embedder:
         out = torch.cat([self.forward(self.tokenize([texts[i] for i in c], keep_end)) for c in chunks])
         return out[torch.as_tensor(np.argsort(np.concatenate(chunks)), device=out.device)]
 
-    def encode(self, texts: Sequence[str],              # documents, or queries when `instruction` is given
+    def encode(self, texts: Sequence[str] | str,        # documents, or queries when `instruction` is given
                instruction: str | None = None,          # format each text as a query with this instruction
                batch_size: int = 16,
                examples: Sequence | None = None,        # few-shot (query, positive) pairs, shared or one list per text
                show_progress: bool = False,
-              ) -> np.ndarray:                          # (n, dim) float32, L2-normalised, input order
-        "Embed texts in length-sorted batches without gradients."
+               *,                                       # sentence-transformers' arguments:
+               prompt: str | None = None,               # a raw prefix (cut like ST: the end of the text goes first)
+               prompt_name: str | None = None,          # a named prompt of `self.prompts` (an exported student's)
+               normalize_embeddings: bool = True,       # the student's vectors are unit length; False skips nothing else
+               convert_to_tensor: bool = False,         # a torch tensor instead of a numpy array
+               convert_to_numpy: bool = True,
+               precision: str = "float32",              # float32 | int8 | uint8 | binary | ubinary (ST's quantisation)
+               truncate_dim: int | None = None,         # keep the first k dimensions (Matryoshka-style), renormalised
+               show_progress_bar: bool | None = None,   # ST's name for show_progress
+               device=None,                             # move the model there first
+              ):                                        # (n, dim) float32 L2-normalised, input order (a str gives (dim,))
+        "Embed texts in length-sorted batches without gradients; takes `SentenceTransformer.encode`'s arguments."
         import torch
         from tqdm.auto import tqdm
         from embedding_lab.data import format_query
-        texts = check_texts(texts)
+        single = isinstance(texts, str)
+        texts = check_texts([texts] if single else texts)
+        if show_progress_bar is not None: show_progress = show_progress_bar
+        if device is not None and str(device) != str(self.device):
+            self.model.to(device); self.device = torch.device(device)
+        if prompt_name is not None:
+            if prompt_name not in self.prompts:
+                raise ValueError(f"prompt_name '{prompt_name}' is not one of this model's prompts "
+                                 f"({', '.join(list(self.prompts)[:8]) or 'none'}{' ...' if len(self.prompts) > 8 else ''})")
+            prompt = self.prompts[prompt_name]
+        if prompt is not None:
+            if instruction is not None: raise ValueError("give an instruction or a prompt, not both")
+            texts = [prompt + t for t in texts]     # one string, cut at its end like sentence-transformers
         cut = 0
         if instruction is not None:         # each query fitted to its limit: the instruction is never cut away
             per = examples if examples and isinstance(examples[0], (list, tuple)) and examples[0] and \
@@ -212,7 +235,14 @@ class Embedder:
                     out[idx] = self.embed([texts[i] for i in idx], keep_end=instruction is not None).cpu().numpy()
         finally: self.model.train(was)
         if instruction is not None: self.counts["query"][1] += cut
-        return out
+        if truncate_dim:
+            out = out[:, :truncate_dim]
+            if normalize_embeddings: out = out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        if precision != "float32":
+            from sentence_transformers.quantization import quantize_embeddings
+            out = quantize_embeddings(out, precision=precision)
+        if single: out = out[0]
+        return torch.from_numpy(np.ascontiguousarray(out)) if convert_to_tensor else out
 
     def encode_queries(self, texts, instruction: str, examples=None, **kw) -> np.ndarray:
         "Queries: instruction (+ few-shot examples) prepended."
@@ -309,10 +339,12 @@ def load_embedder(name_or_path: str | Path,   # builtin:NAME, HF causal-LM path 
         sub = p / next((m["path"] for m in mods if m["type"].endswith("Transformer")), "")
         model, tok = load_base(str(sub), device, dtype)
         extra = json.loads((p / "embedder.json").read_text()) if (p / "embedder.json").exists() else {}
-        return Embedder(model, tok, f"student:{fingerprint(*sorted(sub.glob('*.safetensors')))}",
-                        max_length or extra.get("max_length") or st.get("max_seq_length") or 512,
-                        query_prompt=prompts.get("query"), device=device,
-                        query_max_length=query_max_length or extra.get("query_max_length"))
+        emb = Embedder(model, tok, f"student:{fingerprint(*sorted(sub.glob('*.safetensors')))}",
+                       max_length or extra.get("max_length") or st.get("max_seq_length") or 512,
+                       query_prompt=prompts.get("query"), device=device,
+                       query_max_length=query_max_length or extra.get("query_max_length"))
+        emb.prompts = dict(prompts)
+        return emb
     model, tok = load_base(name, device, dtype, layers)
     return Embedder(model, tok, name, max_length or 512, device=device, query_max_length=query_max_length, **kw)
 

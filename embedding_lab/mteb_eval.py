@@ -17,9 +17,10 @@ from .benchmark import (MTEB_ENG_V2, INSTRUCTIONS, SUITE_INSTRUCTIONS, SUITE_NAM
                                      read_results, resolve_tasks, score_matrix, suite_examples, suite_tasks, task_means)
 
 # %% auto #0
-__all__ = ['EmbeddingCache', 'model_meta_for', 'MtebEncoder', 'HashEmbedder', 'SentenceTransformerEmbedder', 'evaluate_model',
-           'check_safetensors', 'check_model_spec', 'load_model', 'models_in_run', 'bm25_model', 'run_suite',
-           'shot_comparison', 'cli_eval', 'cli_leaderboard', 'check_result_json', 'read_checked_results']
+__all__ = ['HUB_ID', 'EmbeddingCache', 'model_meta_for', 'MtebEncoder', 'HashEmbedder', 'SentenceTransformerEmbedder',
+           'evaluate_model', 'check_safetensors', 'is_hub_id', 'hub_model_cached', 'check_model_spec', 'load_model',
+           'models_in_run', 'bm25_model', 'mteb_st_model', 'run_suite', 'shot_comparison', 'model_card',
+           'complete_student', 'cli_eval', 'cli_leaderboard', 'check_result_json', 'read_checked_results']
 
 # %% ../nbs/07_mteb.ipynb #6b002498
 class EmbeddingCache:
@@ -152,6 +153,7 @@ def evaluate_model(model,                       # an MtebEncoder, a SearchProtoc
                    batch_size: int = 16,
                    show_progress: bool = True,
                    raise_error: bool = True,
+                   overwrite: bool = False,     # score again even when the cache holds a result (--force)
                   ) -> pd.DataFrame:
     "Scores of one model on tasks: columns model, task, task_type, main_score (0-100)."
     import logging, mteb
@@ -169,7 +171,8 @@ def evaluate_model(model,                       # an MtebEncoder, a SearchProtoc
         warnings.simplefilter("ignore")
         for task in tqdm(list(tasks), desc=f"mteb {label}", disable=not show_progress):
             res = mteb.evaluate(model, task, cache=cache, encode_kwargs={"batch_size": batch_size, "show_progress_bar": False},
-                                show_progress_bar=False, raise_error=raise_error, co2_tracker=False)
+                                show_progress_bar=False, raise_error=raise_error, co2_tracker=False,
+                                overwrite_strategy="always" if overwrite else "only-missing")
             for tr in res.task_results:
                 rows.append({"model": label, "task": tr.task_name, "task_type": task.metadata.type,
                              "main_score": round(100 * _main_score(tr, task), 4)})  # mteb's cache keeps 6 decimals
@@ -194,13 +197,30 @@ def check_safetensors(path: str | Path) -> None:
     except (AttributeError, KeyError, TypeError, IndexError): raise ValueError(f"{path}: not a safetensors file (bad header)") from None
     if 8 + n + end > size: raise ValueError(f"{path}: truncated safetensors file ({size} of {8 + n + end} bytes){again}")
 
-def check_model_spec(spec: str | Path) -> None:
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+def is_hub_id(spec: str) -> bool:
+    "An `org/name` that is not a local path."
+    return bool(HUB_ID.match(str(spec))) and not Path(str(spec)).exists()
+
+def hub_model_cached(repo: str) -> bool:
+    "Whether the Hugging Face cache holds this model (a sentence-transformers or transformers config)."
+    from huggingface_hub import try_to_load_from_cache
+    return any(isinstance(try_to_load_from_cache(repo, f), str) for f in ("modules.json", "config.json"))
+
+def check_model_spec(spec: str | Path, offline: bool | None = None) -> None:
     "Fail at once, naming the file, on a model spec that cannot load: no such folder, not an embedder, weights cut off."
     spec = str(spec)
     if spec in ("minilm", "teacher", "bm25") or spec.startswith("builtin:"): return
     p = Path(spec)
+    if is_hub_id(spec):
+        off = offline if offline is not None else os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+        if off and not hub_model_cached(spec):
+            raise FileNotFoundError(f"model '{spec}' is a hub id, and the hub is offline (HF_HUB_OFFLINE / offline: true) "
+                                    "with no cached copy: download it where the hub is reachable, or give a local folder")
+        return
     if not p.exists():
-        raise FileNotFoundError(f"model '{spec}' not found: not a builtin name, not a folder")
+        raise FileNotFoundError(f"model '{spec}' not found: not a builtin name, not a folder, not a hub id (org/name)")
     if p.is_file() or not any((p / f).exists() for f in ("config.json", "modules.json", "adapter_config.json")):
         raise ValueError(f"'{spec}' is not an embedder: expected a folder with config.json, modules.json "
                          "(sentence-transformers) or adapter_config.json (LoRA adapter)")
@@ -258,6 +278,18 @@ def bm25_model():
         warnings.warn(f"mteb's BM25 baseline is unavailable: {e}")
         return None
 
+# %% ../nbs/07_mteb.ipynb #783c06f6
+def mteb_st_model(spec: str | Path, device: str = "cpu"):
+    """mteb's own wrapper around a sentence-transformers model (a folder or a hub id): the prompts stored with the
+    model, looked up by task name / type / side as mteb does, and the ModelMeta mteb reads from it."""
+    from sentence_transformers import SentenceTransformer
+    from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
+    st = SentenceTransformer(str(spec), device=device)
+    w = SentenceTransformerEncoderWrapper(st)
+    if not w.mteb_model_meta.name or "/" not in str(w.mteb_model_meta.name):     # a local folder: name it after it
+        w.mteb_model_meta = w.mteb_model_meta.model_copy(update={"name": _safe_name(Path(str(spec)).name)})
+    return w
+
 # %% ../nbs/07_mteb.ipynb #9f669aaa
 def run_suite(cfg: Config, models: dict | None = None, show_progress: bool = True) -> tuple[pd.DataFrame, list[str]]:
     "Scores (model, task, task_type, main_score) of every model on the offline suite, and notes on skipped models."
@@ -270,6 +302,9 @@ def run_suite(cfg: Config, models: dict | None = None, show_progress: bool = Tru
                            ("test.parquet", "lee.parquet", "rotten_tomatoes.parquet")])
     cache = EmbeddingCache()
     examples = suite_examples(cfg)
+    for t, ex in examples.items():        # a training task with fewer rows than asked for: fewer examples, reported
+        if len(ex) < cfg.mteb.few_shot: notes.append(f"{t}: {len(ex)} of {cfg.mteb.few_shot} in-context examples "
+                                                     "(its training task has fewer rows)")
     frames = []
     for label, spec in models.items():
         tasks = suite_tasks(cfg)
@@ -324,6 +359,56 @@ def shot_comparison(scores: pd.DataFrame,   # run_suite's scores, with "X" (k-sh
         rows.append({"model": g, "seeds": len(d), "mean": mean, "ci_low": lo, "ci_high": hi, "verdict": verdict})
     return per_task, pd.DataFrame(rows)
 
+# %% ../nbs/07_mteb.ipynb #30368a7d
+def model_card(cfg: Config, table: pd.DataFrame | None = None, metrics: dict | None = None) -> str:
+    "README.md of the exported student: base, recipe, data, the ablation and the suite scores of this run."
+    m, t, d = cfg.model, cfg.train, cfg.data
+    metrics = metrics or {}
+    tr = metrics.get("train", {}); dt = metrics.get("data", {})
+    lines = ["---", "library_name: sentence-transformers", "pipeline_tag: sentence-similarity",
+             "tags: [sentence-transformers, feature-extraction, mteb, embedding-lab]", "language: [en]", "---", "",
+             "# embedding-lab student", "",
+             f"A decoder LLM turned embedder with LoRA (LGAI-Embedding recipe), trained by `embedding-lab report --profile {cfg.profile}`.",
+             "", "## Model", "",
+             f"- base: `{m.base}`" + (f", first {m.layers} layers" if m.layers else "") +
+             f"; LoRA r={m.lora_r} on {m.lora_layers or 'all'} top layers, merged; last-token pooling, L2-normalised",
+             f"- max length: {max(m.max_length, m.query_max_length or 0)} tokens; queries carry an instruction (and "
+             "in-context examples) as stored in `config_sentence_transformers.json` (`prompts`, keyed by mteb task name)",
+             "", "## Training", "",
+             f"- {t.steps} steps of {t.batch_size} queries, lr {t.lr}, InfoNCE (tau {t.tau}) + KL to the teacher's soft "
+             f"labels (weight {t.kl_weight}), {t.negatives} mined hard negative(s) per query, up to {t.few_shot_max} "
+             "in-context example(s) per training query",
+             "- tasks: " + ", ".join(f"{k[len('train_rows_'):]} ({v} rows)" for k, v in sorted(dt.items())
+                                     if k.startswith("train_rows_")) if dt else "- tasks: see the run's metrics",
+             "- teacher: BM25 + all-MiniLM-L6-v2 (+ a cross-encoder reranker when configured), fused per query", ""]
+    abl = {k[len("dev_ndcg10_"):-len("_mean")]: v for k, v in tr.items() if k.startswith("dev_ndcg10_") and k.endswith("_mean")}
+    if abl:
+        lines += ["## Ablation (dev nDCG@10, mean over seeds)", "", "| arm | nDCG@10 |", "|---|---|"]
+        lines += [f"| {a} | {v:.3f} |" for a, v in abl.items()] + [""]
+    if table is not None and len(table):
+        lines += ["## Offline suite (main score x 100)", "", "| model | Mean(task) | Mean(type) |", "|---|---|---|"]
+        lines += [f"| {i} | {r.mean_task:.1f} | {r.mean_type:.1f} |" for i, r in table.iterrows()] + [""]
+    lines += ["## Use", "", "```python", "from sentence_transformers import SentenceTransformer",
+              "model = SentenceTransformer(PATH)",
+              "q = model.encode([\"fed raises rates\"], prompt_name=\"EmbLabNewsRetrieval-query\")",
+              "d = model.encode([\"The Federal Reserve raised its benchmark rate ...\"])", "```", ""]
+    return "\n".join(lines)
+
+def complete_student(cfg: Config, table: pd.DataFrame | None = None) -> Path | None:
+    "Give the run's exported student every task's prompt (with the suite's in-context examples) and a model card."
+    from embedding_lab.core import atomic_write, read_metrics
+    from embedding_lab.data import load_splits, main_rows
+    from embedding_lab.benchmark import student_prompts
+    st = cfg.artifact("student", mkdir=False)
+    if not (st / "modules.json").exists(): return None
+    instr = main_rows(load_splits(cfg)["train"]).instruction.iloc[0]
+    cf = st / "config_sentence_transformers.json"
+    d = json.loads(cf.read_text())
+    d["prompts"] = student_prompts(instr, suite_examples(cfg))
+    write_json(cf, d)
+    atomic_write(st / "README.md", model_card(cfg, table, read_metrics(cfg.run_dir)))
+    return st
+
 # %% ../nbs/07_mteb.ipynb #0da14f62
 def _table_text(t: pd.DataFrame) -> str:
     cols = ["mean_task", "mean_type", "n_tasks", "borda_points", "borda_rank"]
@@ -334,7 +419,7 @@ def _table_text(t: pd.DataFrame) -> str:
 def cli_eval(argv: list[str] | None = None) -> int:
     "The `embedding-lab eval` command: score a model on MTEB(eng, v2) (or a subset, or the offline suite)."
     import argparse
-    from embedding_lab.core import add_run_args, config_from_args
+    from embedding_lab.core import add_run_args, config_from_args, guard_stage
     p = argparse.ArgumentParser(prog="embedding-lab eval",
                                 description="Score an embedder with mteb; results are cached in the run folder "
                                             "(artifacts/mteb/cache) so an interrupted run resumes task by task.")
@@ -345,25 +430,38 @@ def cli_eval(argv: list[str] | None = None) -> int:
     p.add_argument("--suite", choices=["benchmark", "offline"], default="benchmark",
                    help="benchmark = the mteb benchmark's tasks (hub datasets); offline = this project's six tasks")
     p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--resume", action="store_true", help="continue into a folder that has eval scores: tasks already "
+                                                         "in the result cache are read back, the rest scored")
+    p.add_argument("--force", action="store_true", help="score every task again (the result cache is not read)")
     add_run_args(p)
     args = p.parse_args(argv)
     err = lambda m: (print(f"embedding-lab eval: {m}", file=sys.stderr), 2)[1]
     try:
-        cfg = config_from_args(args)
+        cfg = config_from_args(args, save=False)
+        guard_stage(cfg, "eval", [cfg.run_dir / "artifacts" / "mteb" / "eval_scores.csv"], resume=args.resume,
+                    force=args.force)
         if args.suite == "offline": tasks = suite_tasks(cfg, args.tasks)
         else:
             if cfg.offline: os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
             tasks = resolve_tasks(args.benchmark, args.tasks)
             check_datasets(tasks)
-        emb = load_model(args.model, max_length=cfg.model.max_length)
+        check_model_spec(args.model, offline=cfg.offline)
+        p = Path(str(args.model))
+        # sentence-transformers models (a folder or a hub id) go through mteb's own wrapper: their stored prompts
+        use_st = (p / "modules.json").exists() or is_hub_id(str(args.model))
+        emb = mteb_st_model(args.model) if use_st else load_model(args.model, max_length=cfg.model.max_length)
     except KeyError as e: return err(e.args[0] if e.args else e)
     except (RuntimeError, FileNotFoundError, ValueError, OSError) as e: return err(e)
     bs = args.batch_size or cfg.mteb.batch_size
-    enc = MtebEncoder(emb, revision=fingerprint(str(args.model), cfg.model.max_length) if args.suite == "benchmark" else
-                      fingerprint(str(args.model), dict(cfg.mteb), cfg.model.max_length, cfg.seed),
-                      use_instructions=not isinstance(emb, (SentenceTransformerEmbedder, HashEmbedder)) and cfg.mteb.instructions,
-                      batch_size=bs)
-    scores = evaluate_model(enc, tasks, cfg.artifact("mteb", "cache"), name=enc.name, batch_size=bs)
+    rev = fingerprint(str(args.model), cfg.model.max_length) if args.suite == "benchmark" else \
+          fingerprint(str(args.model), dict(cfg.mteb), cfg.model.max_length, cfg.seed)
+    if use_st:
+        enc = emb; enc.mteb_model_meta = enc.mteb_model_meta.model_copy(update={"revision": rev})
+        enc.name = enc.mteb_model_meta.name
+    else:
+        enc = MtebEncoder(emb, revision=rev, batch_size=bs,
+                          use_instructions=not isinstance(emb, (SentenceTransformerEmbedder, HashEmbedder)) and cfg.mteb.instructions)
+    scores = evaluate_model(enc, tasks, cfg.artifact("mteb", "cache"), name=enc.name, batch_size=bs, overwrite=args.force)
     out = cfg.artifact("mteb", "eval_scores.csv")
     with atomic_path(out) as tmp: scores.to_csv(tmp, index=False)
     print(scores.round(2).to_string(index=False))

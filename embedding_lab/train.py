@@ -492,15 +492,21 @@ def chance_loss(method: str, batch_size: int, negatives: int) -> float:
     return math.log(batch_size * (1 if method == "inbatch" else 1 + negatives))
 
 def loss_summary(logs: dict, cfg: Config, last: int = 3) -> dict:
-    "Per run: the InfoNCE part of the loss over its last `last` steps, and that over the chance level."
+    """Per run: the InfoNCE part of the loss over its last `last` steps, and that over the chance level of each
+    step's candidates; a multi-task run (tasks take turns) over its second half, overall and per task."""
     out = {}
     for run, lg in logs.items():
         method = ABLATIONS[run.rsplit("-seed", 1)[0]]
-        tail = lg[-last:]
-        end = float(np.mean([r.get("infonce", r["loss"]) for r in tail]))
         ch = chance_loss(method, cfg.train.batch_size * cfg.train.grad_accum, cfg.train.negatives)
-        ratio = float(np.mean([r.get("infonce", r["loss"]) / (r.get("chance") or ch) for r in tail]))
-        out[f"train_infonce_end_{run}"], out[f"train_infonce_over_chance_{run}"] = end, ratio
+        tasks = {r.get("task") for r in lg}
+        tail = lg[-last:] if len(tasks) <= 1 else lg[len(lg) // 2:]
+        ratio = lambda rs: float(np.mean([r.get("infonce", r["loss"]) / (r.get("chance") or ch) for r in rs]))
+        out[f"train_infonce_end_{run}"] = float(np.mean([r.get("infonce", r["loss"]) for r in tail]))
+        out[f"train_infonce_over_chance_{run}"] = ratio(tail)
+        if len(tasks) > 1:
+            for t in sorted(tasks, key=str):
+                rs = [r for r in tail if r.get("task") == t]
+                if rs: out[f"train_infonce_over_chance_{run}_{t}"] = ratio(rs)
     return out
 
 def ablation_metrics(table: pd.DataFrame) -> dict:

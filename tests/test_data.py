@@ -177,3 +177,31 @@ def test_builtin_tasks_hold_no_suite_test_text(tmp_path):
     # the check can fail: a test headline put into training is found
     te = out["splits"]["test"]
     assert leaked_texts(pd.concat([tr, te.head(1)]), suite_test_texts(cfg)) != []
+
+
+def test_other_trainers_formats_load_and_flagembedding_scores_become_soft_labels(tmp_path, capsys):
+    from embedding_lab.mining import run_mining, load_mined, cli_mine
+    rows = [{"query": f"q{i} about subject {i}", "pos": [f"passage {i} on subject {i}"],
+             "neg": [f"passage {j} on subject {j}" for j in (i + 1, i + 2)],
+             "pos_scores": [0.9], "neg_scores": [0.3, 0.2], "prompt": "Find the passage"} for i in range(30)]
+    f = _write_jsonl(tmp_path / "fe.jsonl", rows)
+    cfg = Config.load("tiny", run_dir=tmp_path / "run", overrides=[f"data.pairs_file={f}"])
+    prepare_data(cfg); run_mining(cfg)
+    mined = load_mined(cfg)
+    assert all(s == [0.9, 0.3, 0.2] for s in mined.teacher_scores)      # the file's scores, not re-mined
+    assert set(mined.instruction) == {"Find the passage"}
+    # a row whose scores do not match its passages is an error naming the line
+    bad = _write_jsonl(tmp_path / "bad.jsonl", rows[:2] + [dict(rows[2], neg_scores=[0.3])])
+    with pytest.raises(DataError, match=r"bad.jsonl:3: 'neg_scores' has 1 scores for 2 'neg' passages"):
+        load_pairs(bad)
+    # unknown columns name the formats accepted
+    odd = _write_jsonl(tmp_path / "odd.jsonl", [{"question": "q", "answer": "a"}])
+    with pytest.raises(DataError, match="unknown column.*sentence-transformers' \\(anchor, positive"):
+        load_pairs(odd)
+    # `mine` writes FlagEmbedding JSONL that loads back with the same scores
+    st = _write_jsonl(tmp_path / "st.jsonl", [{"anchor": f"q{i} about subject {i}",
+                                               "positive": f"passage {i} on subject {i}"} for i in range(30)])
+    out = tmp_path / "flag.jsonl"
+    assert cli_mine(["--pairs", str(st), "--profile", "tiny", "--out", str(tmp_path / "m"), "--flag-jsonl", str(out)]) == 0
+    back, _ = load_pairs(out)
+    assert len(back) == 30 and all(len(s) == 1 + len(n) for s, n in zip(back.scores, back.negatives))

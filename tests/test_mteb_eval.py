@@ -279,3 +279,51 @@ def test_suite_examples_come_from_train(cfg):
     test_texts = set(pd.read_parquet(cfg.artifact("data", "test.parquet")).positive)
     assert not any(p in test_texts or q in test_texts for v in ex.values() for q, p in v)
     assert bm.suite_examples(cfg, 2) == ex                                                # drawn once, seeded
+
+
+def _mteb_scores(model, tasks):
+    import mteb
+    res = mteb.evaluate(model, tasks, cache=None, show_progress_bar=False, co2_tracker=False,
+                        encode_kwargs={"batch_size": 16, "show_progress_bar": False})
+    return {tr.task_name: 100 * float(tr.get_score()) for tr in res.task_results}
+
+
+def test_eval_of_a_sentence_transformers_folder_equals_mteb_own(tmp_path, capsys):
+    "A sentence-transformers folder goes through mteb's own wrapper; all-MiniLM-L6-v2 scores as mteb.evaluate gives."
+    from sentence_transformers import SentenceTransformer
+    from embedding_lab.core import asset_path
+    names = ["EmbLabLeeSTS", "EmbLabNewsRetrieval"]
+    path = asset_path("minilm")
+    common = ["--suite", "offline", "--tasks", *names, "--profile", "tiny", "-p", "mteb.max_items=10"]
+    assert me.cli_eval(["--model", str(path), "--out", str(tmp_path / "a"), *common]) == 0
+    ours = pd.read_csv(tmp_path / "a" / "artifacts" / "mteb" / "eval_scores.csv").set_index("task").main_score
+    tasks = bm.suite_tasks(Config.load("tiny", run_dir=tmp_path / "a"), names)
+    theirs = _mteb_scores(SentenceTransformer(str(path), device="cpu"), tasks)
+    for t in names: assert ours[t] == pytest.approx(theirs[t], abs=1e-3)
+    # the builtin name (this project's wrapper: no instruction for MiniLM) gives the same numbers
+    assert me.cli_eval(["--model", "minilm", "--out", str(tmp_path / "b"), *common]) == 0
+    ours_b = pd.read_csv(tmp_path / "b" / "artifacts" / "mteb" / "eval_scores.csv").set_index("task").main_score
+    for t in names: assert ours_b[t] == pytest.approx(theirs[t], abs=1e-3)
+    # a hub id with the hub offline fails at once, naming it
+    capsys.readouterr()
+    assert me.cli_eval(["--model", "someorg/not-cached-model", "--out", str(tmp_path / "c"), *common]) == 2
+    err = capsys.readouterr().err
+    assert "someorg/not-cached-model" in err and "offline" in err
+
+
+def test_the_student_scores_the_same_in_mteb_and_in_eval(tmp_path):
+    "The exported student carries every task's prompt: mteb's wrapper on the folder equals the project's encoder."
+    from sentence_transformers import SentenceTransformer
+    from embedding_lab.model import load_embedder, export_student
+    cfg = Config.load("tiny", run_dir=tmp_path / "run", overrides=["model.max_length=256", "mteb.max_items=10"])
+    base = load_embedder(cfg.model.base, max_length=256)
+    export_student(base.model, base.tokenizer, cfg.artifact("student", "x").parent, max_length=256)
+    st = me.complete_student(cfg)
+    assert (st / "README.md").read_text().startswith("---\nlibrary_name: sentence-transformers")
+    names = ["EmbLabNewsRetrieval", "EmbLabHeadlineLeadPairClassification"]
+    tasks = bm.suite_tasks(cfg, names)
+    theirs = _mteb_scores(me.mteb_st_model(st), tasks)
+    enc = me.MtebEncoder(load_embedder(st), examples=bm.suite_examples(cfg), show_progress=False)
+    ours = me.evaluate_model(enc, tasks, show_progress=False).set_index("task").main_score
+    for t in names: assert ours[t] == pytest.approx(theirs[t], abs=0.05)
+    assert SentenceTransformer(str(st), device="cpu").prompts["EmbLabNewsRetrieval-document"] == ""

@@ -199,3 +199,26 @@ def test_config_values_carry_ranges(tmp_path, override, needle):
 
 def test_every_shipped_profile_is_in_range():
     for p in ("tiny", "quick", "full"): resolve_config(p)
+
+
+def test_mine_and_eval_refuse_to_overwrite_without_force(tmp_path, capsys):
+    "A second `mine` or `eval` into a folder that has its output is refused; --force (and eval's --resume) run again."
+    from embedding_lab.mining import cli_mine
+    from embedding_lab.mteb_eval import cli_eval
+    pairs = tmp_path / "p.jsonl"
+    pairs.write_text("".join(json.dumps({"query": f"question {i} about topic {i % 5}",
+                                         "positive": f"answer {i}: topic {i % 5} explained in words {i * 7}"}) + "\n"
+                             for i in range(24)))
+    out = tmp_path / "run"
+    mine = ["--pairs", str(pairs), "--profile", "tiny", "--out", str(out)]
+    assert cli_mine(mine) == 0
+    first = (out / "artifacts" / "mining" / "mined.parquet").stat().st_mtime_ns
+    assert cli_mine(mine) == 2
+    assert "mine already ran here (artifacts/mining/mined.parquet); use --resume" in capsys.readouterr().err
+    assert (out / "artifacts" / "mining" / "mined.parquet").stat().st_mtime_ns == first     # left as it was
+    assert cli_mine(mine + ["--force"]) == 0
+    ev = ["--model", "minilm", "--suite", "offline", "--tasks", "EmbLabLeeSTS", "--profile", "tiny", "--out", str(out)]
+    assert cli_eval(ev) == 0
+    assert cli_eval(ev) == 2
+    assert "eval already ran here" in capsys.readouterr().err
+    assert cli_eval(ev + ["--resume"]) == 0 and cli_eval(ev + ["--force"]) == 0
