@@ -18,8 +18,8 @@ __all__ = ['MTEB_ENG_V2', 'INSTRUCTIONS', 'SUITE_INSTRUCTIONS', 'SYMMETRIC_TYPES
            'SUITE_TYPES', 'SUITE_NAMES', 'instruction_for', 'configure_suite', 'bm25_candidates', 'suite_examples',
            'student_prompts', 'suite_classes', 'register_tasks', 'suite_tasks', 'score_matrix', 'task_means', 'borda',
            'ranking_table', 'data_file', 'reference_scores', 'benchmark_tasks', 'ResultsError', 'read_result_file',
-           'read_results', 'leaderboard_table', 'hub_offline', 'needs_download', 'dataset_cached', 'missing_datasets',
-           'hub_reachable', 'check_datasets', 'resolve_tasks']
+           'read_results', 'leaderboard_table', 'check_result_json', 'read_checked_results', 'hub_offline',
+           'needs_download', 'dataset_cached', 'missing_datasets', 'hub_reachable', 'check_datasets', 'resolve_tasks']
 
 # %% ../nbs/06_benchmark.ipynb #e4c433f1
 MTEB_ENG_V2 = "MTEB(eng, v2)"
@@ -463,11 +463,55 @@ def leaderboard_table(results: pd.DataFrame | str | Path | None = None,  # user'
     "Peers + the user's results on MTEB(eng, v2): Mean(task), Mean(type), per-type means, Borda points and rank."
     peers = reference_scores() if peers is None else peers
     tasks = benchmark_tasks().task.tolist()
-    if isinstance(results, (str, Path)): results = read_results(results)
+    if isinstance(results, (str, Path)): results = read_checked_results(results)   # every field checked where it enters
     allr = peers if results is None else pd.concat([peers, results[results.task.isin(tasks)]], ignore_index=True)
     types = benchmark_tasks().set_index("task").task_type
     allr = allr.assign(task_type=allr.task.map(types))
     return ranking_table(allr, tasks)
+
+# %% ../nbs/06_benchmark.ipynb #82e22747
+def check_result_json(path: str | Path) -> dict:
+    "The parsed mteb task-result file; `ResultsError` naming the file and the key when a field is not usable."
+    path = Path(path)
+    if path.is_dir(): raise ResultsError(f"{path}: is a folder, not a result file; move it out of the results folder")
+    try: d = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise ResultsError(f"{path}: not a JSON file ({type(e).__name__}: {str(e)[:80]})") from None
+    except OSError as e: raise ResultsError(f"{path}: cannot be read ({e.strerror})") from None
+    if not isinstance(d, dict): raise ResultsError(f"{path}: not an mteb task result (a JSON {type(d).__name__}, not an object)")
+    if not isinstance(d.get("task_name"), str) or not d["task_name"]:
+        raise ResultsError(f"{path}: not an mteb task result (no task_name / scores)")
+    sc = d.get("scores")
+    if not isinstance(sc, dict) or not sc:
+        raise ResultsError(f"{path}: 'scores' must map each split to a list of results, got {type(sc).__name__}")
+    for split, entries in sc.items():
+        if not isinstance(entries, list) or not entries:
+            raise ResultsError(f"{path}: scores.{split} must be a non-empty list of results, got {type(entries).__name__}")
+        for i, e in enumerate(entries):
+            key = f"scores.{split}[{i}]"
+            if not isinstance(e, dict): raise ResultsError(f"{path}: {key} must be an object, got {type(e).__name__}")
+            if "main_score" not in e: raise ResultsError(f"{path}: {key} has no main_score")
+            v = e["main_score"]
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise ResultsError(f"{path}: {key}.main_score must be a number, got {v!r}")
+            if not math.isfinite(v): raise ResultsError(f"{path}: {key}.main_score is {v}, not a score")
+            if not 0 <= v <= 1:
+                raise ResultsError(f"{path}: {key}.main_score is {v}, outside [0, 1] (mteb writes scores as fractions)")
+            if not isinstance(e.get("hf_subset", ""), str):
+                raise ResultsError(f"{path}: {key}.hf_subset must be a string, got {e['hf_subset']!r}")
+    return d
+
+def read_checked_results(folder: str | Path,       # a ResultCache folder, its results/ subfolder, or a folder of JSONs
+                         model: str | None = None, # label for a plain folder of JSONs
+                        ) -> pd.DataFrame:
+    "`read_results` after every result file under `folder` passed `check_result_json`."
+    folder = Path(folder)
+    if not folder.exists(): raise FileNotFoundError(f"results folder {folder} does not exist")
+    if not folder.is_dir(): raise ResultsError(f"{folder}: is a file; --results takes the folder of mteb result files")
+    for p in sorted(folder.rglob("*.json")):
+        if p.name in ("model_meta.json",) or p.name.startswith("."): continue
+        check_result_json(p)
+    return read_results(folder, model)
 
 # %% ../nbs/06_benchmark.ipynb #357a8b22
 def _truthy(v) -> bool: return str(v or "").strip().lower() in ("1", "true", "yes", "on")

@@ -14,13 +14,14 @@ import pandas as pd
 from .core import Config, asset_path, fingerprint, record_metrics, write_json, atomic_path
 from .benchmark import (MTEB_ENG_V2, INSTRUCTIONS, SUITE_INSTRUCTIONS, SUITE_NAMES, ResultsError,
                                      borda, check_datasets, instruction_for, leaderboard_table, ranking_table,
-                                     read_results, resolve_tasks, score_matrix, suite_examples, suite_tasks, task_means)
+                                     read_results, resolve_tasks, score_matrix, suite_examples, suite_tasks, task_means,
+                                     check_result_json, read_checked_results)
 
 # %% auto #0
 __all__ = ['HUB_ID', 'EmbeddingCache', 'model_meta_for', 'MtebEncoder', 'HashEmbedder', 'SentenceTransformerEmbedder',
            'evaluate_model', 'check_safetensors', 'is_hub_id', 'hub_model_cached', 'check_model_spec', 'load_model',
            'models_in_run', 'bm25_model', 'mteb_st_model', 'run_suite', 'shot_comparison', 'model_card',
-           'complete_student', 'cli_eval', 'cli_leaderboard', 'check_result_json', 'read_checked_results']
+           'complete_student', 'cli_eval', 'cli_leaderboard']
 
 # %% ../nbs/07_mteb.ipynb #6b002498
 class EmbeddingCache:
@@ -484,47 +485,3 @@ def cli_leaderboard(argv: list[str] | None = None) -> int:
         print(f"embedding-lab leaderboard: {e}", file=sys.stderr); return 2
     print(_table_text(t.head(args.top) if args.top else t))
     return 0
-
-# %% ../nbs/07_mteb.ipynb #82e22747
-def check_result_json(path: str | Path) -> dict:
-    "The parsed mteb task-result file; `ResultsError` naming the file and the key when a field is not usable."
-    path = Path(path)
-    if path.is_dir(): raise ResultsError(f"{path}: is a folder, not a result file; move it out of the results folder")
-    try: d = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-        raise ResultsError(f"{path}: not a JSON file ({type(e).__name__}: {str(e)[:80]})") from None
-    except OSError as e: raise ResultsError(f"{path}: cannot be read ({e.strerror})") from None
-    if not isinstance(d, dict): raise ResultsError(f"{path}: not an mteb task result (a JSON {type(d).__name__}, not an object)")
-    if not isinstance(d.get("task_name"), str) or not d["task_name"]:
-        raise ResultsError(f"{path}: not an mteb task result (no task_name / scores)")
-    sc = d.get("scores")
-    if not isinstance(sc, dict) or not sc:
-        raise ResultsError(f"{path}: 'scores' must map each split to a list of results, got {type(sc).__name__}")
-    for split, entries in sc.items():
-        if not isinstance(entries, list) or not entries:
-            raise ResultsError(f"{path}: scores.{split} must be a non-empty list of results, got {type(entries).__name__}")
-        for i, e in enumerate(entries):
-            key = f"scores.{split}[{i}]"
-            if not isinstance(e, dict): raise ResultsError(f"{path}: {key} must be an object, got {type(e).__name__}")
-            if "main_score" not in e: raise ResultsError(f"{path}: {key} has no main_score")
-            v = e["main_score"]
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise ResultsError(f"{path}: {key}.main_score must be a number, got {v!r}")
-            if not math.isfinite(v): raise ResultsError(f"{path}: {key}.main_score is {v}, not a score")
-            if not 0 <= v <= 1:
-                raise ResultsError(f"{path}: {key}.main_score is {v}, outside [0, 1] (mteb writes scores as fractions)")
-            if not isinstance(e.get("hf_subset", ""), str):
-                raise ResultsError(f"{path}: {key}.hf_subset must be a string, got {e['hf_subset']!r}")
-    return d
-
-def read_checked_results(folder: str | Path,       # a ResultCache folder, its results/ subfolder, or a folder of JSONs
-                         model: str | None = None, # label for a plain folder of JSONs
-                        ) -> pd.DataFrame:
-    "`read_results` after every result file under `folder` passed `check_result_json`."
-    folder = Path(folder)
-    if not folder.exists(): raise FileNotFoundError(f"results folder {folder} does not exist")
-    if not folder.is_dir(): raise ResultsError(f"{folder}: is a file; --results takes the folder of mteb result files")
-    for p in sorted(folder.rglob("*.json")):
-        if p.name in ("model_meta.json",) or p.name.startswith("."): continue
-        check_result_json(p)
-    return read_results(folder, model)
