@@ -50,9 +50,11 @@ def _is_nan(v) -> bool: return isinstance(v, float) and math.isnan(v)
 def check_row(row: Any) -> str | None:
     "The reason a row breaks the contract, or None when it is valid."
     if not isinstance(row, dict): return f"expected an object, got {type(row).__name__}"
+    extra = set(row) - set(PAIR_COLUMNS)
     for k in REQUIRED:
         v = row.get(k)
-        if v is None or _is_nan(v): return f"missing '{k}'"
+        if v is None or _is_nan(v):
+            return f"missing '{k}'" + (f" and unknown column(s): {', '.join(sorted(map(str, extra)))}; {FORMATS}" if extra else "")
         if not isinstance(v, str): return f"'{k}' must be a string, got {type(v).__name__}"
         if not v.strip(): return f"empty '{k}'"
     for k in ("instruction", "task", "id", "kind"):

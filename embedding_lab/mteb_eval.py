@@ -233,8 +233,8 @@ def load_model(spec: str | Path, max_length: int | None = None, device: str | No
               ):
     "An embedder for a model spec (builtin:NAME, student/adapter folder, 'minilm', sentence-transformers folder)."
     spec = str(spec)
-    if spec in ("minilm", "teacher"):
-        return SentenceTransformerEmbedder(asset_path("minilm"), name="all-MiniLM-L6-v2", max_length=max_length)
+    if spec in ("minilm", "teacher"):      # its own maximum length (256), as mteb and sentence-transformers use it
+        return SentenceTransformerEmbedder(asset_path("minilm"), name="all-MiniLM-L6-v2")
     p = Path(spec)
     check_model_spec(spec)
     try:

@@ -168,7 +168,7 @@ def test_bad_multitask_files_name_the_task(tmp_path, capsys, edit, message):
 
 def test_builtin_tasks_hold_no_suite_test_text(tmp_path):
     from embedding_lab.data import leaked_texts, suite_test_texts
-    cfg = Config.load("quick", run_dir=tmp_path / "run")
+    cfg = Config.load("quick", run_dir=tmp_path / "run", overrides=["data.tasks=[story, sentiment, outlet]"])
     out = prepare_data(cfg)
     tr = out["splits"]["train"]
     assert {"news", "story", "sentiment", "outlet"} <= set(tr.task)

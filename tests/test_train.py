@@ -150,7 +150,8 @@ def _free_port() -> int:
 def test_two_processes_match_one_process_with_the_whole_batch(tmp_path):
     """`accelerate launch --multi_gpu --num_processes 2` (DDP on CPU, gloo) trains the same adapter as one process
     with the whole batch: each rank takes half of the same task-homogeneous global batch, the ranks gather each
-    other's embeddings (so every query sees the negatives of both halves) and DDP averages the gradients."""
+    other's embeddings (so every query sees the negatives of both halves) and DDP averages the gradients. The two
+    processes also use GradCache (one text a chunk, gradients all-reduced on the last chunk only)."""
     import os, shutil, subprocess, sys
     from pathlib import Path
     from safetensors.torch import load_file
@@ -169,7 +170,8 @@ def test_two_processes_match_one_process_with_the_whole_batch(tmp_path):
     # launcher, and on a machine without CUDA our Accelerator(cpu=True) then runs DDP over gloo (MULTI_CPU)
     r = subprocess.run([str(exe / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
                         "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(_free_port()),
-                        str(exe / "embedding-lab"), "train", "--out", str(two), *common, "-p", "train.batch_size=2"],
+                        str(exe / "embedding-lab"), "train", "--out", str(two), *common, "-p", "train.batch_size=2",
+                        "-p", "train.grad_cache=true", "-p", "train.grad_cache_chunk=1"],   # and GradCache, chunk by chunk
                        env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "trained distill for 2 steps" in r.stdout and r.stdout.count("trained distill") == 1   # rank 0 saves
