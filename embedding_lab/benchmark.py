@@ -18,8 +18,9 @@ __all__ = ['MTEB_ENG_V2', 'INSTRUCTIONS', 'SUITE_INSTRUCTIONS', 'SYMMETRIC_TYPES
            'SUITE_TYPES', 'SUITE_NAMES', 'instruction_for', 'configure_suite', 'bm25_candidates', 'suite_examples',
            'student_prompts', 'suite_classes', 'register_tasks', 'suite_tasks', 'score_matrix', 'task_means', 'borda',
            'ranking_table', 'data_file', 'reference_scores', 'benchmark_tasks', 'ResultsError', 'read_result_file',
-           'read_results', 'leaderboard_table', 'check_result_json', 'read_checked_results', 'hub_offline',
-           'needs_download', 'dataset_cached', 'missing_datasets', 'hub_reachable', 'check_datasets', 'resolve_tasks']
+           'read_results', 'leaderboard_table', 'task_sizes', 'plan_eval', 'check_result_json', 'read_checked_results',
+           'hub_offline', 'needs_download', 'dataset_cached', 'missing_datasets', 'hub_reachable', 'check_datasets',
+           'resolve_tasks']
 
 # %% ../nbs/06_benchmark.ipynb #e4c433f1
 MTEB_ENG_V2 = "MTEB(eng, v2)"
@@ -468,6 +469,43 @@ def leaderboard_table(results: pd.DataFrame | str | Path | None = None,  # user'
     types = benchmark_tasks().set_index("task").task_type
     allr = allr.assign(task_type=allr.task.map(types))
     return ranking_table(allr, tasks)
+
+# %% ../nbs/06_benchmark.ipynb #97b0ad1b
+def _stats_file(task: str) -> Path | None:
+    import mteb
+    hits = sorted(Path(mteb.__file__).parent.joinpath("descriptive_stats").glob(f"*/{task}.json"))
+    return hits[0] if hits else None
+
+def task_sizes(tasks: Sequence[str] | None = None,   # mteb task names (default: the 41 of MTEB(eng, v2))
+              ) -> pd.DataFrame:
+    "Per task: its type, eval split, unique texts to embed and their mean length in characters (mteb's shipped statistics)."
+    info = benchmark_tasks().set_index("task")
+    names = list(tasks) if tasks is not None else info.index.tolist()
+    rows = []
+    for n in names:
+        f, split = _stats_file(n), (info.split.get(n) if n in info.index else "test")
+        texts = chars = 0
+        if f is not None:
+            d = json.loads(f.read_text()); s = d.get(split) or next(iter(d.values()))
+            for k, v in s.items():
+                if k.endswith("_statistics") and isinstance(v, dict) and "unique_texts" in v:
+                    texts += int(v["unique_texts"]); chars += v["unique_texts"] * float(v.get("average_text_length") or 0)
+        rows.append({"task": n, "task_type": info.task_type.get(n, "Other") if n in info.index else "Other",
+                     "split": split, "texts": texts, "mean_chars": chars / texts if texts else float("nan"),
+                     "known": f is not None})
+    return pd.DataFrame(rows)
+
+def plan_eval(sizes: pd.DataFrame,          # task_sizes()
+              chars_per_token: float,        # measured on the model's tokenizer
+              max_length: int,               # tokens per text (longer texts are cut)
+              tokens_per_s: dict[str, float],# {"this CPU": measured, "GPU": from a GPU benchmark, ...}
+             ) -> pd.DataFrame:
+    "Per task: tokens to embed (each text capped at max_length) and the hours at each throughput."
+    out = sizes.copy()
+    out["tokens"] = (out.texts * np.minimum(out.mean_chars / chars_per_token + 2, max_length)).fillna(0).round()
+    for name, tps in tokens_per_s.items():
+        if tps: out[f"hours ({name})"] = out.tokens / tps / 3600
+    return out
 
 # %% ../nbs/06_benchmark.ipynb #82e22747
 def check_result_json(path: str | Path) -> dict:

@@ -21,7 +21,7 @@ from .benchmark import (MTEB_ENG_V2, INSTRUCTIONS, SUITE_INSTRUCTIONS, SUITE_NAM
 __all__ = ['HUB_ID', 'EmbeddingCache', 'model_meta_for', 'MtebEncoder', 'HashEmbedder', 'SentenceTransformerEmbedder',
            'evaluate_model', 'check_safetensors', 'is_hub_id', 'hub_model_cached', 'check_model_spec', 'load_model',
            'models_in_run', 'bm25_model', 'mteb_st_model', 'run_suite', 'shot_comparison', 'model_card',
-           'complete_student', 'cli_eval', 'cli_leaderboard']
+           'complete_student', 'measure_throughput', 'cli_eval', 'cli_leaderboard']
 
 # %% ../nbs/07_mteb.ipynb #6b002498
 class EmbeddingCache:
@@ -417,6 +417,41 @@ def _table_text(t: pd.DataFrame) -> str:
                                    "borda_points": "Borda points", "borda_rank": "rank"})
     return show.round(2).to_string()
 
+def measure_throughput(model, n: int = 48, batch_size: int = 16) -> tuple[float, float]:
+    "(tokens per second, characters per token) of encoding `n` news leads (~400 characters) with `model`."
+    import time
+    from embedding_lab.data import news_pairs
+    texts = news_pairs(max_pairs=n).positive.tolist()
+    st = getattr(model, "model", None)                  # mteb's wrapper holds a SentenceTransformer here
+    if not (hasattr(st, "tokenizer") and hasattr(st, "encode")): st = getattr(model, "st", None)
+    if hasattr(st, "tokenizer") and hasattr(st, "encode"): enc, tok = (lambda: st.encode(texts, batch_size=batch_size)), st.tokenizer
+    else: enc, tok = (lambda: model.encode(texts, batch_size=batch_size)), model.tokenizer
+    n_tok = sum(len(x) for x in tok(texts)["input_ids"])
+    enc()                                   # warm-up
+    t0 = time.perf_counter(); enc(); dt = time.perf_counter() - t0
+    return n_tok / dt, sum(map(len, texts)) / n_tok
+
+def _cli_plan(args, err) -> int:
+    "`embedding-lab eval --plan`: the size and the estimated time of a benchmark run, before running it."
+    from embedding_lab.benchmark import task_sizes, plan_eval
+    try:
+        tasks = [t.metadata.name for t in resolve_tasks(args.benchmark, args.tasks)]
+        p = Path(str(args.model))
+        model = mteb_st_model(args.model) if (p / "modules.json").exists() else load_model(args.model)
+    except KeyError as e: return err(e.args[0] if e.args else e)
+    except (RuntimeError, FileNotFoundError, ValueError, OSError) as e: return err(e)
+    tps, cpt = measure_throughput(model)
+    max_len = getattr(getattr(model, "model", None), "max_seq_length", None) or getattr(model, "max_length", 512)
+    plan = plan_eval(task_sizes(tasks), cpt, max_len, {"this CPU": tps, "GPU": args.gpu_tokens_per_s})
+    cols = ["task", "task_type", "texts", "tokens"] + [c for c in plan.columns if c.startswith("hours")]
+    print(plan[cols].round(2).to_string(index=False))
+    tot = plan[[c for c in plan.columns if c.startswith("hours")]].sum()
+    print(f"{len(plan)} tasks, {int(plan.texts.sum()):,} texts, {int(plan.tokens.sum()):,} tokens (max {max_len} a text, "
+          f"{cpt:.2f} characters a token); measured here: {tps:,.0f} tokens/s; " +
+          ", ".join(f"{k[7:-1]}: {v:,.1f} h ({v / 24:.2f} days)" for k, v in tot.items()))
+    if not args.gpu_tokens_per_s: print("GPU: give --gpu-tokens-per-s (a measured encoding throughput) for its estimate")
+    return 0
+
 def cli_eval(argv: list[str] | None = None) -> int:
     "The `embedding-lab eval` command: score a model on MTEB(eng, v2) (or a subset, or the offline suite)."
     import argparse
@@ -434,9 +469,14 @@ def cli_eval(argv: list[str] | None = None) -> int:
     p.add_argument("--resume", action="store_true", help="continue into a folder that has eval scores: tasks already "
                                                          "in the result cache are read back, the rest scored")
     p.add_argument("--force", action="store_true", help="score every task again (the result cache is not read)")
+    p.add_argument("--plan", action="store_true", help="print each task's texts, tokens and estimated hours (this CPU, "
+                                                       "measured now; a GPU with --gpu-tokens-per-s) and exit; no scoring")
+    p.add_argument("--gpu-tokens-per-s", type=float, default=None,
+                   help="--plan: a GPU's encoding throughput (tokens/s, e.g. from benchmarks/bench_train_gpu.py)")
     add_run_args(p)
     args = p.parse_args(argv)
     err = lambda m: (print(f"embedding-lab eval: {m}", file=sys.stderr), 2)[1]
+    if args.plan: return _cli_plan(args, err)
     try:
         cfg = config_from_args(args, save=False)
         guard_stage(cfg, "eval", [cfg.run_dir / "artifacts" / "mteb" / "eval_scores.csv"], resume=args.resume,
@@ -460,7 +500,9 @@ def cli_eval(argv: list[str] | None = None) -> int:
         enc = emb; enc.mteb_model_meta = enc.mteb_model_meta.model_copy(update={"revision": rev})
         enc.name = enc.mteb_model_meta.name
     else:
-        enc = MtebEncoder(emb, revision=rev, batch_size=bs,
+        # the offline suite's in-context examples (mteb.few_shot) for an instruction-following model, as 07_mteb uses
+        ex = suite_examples(cfg) if args.suite == "offline" else {}
+        enc = MtebEncoder(emb, revision=rev, batch_size=bs, examples=ex,
                           use_instructions=not isinstance(emb, (SentenceTransformerEmbedder, HashEmbedder)) and cfg.mteb.instructions)
     scores = evaluate_model(enc, tasks, cfg.artifact("mteb", "cache"), name=enc.name, batch_size=bs, overwrite=args.force)
     out = cfg.artifact("mteb", "eval_scores.csv")

@@ -327,3 +327,14 @@ def test_the_student_scores_the_same_in_mteb_and_in_eval(tmp_path):
     ours = me.evaluate_model(enc, tasks, show_progress=False).set_index("task").main_score
     for t in names: assert ours[t] == pytest.approx(theirs[t], abs=0.05)
     assert SentenceTransformer(str(st), device="cpu").prompts["EmbLabNewsRetrieval-document"] == ""
+
+
+def test_eval_plan_sizes_a_benchmark_run_without_scoring(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert me.cli_eval(["--model", "minilm", "--plan", "--tasks", "STS12", "ArguAna", "--gpu-tokens-per-s", "50000",
+                        "--profile", "tiny", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "ArguAna" in text and "STS12" in text and "2 tasks" in text and "GPU:" in text and "this CPU:" in text
+    assert not (out / "artifacts" / "mteb" / "eval_scores.csv").exists()        # nothing scored, nothing written
+    tps, cpt = me.measure_throughput(me.load_model("minilm"), n=16)
+    assert tps > 0 and 2 < cpt < 8
