@@ -94,7 +94,7 @@ def test_each_offline_task_loads_from_the_test_split(cfg):
     rr = by["EmbLabNewsReranking"].dataset["default"]["test"]
     assert all(v[0] == k.replace("q", "d") and len(v) > 1 for k, v in rr["top_ranked"].items())
     sts = by["EmbLabLeeSTS"].dataset["test"]
-    assert len(sts) == 10 and min(sts["score"]) >= 0 and max(sts["score"]) <= 1
+    assert len(sts) == 1225 and min(sts["score"]) >= 0 and max(sts["score"]) <= 1    # every pair: 50 documents to embed
     cl = by["EmbLabRottenTomatoesClassification"].dataset
     assert set(cl["test"]["text"]) <= set(rt[rt.split == "test"].text)
     assert set(cl["train"]["text"]) <= set(rt[rt.split == "train"].text)
