@@ -22,7 +22,7 @@ def fake_nbs(tmp_path):
 def fake_stage(monkeypatch):
     "Replace `run_stage`: writes the executed notebook and a metric; `plan[stem]` can make a stage raise."
     plan, seen = {}, []
-    def run_stage(nb, cfg, html=True, timeout_s=None):
+    def run_stage(nb, cfg, html=True, timeout_s=None, progress=False):
         seen.append(nb.stem)
         assert (cfg.run_dir / "index.html").exists()           # the index is there before any stage ends
         out = cfg.run_dir / "notebooks" / nb.name
@@ -89,7 +89,7 @@ def test_config_command_writes_nothing(tmp_path, capsys):
 # 3: one writer at a time
 HOLD = ("import sys, time, json; from pathlib import Path; import embedding_lab.report as R\n"
         "nbs, out = sys.argv[1], sys.argv[2]\n"
-        "def slow(nb, cfg, html=True, timeout_s=None):\n"
+        "def slow(nb, cfg, html=True, timeout_s=None, progress=False):\n"
         "    print('running', flush=True); time.sleep(30); return 1.0\n"
         "R.run_stage = slow\n"
         "sys.exit(R.main(['report', '--profile', 'tiny', '--out', out, '--nbs', nbs, '--quiet']))\n")
@@ -148,7 +148,7 @@ def test_ctrl_c_stops_cleanly_marks_the_stage_and_resume_keeps_timings(tmp_path,
 
 KILL = ("import os, sys; import embedding_lab.report as R\n"
         "nbs, out = sys.argv[1], sys.argv[2]\n"
-        "def stage(nb, cfg, html=True, timeout_s=None):\n"
+        "def stage(nb, cfg, html=True, timeout_s=None, progress=False):\n"
         "    (cfg.run_dir / 'notebooks').mkdir(exist_ok=True); (cfg.run_dir / 'notebooks' / nb.name).write_text('{}')\n"
         "    if nb.stem == sys.argv[3]: os._exit(9)\n"
         "    return 2.5\n"
