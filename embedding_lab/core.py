@@ -634,14 +634,15 @@ def guard_stage(cfg: Config,
                 outputs: Iterable[str | Path],   # files or folders whose presence means the stage ran or checkpointed
                 resume: bool = False,            # --resume: continue what is there, with the saved config
                 force: bool = False,             # --force: start the stage over
+                resumable: bool = True,          # the command has a --resume (else the message offers --force only)
                ) -> Config:
     "Refuse to overwrite a stage without --resume / --force and a --resume that changes the config; then save config.json."
     if resume and force: raise ConfigError("--resume continues a run and --force starts it over: give only one of them")
     found = [Path(p) for p in outputs if Path(p).exists()]
     if found and not (resume or force):
         shown = ", ".join(str(p.relative_to(cfg.run_dir) if p.is_relative_to(cfg.run_dir) else p) for p in found[:3])
-        raise ConfigError(f"{cfg.run_dir}: {stage} already ran here ({shown}); use --resume to continue it, "
-                          "--force to start it over, or choose another --out")
+        how = "use --resume to continue it, --force to start it over" if resumable else "use --force to run it again"
+        raise ConfigError(f"{cfg.run_dir}: {stage} already ran here ({shown}); {how}, or choose another --out")
     changes = config_changes(cfg) if resume else []
     if changes:
         raise ConfigError(f"{cfg.run_dir}: --resume continues the run as saved in config.json, but this command changes "

@@ -353,7 +353,7 @@ def cli_mine(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         cfg = config_from_args(args, save=False)      # guard_stage saves config.json once the command may run
-        guard_stage(cfg, "mine", [mining_path(cfg)], force=args.force)
+        guard_stage(cfg, "mine", [mining_path(cfg)], force=args.force, resumable=False)
         pairs, bad = load_pairs(args.pairs, skip_invalid=cfg.data.skip_invalid)
         corpus = read_corpus(args.corpus) if args.corpus else None
         res = mine(cfg, pairs, corpus)

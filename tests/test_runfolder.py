@@ -214,7 +214,7 @@ def test_mine_and_eval_refuse_to_overwrite_without_force(tmp_path, capsys):
     assert cli_mine(mine) == 0
     first = (out / "artifacts" / "mining" / "mined.parquet").stat().st_mtime_ns
     assert cli_mine(mine) == 2
-    assert "mine already ran here (artifacts/mining/mined.parquet); use --resume" in capsys.readouterr().err
+    assert "mine already ran here (artifacts/mining/mined.parquet); use --force to run it again" in capsys.readouterr().err
     assert (out / "artifacts" / "mining" / "mined.parquet").stat().st_mtime_ns == first     # left as it was
     assert cli_mine(mine + ["--force"]) == 0
     ev = ["--model", "minilm", "--suite", "offline", "--tasks", "EmbLabLeeSTS", "--profile", "tiny", "--out", str(out)]
