@@ -31,3 +31,19 @@ def encode_calls(monkeypatch):
     monkeypatch.setattr(T, "encode_texts", enc)
     monkeypatch.setattr(T, "load_bi_encoder", lambda name="minilm", device="cpu": object())
     return calls
+
+
+@pytest.fixture(scope="session")
+def small_model(tmp_path_factory):
+    "A small untrained open_clip model saved as a local-dir folder: the thumbnail CLI and study only have to run on it."
+    import json, open_clip, torch
+    from embedding_lab import thumbnail as th
+    from embedding_lab.core import Config
+    d = tmp_path_factory.mktemp("clip")
+    cfg = Config.load("tiny", run_dir=d / "run", thumbnail__clip_width=32, thumbnail__clip_layers=1)
+    cdir = d / "cfg"; cdir.mkdir()
+    (cdir / "el-test-clip.json").write_text(json.dumps(th.clip_config(cfg.thumbnail)))
+    open_clip.add_model_config(cdir)
+    torch.manual_seed(0)
+    th.save_clip(open_clip.create_model("el-test-clip"), d / "model", "el-test-clip")
+    return d / "model"

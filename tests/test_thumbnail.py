@@ -206,21 +206,6 @@ def test_pretrained_offline_fails_fast(monkeypatch):
 
 # --- CLI on a tiny data set ------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def small_model(tmp_path_factory):
-    "A small untrained open_clip model saved as a local-dir folder (the CLI only has to run on it)."
-    import open_clip, torch
-    d = tmp_path_factory.mktemp("clip")
-    cfg = Config.load("tiny", run_dir=d / "run", thumbnail__clip_width=32, thumbnail__clip_layers=1)
-    cdir = d / "cfg"; cdir.mkdir()
-    (cdir / "el-test-clip.json").write_text(json.dumps(th.clip_config(cfg.thumbnail)))
-    open_clip.add_model_config(cdir)
-    torch.manual_seed(0)
-    m = open_clip.create_model("el-test-clip")
-    th.save_clip(m, d / "model", "el-test-clip")
-    return d / "model"
-
-
 def test_cli_tiny_data_set(tmp_path, small_model, capsys):
     x, y = th.load_animal_mnist()
     idx = np.arange(0, 10000, 125)                                   # 80 images, 8 of each class

@@ -41,20 +41,6 @@ def image_server():
     srv.shutdown(); srv.server_close()
 
 
-@pytest.fixture(scope="module")
-def small_model(tmp_path_factory):
-    "A small untrained open_clip model saved as a local-dir folder: the study only has to run on it."
-    import open_clip, torch
-    d = tmp_path_factory.mktemp("clip")
-    cfg = Config.load("tiny", run_dir=d / "run", thumbnail__clip_width=32, thumbnail__clip_layers=1)
-    cdir = d / "cfg"; cdir.mkdir()
-    (cdir / "el-study-clip.json").write_text(json.dumps(th.clip_config(cfg.thumbnail)))
-    open_clip.add_model_config(cdir)
-    torch.manual_seed(0)
-    th.save_clip(open_clip.create_model("el-study-clip"), d / "model", "el-study-clip")
-    return d / "model"
-
-
 def _paper_csv(path: Path, base: str, n: int = 64) -> pd.DataFrame:
     "The paper's columns Title,News_url,Image_url,Label + Outlet_type; fake outlets' items are labelled 1 more often."
     rng = np.random.default_rng(0); rows = []
