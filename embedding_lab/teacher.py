@@ -147,13 +147,23 @@ def _encode_local(model, texts: list[str], batch_size: int, block: int = 1024, d
            for i in tqdm(blocks, desc=desc, disable=len(blocks) < 2)]
     return np.concatenate(out)
 
-def encode_texts(model, texts: Sequence[str], batch_size: int = 64, desc: str = "encoding") -> np.ndarray:
-    "L2-normalised float32 embeddings; sharded across processes under `accelerate launch`."
-    texts = list(texts)
+def _process_state():
+    "accelerate's `PartialState`: several processes only under `accelerate launch` / torchrun."
     import torch
     from accelerate import PartialState
     cpu = os.environ.get("ACCELERATE_USE_CPU", "").lower() in ("1", "true", "yes") or not torch.cuda.is_available()
-    state = PartialState(cpu=cpu)     # several processes only under `accelerate launch` / torchrun
+    return PartialState(cpu=cpu)
+
+def _main_process_first():
+    "A context in which the main process of a distributed launch runs first and the others after it (one process: nothing)."
+    import contextlib
+    state = _process_state()
+    return state.main_process_first() if state.num_processes > 1 else contextlib.nullcontext()
+
+def encode_texts(model, texts: Sequence[str], batch_size: int = 64, desc: str = "encoding") -> np.ndarray:
+    "L2-normalised float32 embeddings; sharded across processes under `accelerate launch`."
+    texts = list(texts)
+    state = _process_state()
     if state.num_processes <= 1: return _encode_local(model, texts, batch_size, desc=desc)
     from accelerate.utils import gather_object
     with state.split_between_processes(list(range(len(texts)))) as part:
@@ -199,13 +209,14 @@ def train_cross_encoder(train: pd.DataFrame,   # train split (query, positive)
                         base: str = "minilm",  # starting weights (asset name, folder or hub id)
                         steps: int = 40, batch_size: int = 16, lr: float = 1e-4, max_length: int = 96,
                         train_layers: int = 2, bm25_share: float = 0.5, seed: int = 0,
+                        device: str = "cpu",   # where it trains (the run's device: a GPU when there is one)
                        ) -> Path:
     "Fine-tune a one-logit `CrossEncoder` from `base` on the train split; save it to `out_dir`."
     import torch, transformers
     from sentence_transformers import CrossEncoder
     transformers.logging.set_verbosity_error()
     torch.manual_seed(seed)
-    ce = CrossEncoder(resolve_model(base), num_labels=1, max_length=max_length, device="cpu")
+    ce = CrossEncoder(resolve_model(base), num_labels=1, max_length=max_length, device=device)
     m = ce.transformers_model if hasattr(ce, "transformers_model") else ce.model
     layers = [mod for name, mod in m.named_modules() if name.count(".") == 3 and ".layer." in name]
     if train_layers >= 0:
@@ -220,9 +231,9 @@ def train_cross_encoder(train: pd.DataFrame,   # train split (query, positive)
     for step in tqdm(range(steps), desc="cross-encoder"):
         idx = [(step * batch_size + i) % len(pairs) for i in range(batch_size)]
         enc = ce.tokenizer([pairs[i][0] for i in idx], [pairs[i][1] for i in idx], truncation=True,
-                           max_length=max_length, padding=True, return_tensors="pt")
+                           max_length=max_length, padding=True, return_tensors="pt").to(m.device)
         logit = m(**enc).logits.squeeze(-1)
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logit, torch.from_numpy(labels[idx]))
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logit, torch.from_numpy(labels[idx]).to(m.device))
         loss.backward(); opt.step(); opt.zero_grad()
     m.eval()
     out_dir = Path(out_dir)
@@ -249,9 +260,12 @@ def load_cross_encoder(cfg: Config, train: pd.DataFrame | None = None):
         key = fingerprint(model_fingerprint(t.bi_encoder), train["query"].tolist(), train.positive.tolist(), t.cross_steps,
                           t.cross_batch, t.cross_lr, t.cross_max_length, t.cross_train_layers, t.cross_bm25_share, cfg.seed)
         path = cfg.artifact("teacher", f"cross-encoder-{key}")
-        if not (path / "config.json").exists():
-            train_cross_encoder(train, path, t.bi_encoder, t.cross_steps, t.cross_batch, t.cross_lr, t.cross_max_length,
-                                t.cross_train_layers, t.cross_bm25_share, cfg.seed)
+        # under `accelerate launch` every process gets here; the main one trains and saves (transformers writes the
+        # weights on rank 0 only), the others wait for it and load what it saved
+        with _main_process_first():
+            if not (path / "config.json").exists():
+                train_cross_encoder(train, path, t.bi_encoder, t.cross_steps, t.cross_batch, t.cross_lr, t.cross_max_length,
+                                    t.cross_train_layers, t.cross_bm25_share, cfg.seed, device=_device(cfg))
         spec = str(path)
     key = (spec, "cross")
     if key not in _MODELS: _MODELS[key] = CrossEncoder(resolve_model(spec), device=_device(cfg), max_length=t.cross_max_length)
