@@ -280,14 +280,15 @@ def bm25_model():
         return None
 
 # %% ../nbs/07_mteb.ipynb #783c06f6
-def mteb_st_model(spec: str | Path, device: str = "cpu"):
+def mteb_st_model(spec: str | Path, device: str | None = None):   # None: a GPU when there is one
     """mteb's own wrapper around a sentence-transformers model (a folder or a hub id): the prompts stored with the
     model, looked up by task name / type / side as mteb does, and the ModelMeta mteb reads from it."""
     from sentence_transformers import SentenceTransformer
     from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
     st = SentenceTransformer(str(spec), device=device)
     w = SentenceTransformerEncoderWrapper(st)
-    if not w.mteb_model_meta.name or "/" not in str(w.mteb_model_meta.name):     # a local folder: name it after it
+    name = str(w.mteb_model_meta.name or "")
+    if not name or "/" not in name or name == "no_model_name/available":     # a local folder: name it after it
         w.mteb_model_meta = w.mteb_model_meta.model_copy(update={"name": _safe_name(Path(str(spec)).name)})
     return w
 
@@ -455,7 +456,7 @@ def _cli_plan(args, err) -> int:
 def cli_eval(argv: list[str] | None = None) -> int:
     "The `embedding-lab eval` command: score a model on MTEB(eng, v2) (or a subset, or the offline suite)."
     import argparse
-    from embedding_lab.core import add_run_args, config_from_args, guard_stage
+    from embedding_lab.core import add_run_args, config_from_args, guard_stage, get_device
     p = argparse.ArgumentParser(prog="embedding-lab eval",
                                 description="Score an embedder with mteb; results are cached in the run folder "
                                             "(artifacts/mteb/cache) so an interrupted run resumes task by task.")
@@ -490,7 +491,8 @@ def cli_eval(argv: list[str] | None = None) -> int:
         p = Path(str(args.model))
         # sentence-transformers models (a folder or a hub id) go through mteb's own wrapper: their stored prompts
         use_st = (p / "modules.json").exists() or is_hub_id(str(args.model))
-        emb = mteb_st_model(args.model) if use_st else load_model(args.model, max_length=cfg.model.max_length)
+        emb = mteb_st_model(args.model, device=str(get_device(cfg.device))) if use_st else \
+              load_model(args.model, max_length=cfg.model.max_length)
     except KeyError as e: return err(e.args[0] if e.args else e)
     except (RuntimeError, FileNotFoundError, ValueError, OSError) as e: return err(e)
     bs = args.batch_size or cfg.mteb.batch_size

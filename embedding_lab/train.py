@@ -154,17 +154,21 @@ def loss_from_embeddings(method: str, q, docs, b: int, n: int, target, tau: floa
     "Total loss and its parts from embeddings: docs = b positives then b*n negatives (query-major)."
     if method not in METHODS: raise ValueError(f"unknown method '{method}'; choose one of {METHODS}")
     import torch
-    if listed:                 # neighbours in the batch may share the label: no in-batch negatives, no soft labels
-        per_q = torch.cat([docs[:b, None], docs[b:].view(b, n, -1)], 1)
-        logits = torch.einsum("bd,bkd->bk", q, per_q) / tau
-        ce = torch.nn.functional.cross_entropy(logits, torch.zeros(b, dtype=torch.long, device=q.device))
-        return ce, {"infonce": ce}
-    cand = docs if method != "inbatch" else docs[:b]
-    parts = {"infonce": info_nce(q, cand, tau)}
-    if method == "distill":
-        per_q = torch.cat([docs[:b, None], docs[b:].view(b, n, -1)], 1)
-        parts["kl"] = kl_distill(q, per_q, torch.as_tensor(target, device=q.device), kl_tau)
-    return parts["infonce"] + kl_weight * parts.get("kl", 0.0), parts
+    # float32 even inside a bf16 autocast (GPU, or CPU with model.dtype=bfloat16): the similarities are divided by a
+    # small tau, and CPU autocast would run the KL's log-softmax in bf16 (steps of 1/128 near 2)
+    with torch.autocast(q.device.type, enabled=False):
+        q, docs = q.float(), docs.float()
+        if listed:             # neighbours in the batch may share the label: no in-batch negatives, no soft labels
+            per_q = torch.cat([docs[:b, None], docs[b:].view(b, n, -1)], 1)
+            logits = torch.einsum("bd,bkd->bk", q, per_q) / tau
+            ce = torch.nn.functional.cross_entropy(logits, torch.zeros(b, dtype=torch.long, device=q.device))
+            return ce, {"infonce": ce}
+        cand = docs if method != "inbatch" else docs[:b]
+        parts = {"infonce": info_nce(q, cand, tau)}
+        if method == "distill":
+            per_q = torch.cat([docs[:b, None], docs[b:].view(b, n, -1)], 1)
+            parts["kl"] = kl_distill(q, per_q, torch.as_tensor(target, device=q.device), kl_tau)
+        return parts["infonce"] + kl_weight * parts.get("kl", 0.0), parts
 
 def gather_batch(q, docs, b: int, n: int, target):
     """Every process's queries and candidates as one batch: (q, docs, b, target, world). The local parts keep their
@@ -359,7 +363,9 @@ def train_student(cfg: Config,
     pool = load_splits(cfg)["train"] if t.few_shot_max else None
     n_neg = 0 if method == "inbatch" else t.negatives
     device = get_device(cfg.device)
-    acc = Accelerator(cpu=device.type == "cpu", mixed_precision="bf16" if device.type == "cuda" else "no")
+    # bf16 autocast on a GPU, and on a CPU when the model is loaded in bf16 (model.dtype=bfloat16: the GPU recipe on CPU)
+    bf16 = device.type == "cuda" or m.dtype == "bfloat16"
+    acc = Accelerator(cpu=device.type == "cpu", mixed_precision="bf16" if bf16 else "no")
     seed_everything(seed, deterministic=cfg.deterministic)
     if base is None: emb = load_embedder(m.base, max_length=t.max_length or m.max_length, device=acc.device, dtype=m.dtype,
                                          layers=m.layers, query_max_length=m.query_max_length)
@@ -369,7 +375,7 @@ def train_student(cfg: Config,
                      layers=m.lora_layers)
     emb.buckets = t.length_buckets
     if t.grad_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=t.lr, weight_decay=t.weight_decay)
@@ -418,6 +424,11 @@ def train_student(cfg: Config,
     bar.close()
     if acc.is_main_process: write_json(out_dir / "log.json", log)
     emb.model = acc.unwrap_model(model); emb.model.eval()
+    # how the run went, read from the live objects (saved with the adapter, printed by `embedding-lab train`)
+    emb.train_info = {"processes": acc.num_processes, "mixed_precision": str(acc.mixed_precision),
+                      "grad_checkpointing": any(getattr(x, "gradient_checkpointing", False) for x in emb.model.modules()),
+                      "grad_cache": bool(t.grad_cache), "grad_accum": t.grad_accum,
+                      "dtype": str(emb.model.get_input_embeddings().weight.dtype).removeprefix("torch.")}
     return emb, log
 
 class _null:
@@ -473,7 +484,8 @@ def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame
                 trunc = {"train_query_truncated": emb.truncated_share("query"),
                          "train_doc_truncated": emb.truncated_share("document")}
                 emb.query_prompt = query_prompt_for(main_rows(splits["train"]).instruction.iloc[0])
-                save_adapter(emb, cfg.artifact("ablations", f"{name}-seed{s}", "x").parent, method=name, seed=s)
+                save_adapter(emb, cfg.artifact("ablations", f"{name}-seed{s}", "x").parent, method=name, seed=s,
+                             training=emb.train_info)
                 if name == export_arm(t.ablations) and s == t.ablation_seeds[0] and t.export:
                     export_student(emb.model, emb.tokenizer, cfg.artifact("student", "x").parent,
                                    query_prompt=emb.query_prompt, max_length=emb.max_length,
@@ -572,10 +584,15 @@ def cli_train(argv: list[str] | None = None) -> int:
     if PartialState().is_main_process:
         from embedding_lab.data import load_splits, main_rows
         emb.query_prompt = query_prompt_for(main_rows(load_splits(cfg)["train"]).instruction.iloc[0])
-        ad = save_adapter(emb, cfg.artifact("ablations", f"{method}-seed{cfg.seed}", "x").parent, method=method)
+        info = getattr(emb, "train_info", {})
+        ad = save_adapter(emb, cfg.artifact("ablations", f"{method}-seed{cfg.seed}", "x").parent, method=method,
+                          training=info)
         n_proc = PartialState().num_processes
-        msg = f"trained {method} for {len(log)} steps on {n_proc} process{'es' if n_proc > 1 else ''}, " \
-              f"final loss {log[-1]['loss']:.4f}; adapter: {ad}"
+        how = ", ".join([f"{info['dtype']} weights", "no autocast" if info["mixed_precision"] == "no" else
+                         f"{info['mixed_precision']} autocast"] + ["gradient checkpointing"] * info["grad_checkpointing"] +
+                        ["GradCache"] * info["grad_cache"]) if info else ""
+        msg = f"trained {method} for {len(log)} steps on {n_proc} process{'es' if n_proc > 1 else ''}" \
+              f"{f' ({how})' if how else ''}, final loss {log[-1]['loss']:.4f}; adapter: {ad}"
         if method == "distill" and cfg.train.export:
             st = export_student(emb.model, emb.tokenizer, cfg.artifact("student", "x").parent,
                                 query_prompt=emb.query_prompt, max_length=emb.max_length,
