@@ -18,7 +18,7 @@ A recall-vs-time figure and a JSON of every number go to --out (default benchmar
 --vectors FILE.npy (+ --query-vectors FILE.npy) runs the --full procedure on your own vectors (memory-mapped).
 
 usage: python benchmarks/bench_ann.py [--sizes 10000 100000] [--queries 1000] [--k 10] [--nprobe 16] [--threads 2]
-       python benchmarks/bench_ann.py --full [--full-rows 1000000] [--dims 384 4096] [--full-queries 1000 200]
+       python benchmarks/bench_ann.py --full [--full-rows 1000000] [--dims 384 4096] [--full-queries 500 200]
                                      [--target 0.98] [--max-nprobe N] [--out benchmarks/out]
        python benchmarks/bench_ann.py --vectors corpus.npy [--query-vectors queries.npy] [--dim 384]
 Last line: `bench_ann: RATIOx (...)`; with --full one such line per dimension, the last for the largest.
@@ -41,12 +41,13 @@ def vectors(n, d, rng, centres):
 
 class Synthetic:
     """Seeded embedding-like vectors, generated block by block (row i is the same whatever the chunking):
-    z = cluster centre + spread (rank 96, 1,000 clusters), signal = z B (B: orthonormal rows with a 1/sqrt(i)
+    z = sqrt(s) cluster centre + sqrt(1 - s) spread (rank 96, 1,000 clusters, s = --cluster-share of the variance), signal = z B (B: orthonormal rows with a 1/sqrt(i)
     spectrum), x = normalise(sqrt(.75) signal/|signal| + sqrt(.25) isotropic noise)."""
     block = 10_000
 
-    def __init__(self, n: int, d: int, seed: int = 0, rank: int = 96, clusters: int = 1000):
+    def __init__(self, n: int, d: int, seed: int = 0, rank: int = 96, clusters: int = 1000, cluster_share: float = 0.64):
         self.n, self.d, self.seed = n, d, seed
+        self.a, self.b = math.sqrt(cluster_share), math.sqrt(1 - cluster_share)
         rank = min(rank, d)
         rng = np.random.default_rng([seed, d])
         spec = (1 + np.arange(rank)) ** -0.5
@@ -55,8 +56,8 @@ class Synthetic:
         self.centres = rng.standard_normal((clusters, rank)).astype(np.float32)
 
     def _make(self, rng, m):
-        z = 0.8 * self.centres[rng.integers(len(self.centres), size=m)] + \
-            0.6 * rng.standard_normal((m, self.B.shape[0]), dtype=np.float32)
+        z = self.a * self.centres[rng.integers(len(self.centres), size=m)] + \
+            self.b * rng.standard_normal((m, self.B.shape[0]), dtype=np.float32)
         s = z @ self.B
         s /= np.linalg.norm(s, axis=1, keepdims=True)
         x = math.sqrt(0.75) * s + math.sqrt(0.25 / self.d) * rng.standard_normal((m, self.d), dtype=np.float32)
@@ -127,6 +128,24 @@ def quick(a):
           f"recall@{a.k} {rec:.3f})")
 
 
+def pca_transform(x: np.ndarray, dims: int, seed: int = 0, power: int = 2):
+    "A faiss LinearTransform onto the top `dims` principal directions of `x` (randomised SVD: a full eigendecomposition "
+    "of a 4096 x 4096 covariance takes minutes on one core)."
+    import faiss
+    mean = x.mean(0)
+    xc = x - mean
+    y = xc @ np.random.default_rng(seed).standard_normal((x.shape[1], dims + 32), dtype=np.float32)
+    for _ in range(power): y = xc @ (xc.T @ np.linalg.qr(y)[0])
+    qm = np.linalg.qr(y)[0]
+    _, _, vt = np.linalg.svd(qm.T @ xc, full_matrices=False)
+    A = np.ascontiguousarray(vt[:dims], dtype=np.float32)
+    lt = faiss.LinearTransform(x.shape[1], dims, True)
+    faiss.copy_array_to_vector(A.ravel(), lt.A)
+    faiss.copy_array_to_vector((-A @ mean).astype(np.float32), lt.b)
+    lt.is_trained = True
+    return lt
+
+
 def build_streamed(src, q, k, nlist, coarse_pca, chunk, per_list, seed, log):
     """One pass over `src`: exact top-k of `q` (merged block by block, timed) and the IVF index (trained on the first
     nlist * per_list rows). Returns index, truth ids, and the times."""
@@ -140,8 +159,7 @@ def build_streamed(src, q, k, nlist, coarse_pca, chunk, per_list, seed, log):
     t["generate_s"] += time.perf_counter() - t0
     t0 = time.perf_counter()
     if coarse_pca and coarse_pca < d:          # k-means and list assignment in a PCA projection, codes in full d
-        pca = faiss.PCAMatrix(d, coarse_pca)
-        pca.train(sample[:min(len(sample), 20_000)])
+        pca = pca_transform(sample[:min(len(sample), 10_000)], coarse_pca, seed, power=1)
         km = faiss.Kmeans(coarse_pca, nlist, niter=10, seed=seed, spherical=False)
         km.train(pca.apply(sample))
         inner = faiss.IndexFlatL2(coarse_pca); inner.add(km.centroids)
@@ -206,7 +224,8 @@ def full_one(src, q, a, log):
         t0 = time.perf_counter(); g = search(index, q, k)[1]; curve.append((v, recall_at_k(g, truth), time.perf_counter() - t0))
         v *= 2
     set_search_param(index, r["value"])
-    res = {"rows": n, "dim": d, "queries": len(q), "k": k, "index": "IVF-SQ8" if d > 1024 else "IVF-Flat",
+    res = {"rows": n, "dim": d, "queries": len(q), "k": k,
+           "data": f"generated, cluster share {a.cluster_share}" if isinstance(src, Synthetic) else str(src.path), "index": "IVF-SQ8" if d > 1024 else "IVF-Flat",
            "coarse_pca": coarse or None, "nlist": nlist, "nprobe": r["value"], "target": a.target,
            "recall_tune": r["recall"], "tune_queries": half, "recall_heldout": rec_held, "recall_all": rec_all,
            "exact_s": t["exact_s"], "ann_s": ts, "ratio": t["exact_s"] / ts, "build_s": t["train_s"] + t["add_s"],
@@ -221,16 +240,17 @@ def figure(results, path):
     import matplotlib; matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 4))
-    for r, c in zip(results, ("tab:blue", "tab:orange", "tab:green", "tab:red")):
+    for r, c in zip(results, ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")):
+        name = f"{r['rows']:,} x {r['dim']}" + (f" (share {r['data'].rsplit(' ', 1)[1]})" if r.get("data", "").startswith("gen") else "")
         ms = [1000 * s / r["queries"] for _, _, s in r["curve"]]
-        ax.plot(ms, [x for _, x, _ in r["curve"]], "o-", color=c, label=f"{r['dim']}-d IVF (nprobe 1, 2, 4, ...)")
+        ax.plot(ms, [x for _, x, _ in r["curve"]], "o-", color=c, label=f"{name} IVF (nprobe 1, 2, 4, ...)")
         for (v, x, s), m in zip(r["curve"], ms): ax.annotate(str(v), (m, x), fontsize=7, xytext=(3, -9), textcoords="offset points")
-        ax.axvline(1000 * r["exact_s"] / r["queries"], color=c, ls="--", lw=1, label=f"{r['dim']}-d exact")
+        ax.axvline(1000 * r["exact_s"] / r["queries"], color=c, ls="--", lw=1, label=f"{name} exact")
         ax.plot([1000 * r["ann_s"] / r["queries"]], [r["recall_all"]], "*", ms=14, color=c,
-                label=f"{r['dim']}-d chosen: nprobe {r['nprobe']}, {r['ratio']:.0f}x")
+                label=f"{name} chosen: nprobe {r['nprobe']}, {r['ratio']:.0f}x")
     ax.axhline(results[0]["target"], color="grey", lw=0.8, ls=":")
     ax.set_xscale("log"); ax.set_xlabel("search time per query (ms, 2 threads)"); ax.set_ylabel(f"recall@{results[0]['k']}")
-    ax.set_title(f"faiss IVF vs exact, {results[0]['rows']:,} rows"); ax.legend(fontsize=7, loc="lower right")
+    ax.set_title("faiss IVF (nprobe tuned to the target) vs exact search"); ax.legend(fontsize=6, loc="lower right")
     fig.tight_layout(); fig.savefig(path, dpi=120); plt.close(fig)
 
 
@@ -248,7 +268,7 @@ def full(a):
     else:
         jobs = []
         for i, d in enumerate(a.dims):
-            src = Synthetic(a.full_rows, d, a.seed)
+            src = Synthetic(a.full_rows, d, a.seed, cluster_share=a.cluster_share)
             jobs.append((src, src.queries(a.full_queries[min(i, len(a.full_queries) - 1)])))
     results = []
     for src, q in jobs:
@@ -282,7 +302,7 @@ def main(argv=None):
     g = ap.add_argument_group("--full / --vectors")
     g.add_argument("--full-rows", type=int, default=1_000_000)
     g.add_argument("--dims", type=int, nargs="+", default=[384, 4096])
-    g.add_argument("--full-queries", type=int, nargs="+", default=[1000, 200], help="queries per dim (half tune, half held out)")
+    g.add_argument("--full-queries", type=int, nargs="+", default=[500, 200], help="queries per dim (half tune, half held out)")
     g.add_argument("--k-full", type=int, default=30, help="k: the mining top_k")
     g.add_argument("--target", type=float, default=0.98, help="recall@k the tuner must reach")
     g.add_argument("--max-nprobe", type=int, default=None, help="most lists probed (default a quarter of them)")
@@ -291,12 +311,19 @@ def main(argv=None):
     g.add_argument("--per-list", type=int, default=64, help="k-means training rows per list")
     g.add_argument("--chunk", type=int, default=50_000, help="rows generated / read at a time")
     g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--cluster-share", type=float, default=0.64, help="generated vectors: share of the low-rank signal's "
+                   "variance that comes from the cluster centre (less: harder for IVF)")
+    g.add_argument("--plot", nargs="+", default=None, metavar="JSON", help="only redraw the figure from ann_full.json files")
     g.add_argument("--vectors", default=None, help="a .npy corpus (rows x dims) instead of generated vectors")
     g.add_argument("--query-vectors", default=None, help="a .npy of queries for --vectors (default: a sample of its rows)")
     g.add_argument("--out", default=str(Path(__file__).parent / "out"))
     a = ap.parse_args(argv)
     try:
-        if a.full or a.vectors: full(a)
+        if a.plot:
+            res = [r for f in a.plot for r in json.load(open(f))]
+            Path(a.out).mkdir(parents=True, exist_ok=True); figure(res, Path(a.out) / "ann_recall_time.png")
+            print(f"wrote {Path(a.out) / 'ann_recall_time.png'}")
+        elif a.full or a.vectors: full(a)
         else:
             a.dim = a.dim or 384
             quick(a)
