@@ -239,7 +239,7 @@ def full_one(src, q, a, log):
 def figure(results, path):
     import matplotlib; matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(10, 5))
     for r, c in zip(results, ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")):
         name = f"{r['rows']:,} x {r['dim']}" + (f" (share {r['data'].rsplit(' ', 1)[1]})" if r.get("data", "").startswith("gen") else "")
         ms = [1000 * s / r["queries"] for _, _, s in r["curve"]]
@@ -250,7 +250,7 @@ def figure(results, path):
                 label=f"{name} chosen: nprobe {r['nprobe']}, {r['ratio']:.0f}x")
     ax.axhline(results[0]["target"], color="grey", lw=0.8, ls=":")
     ax.set_xscale("log"); ax.set_xlabel("search time per query (ms, 2 threads)"); ax.set_ylabel(f"recall@{results[0]['k']}")
-    ax.set_title("faiss IVF (nprobe tuned to the target) vs exact search"); ax.legend(fontsize=6, loc="lower right")
+    ax.set_title("faiss IVF (nprobe tuned to the target) vs exact search"); ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout(); fig.savefig(path, dpi=120); plt.close(fig)
 
 
