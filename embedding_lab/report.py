@@ -6,22 +6,21 @@ Docs: https://embedding-lab.github.io/embedding-lab/report.html.md"""
 
 # %% ../nbs/10_report.ipynb #da671a59
 from __future__ import annotations
-import argparse, contextlib, html, importlib, json, os, re, sys, time
+import contextlib, html, json, os, re, sys, time
 from pathlib import Path
 from typing import Sequence
-from .core import (Config, ConfigError, add_run_args, atomic_path, atomic_write, asset_requirements,
-                                acquire_run_folder, fingerprint, guard_stage, new_run_dir, read_metrics, release_run_folder,
-                                saved_config, write_json)
+from .core import (Config, ConfigError, atomic_write, acquire_run_folder, fingerprint, guard_stage, new_run_dir,
+                                read_metrics, release_run_folder, saved_config, write_json)
 
 # %% auto #0
-__all__ = ['MARKS', 'FIGURE_CAPTIONS', 'THUMBNAIL_HEADLINE', 'STAGE_COMMANDS', 'ReportError', 'ReportInterrupted',
-           'notebooks_dir', 'stage_notebooks', 'select_stages', 'declared_parameters', 'run_stage', 'export_html',
-           'stage_source', 'report_kernel', 'ipc_kernel_manager', 'ProgressEcho', 'stage_status', 'set_stage_mark',
-           'ablation_findings', 'borda_findings', 'thumbnail_findings', 'write_index', 'run_report', 'main',
-           'tempfile_dir']
+__all__ = ['MARKS', 'FIGURE_CAPTIONS', 'THUMBNAIL_HEADLINE', 'ReportError', 'ReportInterrupted', 'notebooks_dir',
+           'stage_notebooks', 'select_stages', 'declared_parameters', 'run_stage', 'export_html', 'stage_source',
+           'report_kernel', 'ipc_kernel_manager', 'ProgressEcho', 'stage_status', 'set_stage_mark', 'ablation_findings',
+           'borda_findings', 'thumbnail_findings', 'write_index', 'run_report']
 
 # %% ../nbs/10_report.ipynb #df40c00a
 _NB_RE = re.compile(r"^(\d\d)[a-z]?_(.+)\.ipynb$")
+_NOT_STAGES = ("report", "cli")
 
 class ReportError(RuntimeError):
     "A stage of the report failed, or the report cannot start; the message says where."
@@ -40,8 +39,8 @@ def notebooks_dir(nbs: str | Path | None = None) -> Path:
                       "--nbs DIR (the nbs/ folder of the source tree) or set EMBEDDING_LAB_NBS")
 
 def stage_notebooks(nbs_dir: str | Path) -> list[Path]:
-    "The stage notebooks in numeric (reading) order, without the report's own notebook."
-    nbs = [p for p in Path(nbs_dir).iterdir() if _NB_RE.match(p.name) and _NB_RE.match(p.name).group(2) != "report"]
+    "The stage notebooks in numeric (reading) order, without the report's own notebook and the command line's."
+    nbs = [p for p in Path(nbs_dir).iterdir() if _NB_RE.match(p.name) and _NB_RE.match(p.name).group(2) not in _NOT_STAGES]
     return sorted(nbs, key=lambda p: p.name)
 
 def select_stages(nbs: Sequence[Path], only: str | Sequence[str] | None = None) -> list[Path]:
@@ -341,74 +340,3 @@ def _run_stages(cfg: Config, stages: Sequence[Path], resume: bool, progress: boo
             save()                                           # timings of every completed stage survive a kill
     finally:
         bar.close(); save()
-
-# %% ../nbs/10_report.ipynb #56017e98
-STAGE_COMMANDS = {
-    "data": ("embedding_lab.data", "cli_data", "check a training-pairs file (data check FILE)"),
-    "mine": ("embedding_lab.mining", "cli_mine", "mine hard negatives for a pairs file"),
-    "train": ("embedding_lab.train", "cli_train", "train the student (LoRA + distillation), --resume to continue"),
-    "eval": ("embedding_lab.mteb_eval", "cli_eval", "score a model on MTEB(eng, v2) or the offline suite"),
-    "leaderboard": ("embedding_lab.mteb_eval", "cli_leaderboard", "Borda placement among published peers"),
-    "thumbnail": ("embedding_lab.thumbnail", "cli_thumbnail", "CLIP thumbnail/headline study on a data set"),
-}
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="embedding-lab", description="LLM text embeddings and CLIP thumbnail studies, "
-                                "as reproducible notebooks.")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    r = add_run_args(sub.add_parser("report", help="run the stage notebooks in order into a run folder",
-                                    description="Run the stage notebooks with papermill into a run folder."))
-    r.add_argument("--only", default=None, help="comma-separated stages to run, e.g. 00_core,01_data (default: all)")
-    r.add_argument("--resume", action="store_true", help="continue a run folder: skip stages that completed")
-    r.add_argument("--force", action="store_true", help="run every stage again in a folder that holds a report")
-    r.add_argument("--nbs", default=None, help="folder of the stage notebooks (default: nbs/ of the source tree)")
-    r.add_argument("--quiet", action="store_true", help="no progress bar")
-    a = sub.add_parser("assets", help="install the offline asset wheels (pip --no-deps)")
-    a.add_argument("--dry-run", action="store_true", help="print the pip command instead of running it")
-    c = add_run_args(sub.add_parser("config", help="print the resolved config of a profile with overrides (writes nothing)"))
-    for name, (_, _, text) in STAGE_COMMANDS.items(): sub.add_parser(name, help=text, add_help=False)
-    return p
-
-def main(argv: Sequence[str] | None = None) -> int:
-    "Entry point of the `embedding-lab` command."
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in STAGE_COMMANDS:
-        mod, fn, _ = STAGE_COMMANDS[argv[0]]
-        try: f = getattr(importlib.import_module(mod), fn)
-        except (ImportError, AttributeError):
-            print(f"embedding-lab {argv[0]}: not available in this installation ({mod}.{fn} is missing)", file=sys.stderr)
-            return 2
-        return int(f(argv[1:]) or 0)
-    p = _parser()
-    args = p.parse_args(argv)
-    try:
-        if args.command == "report":
-            run_dir = run_report(args.profile, args.out, args.only, args.param, args.seed, args.resume, args.nbs,
-                                 progress=not args.quiet, force=args.force)
-            print(f"report written to {run_dir}/index.html")
-        elif args.command == "assets":
-            cmd = [sys.executable, "-m", "pip", "install", "--no-deps", *asset_requirements()]
-            if args.dry_run: print(" ".join(cmd)); return 0
-            import subprocess
-            return subprocess.call(cmd)
-        elif args.command == "config":
-            out = Path(args.out) if args.out else new_run_dir()
-            profile = args.profile or (None if saved_config(out) is not None else args.default_profile)
-            cfg = Config.load(profile, run_dir=out, seed=args.seed, overrides=args.param, save=False)
-            print(json.dumps(cfg.to_dict(), indent=2, sort_keys=True))
-        else:
-            p.print_help(); return 2
-    except ReportInterrupted as e:
-        print(f"embedding-lab {args.command}: {e}", file=sys.stderr)
-        return 130
-    except (ReportError, ConfigError) as e:
-        print(f"embedding-lab {args.command}: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"embedding-lab {args.command}: interrupted (Ctrl-C)", file=sys.stderr)
-        return 130
-    return 0
-
-def tempfile_dir() -> Path:
-    import tempfile
-    return Path(tempfile.mkdtemp(prefix="embedding-lab-config-"))
