@@ -7,7 +7,7 @@ Docs: https://embedding-lab.github.io/embedding-lab/core.html.md"""
 # %% ../nbs/00_core.ipynb #8ad0e0fe
 from __future__ import annotations
 import contextlib, datetime, difflib, hashlib, importlib.metadata, importlib.resources, importlib.util
-import json, math, os, random, re, socket, subprocess, sys, tempfile
+import json, math, os, random, re, shutil, socket, subprocess, sys, tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -417,17 +417,33 @@ def asset_path(name: str) -> Path:
 
 # %% ../nbs/00_core.ipynb #2c4259b7
 @contextlib.contextmanager
-def atomic_path(path: str | Path):
-    "Yield a temporary path beside `path`; on success it is renamed to `path`, on error removed."
+def atomic_path(path: str | Path,
+                folder: bool = False,         # yield an empty temporary folder (else a file) to fill
+                keep_existing: bool = False,  # an existing `path` wins: drop what was written (content-keyed caches)
+               ):
+    "Yield a temporary file or folder beside `path`; on success it is renamed to `path`, on error removed."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    if folder: tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    else:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd); tmp = Path(tmp)
     try:
-        yield Path(tmp)
-        os.replace(tmp, path)
+        yield tmp
+        if keep_existing and path.exists(): _remove(tmp)
+        elif folder and path.is_dir():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            os.replace(path, old)               # onto the empty folder: the old one is aside, then replaced
+            os.replace(tmp, path)
+            _remove(old)
+        else: os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError): os.remove(tmp)
+        _remove(tmp)
         raise
+
+def _remove(p: Path):
+    if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError): os.remove(p)
 
 def atomic_write(path: str | Path, data: str | bytes) -> Path:
     "Write text or bytes to `path` atomically."

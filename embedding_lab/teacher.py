@@ -226,11 +226,7 @@ def train_cross_encoder(train: pd.DataFrame,   # train split (query, positive)
         loss.backward(); opt.step(); opt.zero_grad()
     m.eval()
     out_dir = Path(out_dir)
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    ce.save(str(tmp))
-    if out_dir.exists():
-        import shutil; shutil.rmtree(out_dir)
-    os.replace(tmp, out_dir)
+    with atomic_path(out_dir, folder=True) as tmp: ce.save(str(tmp))
     return out_dir
 
 def load_cross_encoder(cfg: Config, train: pd.DataFrame | None = None):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Sequence
 import numpy as np
 import pandas as pd
-from .core import (Config, ConfigError, add_run_args, config_from_args, fingerprint, get_device, guard_stage,
+from .core import (Config, ConfigError, add_run_args, atomic_path, config_from_args, fingerprint, get_device, guard_stage,
                                 record_metrics, seed_everything, write_json)
 
 # %% auto #0
@@ -282,20 +282,13 @@ def save_checkpoint(path: Path, model, opt, sched, step: int, micro: int, log: l
     "Trainable weights, optimizer, scheduler, RNG, data position and loss log, written atomically to `path`."
     import torch
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    with atomic_path(path, folder=True) as tmp:
         torch.save({"weights": {n: p.detach().cpu() for n, p in model.named_parameters() if p.requires_grad},
                     "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step, "micro": micro,
                     "log": log, "signature": signature,
                     "rng": {"python": random.getstate(), "numpy": np.random.get_state(), "torch": _rng_state()}},
                    tmp / "state.pt")
         write_json(tmp / "signature.json", signature)
-        old = path.with_name(path.name + ".old")
-        if path.exists(): os.replace(path, old)
-        os.replace(tmp, path)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
     return path
 
 def load_checkpoint(path: Path, model, opt, sched, signature: dict) -> dict:
