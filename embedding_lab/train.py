@@ -7,7 +7,7 @@ Docs: https://embedding-lab.github.io/embedding-lab/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #f9b734ab
 from __future__ import annotations
-import argparse, json, math, os, random, shutil, sys, tempfile, time
+import argparse, contextlib, json, math, os, random, shutil, sys, tempfile, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -271,13 +271,6 @@ def micro_batch_rows(n_rows: int, micro: int, size: int, seed: int, rank: int = 
         out.extend(perm[off:off + size - len(out)].tolist())
     return np.array(out)
 
-def _cosine_with_warmup(opt, warmup: int, total: int):
-    import torch
-    def f(s):
-        if s < warmup: return (s + 1) / (warmup + 1)
-        return 0.5 * (1 + math.cos(math.pi * min(1.0, (s - warmup) / max(1, total - warmup))))
-    return torch.optim.lr_scheduler.LambdaLR(opt, f)
-
 def save_checkpoint(path: Path, model, opt, sched, step: int, micro: int, log: list, signature: dict) -> Path:
     "Trainable weights, optimizer, scheduler, RNG, data position and loss log, written atomically to `path`."
     import torch
@@ -338,6 +331,7 @@ def train_student(cfg: Config,
     import copy, torch
     from accelerate import Accelerator
     from tqdm.auto import tqdm
+    from transformers import get_cosine_schedule_with_warmup
     from embedding_lab.data import load_splits
     from embedding_lab.model import Embedder, load_embedder, add_lora
     t, m = cfg.train, cfg.model
@@ -366,7 +360,7 @@ def train_student(cfg: Config,
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=t.lr, weight_decay=t.weight_decay)
-    sched = _cosine_with_warmup(opt, int(t.warmup_ratio * t.steps), t.steps)
+    sched = get_cosine_schedule_with_warmup(opt, int(t.warmup_ratio * t.steps), t.steps)
     model, opt = acc.prepare(model, opt)
     emb.model = model
     sig = train_signature(cfg, method, seed)
@@ -383,7 +377,7 @@ def train_student(cfg: Config,
             batch = make_batch(rows, pool, n_neg, t.few_shot_max, seed, t.teacher_tau, cfg.data.example_chars)
             micro += 1
             last = k == t.grad_accum - 1
-            ctx = acc.no_sync(model) if not last else _null()
+            ctx = acc.no_sync(model) if not last else contextlib.nullcontext()
             with ctx, acc.autocast():
                 if t.grad_cache:
                     loss, parts = grad_cache_step(emb, batch, method, t.grad_cache_chunk, t.tau, t.kl_tau, t.kl_weight,
@@ -413,9 +407,6 @@ def train_student(cfg: Config,
     emb.model = acc.unwrap_model(model); emb.model.eval()
     return emb, log
 
-class _null:
-    def __enter__(self): return self
-    def __exit__(self, *a): return False
 
 # %% ../nbs/05_train.ipynb #29b8230f
 ABLATIONS = {"base": None, "inbatch": "inbatch", "hardneg": "hardneg", "distill": "distill", "multitask": "distill"}
