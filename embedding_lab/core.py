@@ -19,10 +19,10 @@ __all__ = ['RANGES', 'ASSETS', 'LOCK_FILE', 'ConfigError', 'profiles_dir', 'avai
            'check_range', 'check_ranges', 'parse_override', 'nest', 'Section', 'load_yaml', 'profile_file',
            'resolve_config', 'cache_dir', 'Config', 'saved_config', 'check_same_profile', 'seed_everything',
            'set_threads', 'set_offline', 'get_device', 'Asset', 'AssetMissing', 'asset_requirements', 'asset_path',
-           'atomic_path', 'atomic_write', 'write_json', 'fingerprint', 'package_versions', 'git_revision', 'provenance',
-           'record_metrics', 'read_metrics', 'new_run_dir', 'add_run_args', 'config_from_args', 'RunFolderBusy',
-           'acquire_run_folder', 'release_run_folder', 'run_folder_lock', 'project_root', 'lab_run_dir',
-           'config_changes', 'guard_stage']
+           'atomic_path', 'atomic_write', 'write_json', 'fingerprint', 'ir_metrics', 'package_versions', 'git_revision',
+           'provenance', 'record_metrics', 'read_metrics', 'new_run_dir', 'add_run_args', 'config_from_args',
+           'RunFolderBusy', 'acquire_run_folder', 'release_run_folder', 'run_folder_lock', 'project_root',
+           'lab_run_dir', 'config_changes', 'guard_stage']
 
 # %% ../nbs/00_core.ipynb #9dd84d4d
 class ConfigError(ValueError):
@@ -471,6 +471,28 @@ def fingerprint(*objs, n: int = 16) -> str:
         else: h.update(json.dumps(o, sort_keys=True, default=_jsonable).encode())
         h.update(b"\0")
     return h.hexdigest()[:n]
+
+# %% ../nbs/00_core.ipynb #c2af15dd
+def ir_metrics(scores: np.ndarray,   # (queries, documents) scores; NaN = not a candidate of that query
+               relevant,             # per query: the column of its relevant document (or an iterable of columns)
+               k: int = 10,
+              ) -> dict:
+    "nDCG@k, MRR@k and recall@k, mean over queries, from pytrec_eval as mteb scores retrieval; keys as mteb's (`ndcg_at_10`)."
+    import pytrec_eval
+    s = np.asarray(scores, dtype=np.float64)
+    if s.ndim != 2 or len(s) == 0 or len(relevant) != len(s):
+        raise ValueError(f"need a (queries, documents) array and one relevant entry per query, got {s.shape}, {len(relevant)}")
+    ids = [f"d{j:0{len(str(s.shape[1]))}d}" for j in range(s.shape[1])]   # ties: trec_eval's order, higher id first
+    rel = [[r] if isinstance(r, (int, np.integer)) else list(r) for r in relevant]
+    qrels = {f"q{i}": {ids[j]: 1 for j in r} for i, r in enumerate(rel)}
+    run = {f"q{i}": {ids[j]: float(v) for j, v in enumerate(row) if not np.isnan(v)} for i, row in enumerate(s)}
+    res = pytrec_eval.RelevanceEvaluator(qrels, {f"ndcg_cut.{k}", f"recall.{k}", "recip_rank"}).evaluate(
+        {q: r for q, r in run.items() if r})
+    per = [res.get(q, {}) for q in qrels]                   # a query with no candidates scores 0
+    rr = np.array([p.get("recip_rank", 0.0) for p in per])
+    return {f"ndcg_at_{k}": float(np.mean([p.get(f"ndcg_cut_{k}", 0.0) for p in per])),
+            f"mrr_at_{k}": float(np.mean(np.where(rr * k >= 1 - 1e-9, rr, 0.0))),
+            f"recall_at_{k}": float(np.mean([p.get(f"recall_{k}", 0.0) for p in per]))}
 
 # %% ../nbs/00_core.ipynb #7b6c9965
 _PROVENANCE_DISTS = ("embedding-lab", "torch", "transformers", "peft", "accelerate", "sentence-transformers",

@@ -10,7 +10,7 @@ import contextlib, copy, json, os, shutil, tempfile, time
 from pathlib import Path
 from typing import Sequence
 import numpy as np
-from .core import Config, asset_path, atomic_path, cache_dir, fingerprint, get_device, record_metrics
+from .core import Config, asset_path, atomic_path, cache_dir, fingerprint, get_device, ir_metrics, record_metrics
 
 # %% auto #0
 __all__ = ['BUILTIN', 'DEFAULT_TARGETS', 'mistral_config_from', 'ensure_eos', 'convert_gguf', 'builtin_path', 'last_token_pool',
@@ -425,14 +425,8 @@ def export_student(model,                  # body or peft model (merged on a cop
 def retrieval_metrics(q: np.ndarray, d: np.ndarray,  # L2-normalised query / document embeddings
                       gold: Sequence[int],           # index in `d` of each query's relevant document
                       k: int = 10) -> dict:
-    "nDCG@k, MRR@k and recall@k with one relevant document per query."
-    s = q @ d.T
-    gold = np.asarray(gold)
-    rank = (s > s[np.arange(len(q)), gold][:, None]).sum(1)   # 0-based rank of the gold doc (ties favour it)
-    hit = rank < k
-    return {f"ndcg{k}": float(np.mean(np.where(hit, 1 / np.log2(rank + 2), 0))),
-            f"mrr{k}": float(np.mean(np.where(hit, 1 / (rank + 1), 0))),
-            f"recall{k}": float(np.mean(hit))}
+    "nDCG@k, MRR@k and recall@k (`ndcg_at_10`, ...; `core.ir_metrics`) with one relevant document per query."
+    return ir_metrics(q @ d.T, [int(g) for g in gold], k)
 
 def dev_retrieval(embedder: Embedder, dev, corpus: Sequence[str] | None = None,  # default: the dev positives
                   instruction: str | None = None, batch_size: int = 16, show_progress: bool = False,

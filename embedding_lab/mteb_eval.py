@@ -382,7 +382,7 @@ def model_card(cfg: Config, table: pd.DataFrame | None = None, metrics: dict | N
              "- tasks: " + ", ".join(f"{k[len('train_rows_'):]} ({v} rows)" for k, v in sorted(dt.items())
                                      if k.startswith("train_rows_")) if dt else "- tasks: see the run's metrics",
              "- teacher: BM25 + all-MiniLM-L6-v2 (+ a cross-encoder reranker when configured), fused per query", ""]
-    abl = {k[len("dev_ndcg10_"):-len("_mean")]: v for k, v in tr.items() if k.startswith("dev_ndcg10_") and k.endswith("_mean")}
+    abl = {k[len("dev_ndcg_at_10_"):-len("_mean")]: v for k, v in tr.items() if k.startswith("dev_ndcg_at_10_") and k.endswith("_mean")}
     if abl:
         lines += ["## Ablation (dev nDCG@10, mean over seeds)", "", "| arm | nDCG@10 |", "|---|---|"]
         lines += [f"| {a} | {v:.3f} |" for a, v in abl.items()] + [""]

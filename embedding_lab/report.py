@@ -200,16 +200,16 @@ def _missing(run_dir: Path, stem: str, what: str) -> str:
 def ablation_findings(run_dir: str | Path, metrics: dict) -> str:
     "The ablation of 05_train from its metrics: dev nDCG@10 per arm, then each step's gain with its 95% interval."
     t = metrics.get("train") or {}
-    arms = [a for a in ("base", "inbatch", "hardneg", "distill") if f"dev_ndcg10_{a}_mean" in t]
+    arms = [a for a in ("base", "inbatch", "hardneg", "distill") if f"dev_ndcg_at_10_{a}_mean" in t]
     if not arms: return _missing(Path(run_dir), "05_train", "ablation results")
     out = _table(["arm", "dev nDCG@10 (mean over seeds)", "dev MRR@10"],
-                 [[a, t[f"dev_ndcg10_{a}_mean"], t.get(f"dev_mrr10_{a}_mean", "")] for a in arms])
+                 [[a, t[f"dev_ndcg_at_10_{a}_mean"], t.get(f"dev_mrr_at_10_{a}_mean", "")] for a in arms])
     order = ["inbatch_over_base", "hardneg_over_inbatch", "distill_over_hardneg", "distill_over_base"]
-    steps = sorted({m.group(1) for k in t if (m := re.match(r"dev_ndcg10_gain_(.+)_mean$", k))},
+    steps = sorted({m.group(1) for k in t if (m := re.match(r"dev_ndcg_at_10_gain_(.+)_mean$", k))},
                    key=lambda s: (order.index(s) if s in order else len(order), s))
     rows = []
     for s in steps:
-        mean, lo, hi = (t.get(f"dev_ndcg10_gain_{s}_{k}") for k in ("mean", "ci_low", "ci_high"))
+        mean, lo, hi = (t.get(f"dev_ndcg_at_10_gain_{s}_{k}") for k in ("mean", "ci_low", "ci_high"))
         ok = isinstance(lo, (int, float)) and isinstance(hi, (int, float))
         verdict = "one seed: no interval" if not ok else "helps" if lo > 0 else "hurts" if hi < 0 else "not separated"
         rows.append([s.replace("_over_", " - "), mean, f"[{lo:+.4f}, {hi:+.4f}]" if ok else "-", verdict])

@@ -497,9 +497,9 @@ def ablation_metrics(table: pd.DataFrame) -> dict:
     "Metrics for metrics.json: per ablation and seed, and the mean over seeds."
     out = {}
     for r in table.to_dict("records"):
-        for k in ("ndcg10", "mrr10"): out[f"dev_{k}_{r['ablation']}_seed{r['seed']}"] = r[k]
+        for k in ("ndcg_at_10", "mrr_at_10"): out[f"dev_{k}_{r['ablation']}_seed{r['seed']}"] = r[k]
     for name, g in table.groupby("ablation", sort=False):
-        for k in ("ndcg10", "mrr10"): out[f"dev_{k}_{name}_mean"] = float(g[k].mean())
+        for k in ("ndcg_at_10", "mrr_at_10"): out[f"dev_{k}_{name}_mean"] = float(g[k].mean())
     return out
 
 # %% ../nbs/05_train.ipynb #9d1201d7
@@ -511,7 +511,7 @@ def paired_interval(d: Sequence[float], level: float = 0.95) -> tuple[float, flo
     half = float(stats.t.ppf((1 + level) / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
     return m, m - half, m + half
 
-def ablation_steps(table: pd.DataFrame, metric: str = "ndcg10",
+def ablation_steps(table: pd.DataFrame, metric: str = "ndcg_at_10",
                    level: float = 0.95,        # confidence of the interval over seeds
                   ) -> pd.DataFrame:
     "Per consecutive pair of ablations (and method vs base): per-seed differences, mean, t-interval and a verdict."
