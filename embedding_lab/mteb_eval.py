@@ -285,8 +285,16 @@ def mteb_st_model(spec: str | Path, device: str = "cpu"):
     model, looked up by task name / type / side as mteb does, and the ModelMeta mteb reads from it."""
     from sentence_transformers import SentenceTransformer
     from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
+    import logging
     st = SentenceTransformer(str(spec), device=device)
-    w = SentenceTransformerEncoderWrapper(st)
+    log = logging.getLogger("mteb"); level = log.level; log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            w = SentenceTransformerEncoderWrapper(st)
+    finally: log.setLevel(level)
+    # mteb checks prompt keys against its own task list, which the offline tasks are not written into: keep them all
+    if st.prompts: w.model_prompts = {k: v for k, v in st.prompts.items() if v is not None}
     if not w.mteb_model_meta.name or "/" not in str(w.mteb_model_meta.name):     # a local folder: name it after it
         w.mteb_model_meta = w.mteb_model_meta.model_copy(update={"name": _safe_name(Path(str(spec)).name)})
     return w
