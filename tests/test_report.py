@@ -3,10 +3,11 @@ import html, json, os, re, shutil, subprocess, sys
 from pathlib import Path
 import nbformat
 import pytest
-from embedding_lab.report import ReportError, run_report, stage_notebooks, notebooks_dir, main
+from embedding_lab.report import ReportError, run_report, stage_notebooks, notebooks_dir
+from embedding_lab.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = [sys.executable, "-c", "import sys; from embedding_lab.report import main; sys.exit(main())"]
+CLI = [sys.executable, "-c", "import sys; from embedding_lab.cli import main; sys.exit(main())"]
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +161,8 @@ def test_a_wheel_ships_the_notebooks_and_runs_the_report_without_the_source_tree
     env.pop("EMBEDDING_LAB_NBS", None)
     work = tmp_path / "elsewhere"
     work.mkdir()
-    code = "import sys; from embedding_lab.report import main, notebooks_dir; print(notebooks_dir()); sys.exit(main())"
+    code = ("import sys; from embedding_lab.report import notebooks_dir; from embedding_lab.cli import main; "
+            "print(notebooks_dir()); sys.exit(main())")
     r = subprocess.run([sys.executable, "-c", code, "report", "--profile", "tiny", "--only", "00_core", "--out", "run",
                         "--quiet"], cwd=work, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
