@@ -19,6 +19,7 @@ def tiny_report(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_report_writes_the_run_folder(tiny_report):
     out = tiny_report
     stages = [p.stem for p in stage_notebooks(notebooks_dir())]
@@ -37,6 +38,7 @@ def test_report_writes_the_run_folder(tiny_report):
     assert "notebooks/01_data.html" in index and "rows_total" in index
 
 
+@pytest.mark.slow
 def test_executed_notebooks_got_the_run_parameters(tiny_report):
     nb = nbformat.read(tiny_report / "notebooks" / "01_data.ipynb", as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
@@ -50,6 +52,7 @@ SEEDED = ["00_core", "01_data", "02_teacher", "03_mining", "04_model", "05_train
 SEEDED_KEYS = ["core", "data", "teacher", "mining", "model", "train", "clip", "thumbnail"]
 
 
+@pytest.mark.slow
 def test_same_config_gives_identical_metrics(tiny_report, tmp_path):
     "A second run of the same config on CPU: the seeded stages' metrics are identical to the byte (timings live elsewhere)."
     again = run_report("tiny", tmp_path / "again", only=",".join(SEEDED), progress=False)
@@ -75,6 +78,7 @@ def _broken_nbs(tmp_path):
     return nbs
 
 
+@pytest.mark.slow
 def test_failing_stage_names_notebook_and_cell_and_keeps_earlier_work(tmp_path):
     nbs = _broken_nbs(tmp_path)
     out = tmp_path / "run"
@@ -135,6 +139,7 @@ def test_notebooks_name_the_project_kernel_that_setup_installs():
     assert "ipykernel install --sys-prefix --name embedding-lab" in (ROOT / "Makefile").read_text()
 
 
+@pytest.mark.slow
 def test_a_wheel_ships_the_notebooks_and_runs_the_report_without_the_source_tree(tmp_path):
     "Build a wheel from a copy of the project, install it into a bare folder and run a stage from elsewhere."
     src = tmp_path / "src"
@@ -226,6 +231,7 @@ def check_pages(start, tmp_path):
     return broken, opened
 
 
+@pytest.mark.slow
 def test_index_and_every_notebook_page_open_in_a_browser_without_broken_links_or_images(tiny_report, tmp_path):
     broken, opened = check_pages(tiny_report / "index.html", tmp_path)
     assert not broken, "\n".join(broken)
