@@ -16,11 +16,10 @@ from .core import Config, atomic_path, record_metrics
 # %% auto #0
 __all__ = ['MTEB_ENG_V2', 'INSTRUCTIONS', 'SUITE_INSTRUCTIONS', 'SYMMETRIC_TYPES', 'SUITE_SETTINGS', 'SUITE_EXAMPLE_TASKS',
            'SUITE_TYPES', 'SUITE_NAMES', 'instruction_for', 'configure_suite', 'bm25_candidates', 'suite_examples',
-           'student_prompts', 'suite_classes', 'register_tasks', 'suite_tasks', 'score_matrix', 'task_means', 'borda',
-           'ranking_table', 'data_file', 'reference_scores', 'benchmark_tasks', 'ResultsError', 'read_result_file',
-           'read_results', 'leaderboard_table', 'task_sizes', 'plan_eval', 'check_result_json', 'read_checked_results',
-           'hub_offline', 'needs_download', 'dataset_cached', 'missing_datasets', 'hub_reachable', 'check_datasets',
-           'resolve_tasks']
+           'student_prompts', 'suite_classes', 'suite_tasks', 'score_matrix', 'task_means', 'borda', 'ranking_table',
+           'data_file', 'reference_scores', 'benchmark_tasks', 'ResultsError', 'read_result_file', 'read_results',
+           'leaderboard_table', 'task_sizes', 'plan_eval', 'check_result_json', 'read_checked_results', 'hub_offline',
+           'needs_download', 'dataset_cached', 'missing_datasets', 'hub_reachable', 'check_datasets', 'resolve_tasks']
 
 # %% ../nbs/06_benchmark.ipynb #e4c433f1
 MTEB_ENG_V2 = "MTEB(eng, v2)"
@@ -322,20 +321,10 @@ def student_prompts(default_instruction: str,            # the training instruct
 _SUITE = None
 
 def suite_classes() -> tuple:
-    "The six offline task classes (built on first use, registered with mteb)."
+    "The six offline task classes (built on first use; their instances are passed to `mteb.evaluate` directly)."
     global _SUITE
-    if _SUITE is None:
-        _SUITE = _build_suite_classes()
-        register_tasks(_SUITE)
+    if _SUITE is None: _SUITE = _build_suite_classes()
     return _SUITE
-
-def register_tasks(classes) -> None:
-    "Add task classes to mteb's registry so `mteb.get_task(name)` / `get_tasks([...])` return them."
-    import importlib
-    gt = importlib.import_module("mteb.get_tasks")   # (the package attribute of that name is the function)
-    for c in classes:
-        gt._TASKS_REGISTRY[c.metadata.name] = c
-        if c not in gt.TASK_LIST: gt.TASK_LIST = gt.TASK_LIST + (c,)
 
 SUITE_NAMES = ("EmbLabNewsRetrieval", "EmbLabNewsReranking", "EmbLabLeeSTS", "EmbLabRottenTomatoesClassification",
                "EmbLabNewsSourceClustering", "EmbLabHeadlineLeadPairClassification")

@@ -7,7 +7,7 @@ Docs: https://embedding-lab.github.io/embedding-lab/core.html.md"""
 # %% ../nbs/00_core.ipynb #8ad0e0fe
 from __future__ import annotations
 import contextlib, datetime, difflib, hashlib, importlib.metadata, importlib.resources, importlib.util
-import json, math, os, random, re, socket, subprocess, sys, tempfile
+import json, math, os, random, re, shutil, socket, subprocess, sys, tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -19,10 +19,10 @@ __all__ = ['RANGES', 'ASSETS', 'LOCK_FILE', 'ConfigError', 'profiles_dir', 'avai
            'check_range', 'check_ranges', 'parse_override', 'nest', 'Section', 'load_yaml', 'profile_file',
            'resolve_config', 'cache_dir', 'Config', 'saved_config', 'check_same_profile', 'seed_everything',
            'set_threads', 'set_offline', 'get_device', 'Asset', 'AssetMissing', 'asset_requirements', 'asset_path',
-           'atomic_path', 'atomic_write', 'write_json', 'fingerprint', 'package_versions', 'git_revision', 'provenance',
-           'record_metrics', 'read_metrics', 'new_run_dir', 'add_run_args', 'config_from_args', 'RunFolderBusy',
-           'acquire_run_folder', 'release_run_folder', 'run_folder_lock', 'project_root', 'lab_run_dir',
-           'config_changes', 'guard_stage']
+           'atomic_path', 'atomic_write', 'write_json', 'fingerprint', 'ir_metrics', 'package_versions', 'git_revision',
+           'provenance', 'record_metrics', 'read_metrics', 'new_run_dir', 'add_run_args', 'config_from_args',
+           'RunFolderBusy', 'acquire_run_folder', 'release_run_folder', 'run_folder_lock', 'project_root',
+           'lab_run_dir', 'config_changes', 'guard_stage']
 
 # %% ../nbs/00_core.ipynb #9dd84d4d
 class ConfigError(ValueError):
@@ -95,7 +95,8 @@ RANGES: dict[str, str] = {
     "mining.top_k": ">= 1", "mining.negatives": ">= 1", "mining.max_queries": ">= 1",
     "mining.relative_margin": "[0, 1]", "mining.absolute_margin": ">= 0", "mining.margin_on": "dense | fused",
     "mining.select": "hardest | window", "mining.rank_window": ">= 0", "mining.index": "auto | flat | ivf | hnsw",
-    "mining.ann_min_corpus": ">= 0", "mining.ann_kind": "ivf | hnsw", "mining.nprobe": ">= 1",
+    "mining.ann_min_corpus": ">= 0", "mining.ann_kind": "ivf | hnsw", "mining.ann_recall": "(0, 1] or null", "mining.ann_sample": ">= 1",
+    "mining.nprobe": ">= 1",
     "mining.hnsw_m": ">= 1", "mining.ef_search": ">= 1", "mining.search_batch": ">= 1",
     "model.max_length": ">= 2", "model.batch_size": ">= 1", "model.layers": ">= 1", "model.query_max_length": ">= 2", "model.dtype": "auto | float32 | bfloat16 | float16",
     "model.lora_r": ">= 1", "model.lora_alpha": "> 0", "model.lora_dropout": "[0, 1)", "model.lora_layers": ">= 1",
@@ -417,17 +418,33 @@ def asset_path(name: str) -> Path:
 
 # %% ../nbs/00_core.ipynb #2c4259b7
 @contextlib.contextmanager
-def atomic_path(path: str | Path):
-    "Yield a temporary path beside `path`; on success it is renamed to `path`, on error removed."
+def atomic_path(path: str | Path,
+                folder: bool = False,         # yield an empty temporary folder (else a file) to fill
+                keep_existing: bool = False,  # an existing `path` wins: drop what was written (content-keyed caches)
+               ):
+    "Yield a temporary file or folder beside `path`; on success it is renamed to `path`, on error removed."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    if folder: tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    else:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd); tmp = Path(tmp)
     try:
-        yield Path(tmp)
-        os.replace(tmp, path)
+        yield tmp
+        if keep_existing and path.exists(): _remove(tmp)
+        elif folder and path.is_dir():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            os.replace(path, old)               # onto the empty folder: the old one is aside, then replaced
+            os.replace(tmp, path)
+            _remove(old)
+        else: os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError): os.remove(tmp)
+        _remove(tmp)
         raise
+
+def _remove(p: Path):
+    if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError): os.remove(p)
 
 def atomic_write(path: str | Path, data: str | bytes) -> Path:
     "Write text or bytes to `path` atomically."
@@ -455,6 +472,28 @@ def fingerprint(*objs, n: int = 16) -> str:
         else: h.update(json.dumps(o, sort_keys=True, default=_jsonable).encode())
         h.update(b"\0")
     return h.hexdigest()[:n]
+
+# %% ../nbs/00_core.ipynb #c2af15dd
+def ir_metrics(scores: np.ndarray,   # (queries, documents) scores; NaN = not a candidate of that query
+               relevant,             # per query: the column of its relevant document (or an iterable of columns)
+               k: int = 10,
+              ) -> dict:
+    "nDCG@k, MRR@k and recall@k, mean over queries, from pytrec_eval as mteb scores retrieval; keys as mteb's (`ndcg_at_10`)."
+    import pytrec_eval
+    s = np.asarray(scores, dtype=np.float64)
+    if s.ndim != 2 or len(s) == 0 or len(relevant) != len(s):
+        raise ValueError(f"need a (queries, documents) array and one relevant entry per query, got {s.shape}, {len(relevant)}")
+    ids = [f"d{j:0{len(str(s.shape[1]))}d}" for j in range(s.shape[1])]   # ties: trec_eval's order, higher id first
+    rel = [[r] if isinstance(r, (int, np.integer)) else list(r) for r in relevant]
+    qrels = {f"q{i}": {ids[j]: 1 for j in r} for i, r in enumerate(rel)}
+    run = {f"q{i}": {ids[j]: float(v) for j, v in enumerate(row) if not np.isnan(v)} for i, row in enumerate(s)}
+    res = pytrec_eval.RelevanceEvaluator(qrels, {f"ndcg_cut.{k}", f"recall.{k}", "recip_rank"}).evaluate(
+        {q: r for q, r in run.items() if r})
+    per = [res.get(q, {}) for q in qrels]                   # a query with no candidates scores 0
+    rr = np.array([p.get("recip_rank", 0.0) for p in per])
+    return {f"ndcg_at_{k}": float(np.mean([p.get(f"ndcg_cut_{k}", 0.0) for p in per])),
+            f"mrr_at_{k}": float(np.mean(np.where(rr * k >= 1 - 1e-9, rr, 0.0))),
+            f"recall_at_{k}": float(np.mean([p.get(f"recall_{k}", 0.0) for p in per]))}
 
 # %% ../nbs/00_core.ipynb #7b6c9965
 _PROVENANCE_DISTS = ("embedding-lab", "torch", "transformers", "peft", "accelerate", "sentence-transformers",

@@ -6,7 +6,7 @@ Docs: https://embedding-lab.github.io/embedding-lab/mining.html.md"""
 
 # %% ../nbs/03_mining.ipynb #1a3330a4
 from __future__ import annotations
-import json, math, sys
+import json, math, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -18,9 +18,10 @@ from .teacher import (BM25Index, cached_embeddings, fuse_scores, score_lists, lo
                                    train_corpus, _key)
 
 # %% auto #0
-__all__ = ['MINED_COLUMNS', 'MiningError', 'margin_mask', 'check_embeddings', 'build_index', 'index_kind', 'search',
-           'valid_candidates', 'select_negatives', 'MiningResult', 'mine', 'mining_path', 'save_mined', 'listed_frame',
-           'write_flag_jsonl', 'run_mining', 'load_mined', 'read_corpus', 'cli_mine']
+__all__ = ['MINED_COLUMNS', 'MiningError', 'margin_mask', 'check_embeddings', 'build_index', 'ivf_nlist', 'ivf_train_sample',
+           'index_kind', 'search', 'AnnRecallError', 'exact_ids', 'recall_at_k', 'search_param', 'set_search_param',
+           'tune_search', 'ann_index', 'valid_candidates', 'select_negatives', 'MiningResult', 'mine', 'mining_path',
+           'save_mined', 'listed_frame', 'write_flag_jsonl', 'run_mining', 'load_mined', 'read_corpus', 'cli_mine']
 
 # %% ../nbs/03_mining.ipynb #987e40f0
 class MiningError(ValueError):
@@ -35,10 +36,14 @@ def margin_mask(pos: np.ndarray,   # teacher score of each query's positive, sha
     return (cand <= pos[:, None] * (1 - relative)) & (cand <= pos[:, None] - absolute)
 
 # %% ../nbs/03_mining.ipynb #8be23061
-def check_embeddings(emb: np.ndarray, what: str = "embeddings") -> np.ndarray:
+def check_embeddings(emb: np.ndarray, what: str = "embeddings",
+                     dim: int | None = None,   # the dimension the rows must have (None: any)
+                    ) -> np.ndarray:
     "A C-contiguous float32 2-d array; raises `MiningError` naming the first rows that are not finite."
     emb = np.ascontiguousarray(emb, dtype=np.float32)
     if emb.ndim != 2: raise MiningError(f"{what} must be a 2-d array, got shape {emb.shape}")
+    if dim is not None and emb.shape[1] != dim:
+        raise MiningError(f"{what} have {emb.shape[1]} dims, expected {dim} (vectors from another encoder?)")
     bad = np.flatnonzero(~np.isfinite(emb).all(1))
     if len(bad): raise MiningError(f"{what}: {len(bad)} row(s) with NaN or inf values (rows {bad[:10].tolist()}); "
                                    "drop them or fix the encoder")
@@ -46,7 +51,9 @@ def check_embeddings(emb: np.ndarray, what: str = "embeddings") -> np.ndarray:
 
 def build_index(emb: np.ndarray,       # (n, d) L2-normalised corpus embeddings
                 kind: str = "flat",    # flat | ivf | hnsw
-                nprobe: int = 16, hnsw_m: int = 32, ef_search: int = 128, seed: int = 0):
+                nprobe: int = 16, hnsw_m: int = 32, ef_search: int = 128, seed: int = 0,
+                nlist: int | None = None,   # IVF lists (None: `ivf_nlist(n)`)
+               ):
     "A faiss inner-product index holding `emb`."
     import faiss
     emb = check_embeddings(emb, "corpus embeddings")
@@ -54,17 +61,24 @@ def build_index(emb: np.ndarray,       # (n, d) L2-normalised corpus embeddings
     if n == 0: raise MiningError("the corpus is empty: nothing to search")
     if kind == "flat": index = faiss.IndexFlatIP(d)
     elif kind == "ivf":
-        nlist = max(1, min(int(4 * math.sqrt(n)), n // 39 or 1))
+        nlist = min(int(nlist or ivf_nlist(n)), n)
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
-        rng = np.random.default_rng(seed)
-        sample = emb[rng.choice(n, min(n, nlist * 64), replace=False)] if n > nlist * 64 else emb
-        index.train(sample); index.nprobe = min(nprobe, nlist)
+        index.train(ivf_train_sample(emb, nlist, seed)); index.nprobe = min(nprobe, nlist)
     elif kind == "hnsw":
         index = faiss.IndexHNSWFlat(d, hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efSearch = ef_search
     else: raise MiningError(f"unknown index kind '{kind}' (flat | ivf | hnsw)")
     index.add(emb)
     return index
+
+def ivf_nlist(n: int) -> int:
+    "IVF lists for `n` rows: 4 sqrt(n) up to 100k rows, 2 sqrt(n) above (k-means cost), at least 39 rows a list."
+    return max(1, min(int((4 if n <= 100_000 else 2) * math.sqrt(n)), n // 39 or 1))
+
+def ivf_train_sample(emb: np.ndarray, nlist: int, seed: int = 0, per_list: int = 64) -> np.ndarray:
+    "A seeded sample of `per_list` rows a list for k-means (all rows when there are fewer)."
+    n = len(emb)
+    return emb[np.random.default_rng(seed).choice(n, nlist * per_list, replace=False)] if n > nlist * per_list else emb
 
 def index_kind(n: int, index: str = "auto", ann_min_corpus: int = 100_000, ann_kind: str = "ivf") -> str:
     "The index to use for `n` corpus rows."
@@ -84,6 +98,119 @@ def search(index, queries: np.ndarray, k: int, batch_size: int = 4096, desc: str
         S[s:s + batch_size], I[s:s + batch_size] = d, i
     S[I < 0] = -np.inf
     return S, I
+
+# %% ../nbs/03_mining.ipynb #62d19394
+class AnnRecallError(MiningError):
+    "The ANN index cannot reach the recall target; `best` is the highest recall it reached, `curve` every try."
+    def __init__(self, msg: str, best: float, curve: list):
+        super().__init__(msg); self.best, self.curve = best, curve
+
+def exact_ids(corpus: np.ndarray, queries: np.ndarray, k: int, batch_size: int = 1024) -> np.ndarray:
+    "Ids of the exact top-`k` inner products of each query, by brute force over `corpus` (not copied into an index)."
+    import faiss
+    k = max(1, min(int(k), len(corpus)))
+    out = [faiss.knn(queries[s:s + batch_size], corpus, k, faiss.METRIC_INNER_PRODUCT)[1]
+           for s in range(0, len(queries), batch_size)]
+    return np.concatenate(out) if out else np.zeros((0, k), np.int64)
+
+def recall_at_k(got: np.ndarray,    # (q, k) ids an ANN search returned (-1 = none)
+                truth: np.ndarray,  # (q, k) exact ids
+               ) -> float:
+    "Share of the exact top-k ids that the ANN search found, over all queries."
+    hits = sum(len(np.intersect1d(g[g >= 0], t[t >= 0])) for g, t in zip(got, truth))
+    return hits / max(int((truth >= 0).sum()), 1)
+
+def search_param(index) -> tuple[str, int]:
+    "The search-time setting of an ANN index: ('nprobe', value) for IVF, ('ef_search', value) for HNSW."
+    import faiss
+    if hasattr(index, "hnsw"): return "ef_search", int(index.hnsw.efSearch)
+    try: return "nprobe", int(faiss.extract_index_ivf(index).nprobe)
+    except Exception: raise MiningError(f"{type(index).__name__} has no search setting to tune (IVF or HNSW only)") from None
+
+def set_search_param(index, value: int):
+    import faiss
+    if hasattr(index, "hnsw"): index.hnsw.efSearch = int(value)
+    else: faiss.extract_index_ivf(index).nprobe = int(value)
+
+def tune_search(index,               # a filled faiss IVF or HNSW index
+                queries: np.ndarray, # (q, d) sample of queries
+                truth: np.ndarray,   # (q, k) their exact top-k ids (`exact_ids`)
+                target: float = 0.98,     # recall@k to reach
+                max_value: int | None = None,  # largest nprobe / efSearch tried (None: a quarter of the lists / 32 k)
+                batch_size: int = 4096,
+               ) -> dict:
+    """The smallest nprobe (IVF) or efSearch (HNSW) whose recall@k on `queries` is >= `target`: doubling, then a
+    bisection between the last miss and the first hit. Leaves the index at that value and returns `param`,
+    `value`, `recall`, `k`, `sample` and `curve` [(value, recall, seconds), ...]. Raises `AnnRecallError`
+    naming the best recall reached when `max_value` falls short."""
+    import faiss
+    name, _ = search_param(index)
+    q = check_embeddings(queries, "query embeddings", index.d)
+    k = truth.shape[1]
+    if name == "nprobe":
+        nlist = faiss.extract_index_ivf(index).nlist
+        lo, top = 1, min(max_value or max(1, math.ceil(nlist / 4)), nlist)
+    else: lo, top = k, max_value or 32 * k
+    curve = {}
+    def measure(v):
+        set_search_param(index, v)
+        t0 = time.perf_counter(); got = search(index, q, k, batch_size)[1]
+        curve[v] = (recall_at_k(got, truth), time.perf_counter() - t0)
+        return curve[v][0] >= target
+    miss, v = None, min(lo, top)
+    while not measure(v):
+        if v >= top:
+            bv, (br, _) = max(curve.items(), key=lambda kv: kv[1][0])
+            what = f"IVF index ({nlist} lists)" if name == "nprobe" else "HNSW index"
+            raise AnnRecallError(f"the {what} reached recall@{k} {br:.3f} at best ({name}={bv}, the most it tries) on "
+                                 f"{len(q)} sampled queries, below the target {target}: lower mining.ann_recall, or use "
+                                 "exact search (mining.index=flat)", br, sorted((a, *b) for a, b in curve.items()))
+        miss, v = v, min(2 * v, top)
+    hit = v
+    while miss is not None and hit - miss > max(1, miss // 8):     # bisect to within 1/8 of the last miss
+        mid = (miss + hit) // 2
+        if measure(mid): hit = mid
+        else: miss = mid
+    set_search_param(index, hit)
+    return {"param": name, "value": hit, "recall": curve[hit][0], "k": k, "sample": len(q),
+            "curve": sorted((a, *b) for a, b in curve.items())}
+
+def ann_index(emb: np.ndarray,      # (n, d) corpus embeddings
+              queries: np.ndarray,  # (q, d) the queries to be searched (a sample of them tunes the index)
+              k: int,               # candidates per query: recall is measured at this k
+              kind: str = "ivf",    # flat | ivf | hnsw
+              target: float | None = 0.98,  # recall@k to reach (None: keep nprobe / ef_search as given, still measured)
+              sample: int = 500,    # queries in the tuning sample
+              nprobe: int = 16, hnsw_m: int = 32, ef_search: int = 128, seed: int = 0, nlist: int | None = None,
+              batch_size: int = 4096,
+             ) -> tuple[object, dict]:
+    """The faiss index for `emb` with its search setting tuned to recall@k >= `target` on a seeded sample of
+    `queries` against exact search, and the metrics recording it (`kind='flat'`: exact search, no metrics)."""
+    import faiss
+    emb = check_embeddings(emb, "corpus embeddings")
+    queries = check_embeddings(queries, "query embeddings", emb.shape[1])
+    t0 = time.perf_counter()
+    index = build_index(emb, kind, nprobe, hnsw_m, ef_search, seed, nlist)
+    if kind == "flat": return index, {}
+    t_build = time.perf_counter() - t0
+    qs = queries[np.sort(np.random.default_rng(seed).choice(len(queries), sample, replace=False))] \
+        if len(queries) > sample else queries
+    k = min(int(k), len(emb))
+    name = search_param(index)[0]
+    out = {"ann_k": k, "ann_sample_queries": len(qs), "ann_build_s": round(t_build, 3)}
+    if name == "nprobe": out["ann_nlist"] = int(faiss.extract_index_ivf(index).nlist)
+    if not len(qs): return index, out
+    t0 = time.perf_counter()
+    truth = exact_ids(emb, qs, k)
+    if target is None:
+        got = search(index, qs, k, batch_size)[1]
+        out.update({f"ann_{name}": search_param(index)[1], "ann_recall_at_k": recall_at_k(got, truth)})
+    else:
+        r = tune_search(index, qs, truth, target, batch_size=batch_size)
+        out.update({f"ann_{name}": r["value"], "ann_recall_at_k": r["recall"], "ann_recall_target": target,
+                    "ann_tries": len(r["curve"])})
+    out["ann_tune_s"] = round(time.perf_counter() - t0, 3)
+    return index, out
 
 # %% ../nbs/03_mining.ipynb #fe1cc2b9
 def valid_candidates(ids: np.ndarray,          # (q, k) corpus ids from `search` (-1 = none)
@@ -173,7 +300,8 @@ def mine(cfg: Config, pairs: pd.DataFrame, corpus: Sequence[str] | None = None,
     ok_rows = np.flatnonzero(c_ok)
     if len(ok_rows) == 0: raise MiningError("every corpus embedding is NaN or inf")
     kind = index_kind(len(ok_rows), m.index, m.ann_min_corpus, m.ann_kind)
-    index = build_index(c_emb[ok_rows], kind, m.nprobe, m.hnsw_m, m.ef_search, cfg.seed)
+    index, ann = ann_index(c_emb[ok_rows], q_emb, m.top_k, kind, m.ann_recall, m.ann_sample, m.nprobe, m.hnsw_m,
+                           m.ef_search, cfg.seed, batch_size=m.search_batch)   # exact at or below ann_min_corpus rows
     S, I = search(index, q_emb, m.top_k + 5, m.search_batch)
     I = np.where(I >= 0, ok_rows[np.maximum(I, 0)], -1)
     valid = valid_candidates(I, pos_ids, keys, pos_keys)
@@ -223,7 +351,7 @@ def mine(cfg: Config, pairs: pd.DataFrame, corpus: Sequence[str] | None = None,
                "queries_fewer_than_n": int((n_neg < m.negatives).sum()),
                "skipped_no_positive": no_pos, "skipped_nan_query": int((~q_ok).sum()) + int((~p_ok).sum()),
                "positives_missing_from_corpus": len(missing), "corpus_nan_rows": int((~c_ok).sum()),
-               "k_clamped": bool(m.top_k + 5 > len(ok_rows))}
+               "k_clamped": bool(m.top_k + 5 > len(ok_rows)), **ann}
     rr, cc = np.nonzero(valid)
     margins = pd.DataFrame({"pos": margin_s[rr, 0], "cand": margin_s[:, 1:][rr, cc], "kept": keep[rr, cc]})
     return MiningResult(frame, metrics, margins)

@@ -10,7 +10,7 @@ import contextlib, copy, json, os, shutil, tempfile, time
 from pathlib import Path
 from typing import Sequence
 import numpy as np
-from .core import Config, asset_path, cache_dir, fingerprint, get_device, record_metrics
+from .core import Config, asset_path, atomic_path, cache_dir, fingerprint, get_device, ir_metrics, record_metrics
 
 # %% auto #0
 __all__ = ['BUILTIN', 'DEFAULT_TARGETS', 'mistral_config_from', 'ensure_eos', 'convert_gguf', 'builtin_path', 'last_token_pool',
@@ -66,16 +66,9 @@ def convert_gguf(gguf: str | Path,            # the GGUF file
     missing, unexpected = model.load_state_dict(llama.state_dict(), strict=False)
     missing = [k for k in missing if k != "lm_head.weight"]
     if missing or unexpected: raise RuntimeError(f"GGUF -> Mistral mapping failed: missing {missing}, unexpected {unexpected}")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=root))
-    try:
+    with atomic_path(final, folder=True, keep_existing=True) as tmp:   # another process may win the race
         model.save_pretrained(tmp); tok.save_pretrained(tmp)
         (tmp / "llama_config.json").write_text(llama.config.to_json_string())
-        try: os.rename(tmp, final)
-        except OSError:                                  # another process won the race
-            if not (final / "config.json").exists(): raise
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
     return final
 
 def builtin_path(name: str = "builtin:smollm2-135m") -> Path:
@@ -374,17 +367,12 @@ def add_lora(model,                      # a transformers model (the body)
 def save_adapter(embedder: Embedder, path: str | Path, **extra) -> Path:
     "Save a LoRA embedder's adapter (+ `embedder.json` with max_length, query prompt) atomically to a folder."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    with atomic_path(path, folder=True) as tmp:
         embedder.model.save_pretrained(tmp)
         (tmp / "embedder.json").write_text(json.dumps({"max_length": embedder.max_length,
                                                        "query_max_length": embedder.query_max_length,
                                                        "layers": embedder.layers,
                                                        "query_prompt": embedder.query_prompt, **extra}, indent=2))
-        if path.exists(): shutil.rmtree(path)
-        os.rename(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
     return path
 
 # %% ../nbs/04_model.ipynb #7f09db90
@@ -412,9 +400,8 @@ def export_student(model,                  # body or peft model (merged on a cop
     if hasattr(model, "merge_and_unload"): model = copy.deepcopy(model).merge_and_unload()
     max_length = max(max_length, query_max_length or 0)
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     js = lambda f, d: (tmp / f).parent.mkdir(parents=True, exist_ok=True) or (tmp / f).write_text(json.dumps(d, indent=2))
-    try:
+    with atomic_path(path, folder=True) as tmp:
         model.save_pretrained(tmp)
         tok = ensure_eos(tokenizer); old = tok.model_max_length; tok.model_max_length = max_length
         try: tok.save_pretrained(tmp)
@@ -432,24 +419,14 @@ def export_student(model,                  # body or peft model (merged on a cop
         js("2_Normalize/config.json", {"module_input_name": "sentence_embedding", "module_output_name": "sentence_embedding"})
         js("config_sentence_transformers.json", {"model_type": "SentenceTransformer", "default_prompt_name": None,
            "prompts": {"query": query_prompt or "", "document": ""}, "similarity_fn_name": "cosine"})
-        if path.exists(): shutil.rmtree(path)
-        os.rename(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
     return path
 
 # %% ../nbs/04_model.ipynb #f92bbd8b
 def retrieval_metrics(q: np.ndarray, d: np.ndarray,  # L2-normalised query / document embeddings
                       gold: Sequence[int],           # index in `d` of each query's relevant document
                       k: int = 10) -> dict:
-    "nDCG@k, MRR@k and recall@k with one relevant document per query."
-    s = q @ d.T
-    gold = np.asarray(gold)
-    rank = (s > s[np.arange(len(q)), gold][:, None]).sum(1)   # 0-based rank of the gold doc (ties favour it)
-    hit = rank < k
-    return {f"ndcg{k}": float(np.mean(np.where(hit, 1 / np.log2(rank + 2), 0))),
-            f"mrr{k}": float(np.mean(np.where(hit, 1 / (rank + 1), 0))),
-            f"recall{k}": float(np.mean(hit))}
+    "nDCG@k, MRR@k and recall@k (`ndcg_at_10`, ...; `core.ir_metrics`) with one relevant document per query."
+    return ir_metrics(q @ d.T, [int(g) for g in gold], k)
 
 def dev_retrieval(embedder: Embedder, dev, corpus: Sequence[str] | None = None,  # default: the dev positives
                   instruction: str | None = None, batch_size: int = 16, show_progress: bool = False,

@@ -285,8 +285,16 @@ def mteb_st_model(spec: str | Path, device: str | None = None):   # None: a GPU 
     model, looked up by task name / type / side as mteb does, and the ModelMeta mteb reads from it."""
     from sentence_transformers import SentenceTransformer
     from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
+    import logging
     st = SentenceTransformer(str(spec), device=device)
-    w = SentenceTransformerEncoderWrapper(st)
+    log = logging.getLogger("mteb"); level = log.level; log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            w = SentenceTransformerEncoderWrapper(st)
+    finally: log.setLevel(level)
+    # mteb checks prompt keys against its own task list, which the offline tasks are not written into: keep them all
+    if st.prompts: w.model_prompts = {k: v for k, v in st.prompts.items() if v is not None}
     name = str(w.mteb_model_meta.name or "")
     if not name or "/" not in name or name == "no_model_name/available":     # a local folder: name it after it
         w.mteb_model_meta = w.mteb_model_meta.model_copy(update={"name": _safe_name(Path(str(spec)).name)})
@@ -383,7 +391,7 @@ def model_card(cfg: Config, table: pd.DataFrame | None = None, metrics: dict | N
              "- tasks: " + ", ".join(f"{k[len('train_rows_'):]} ({v} rows)" for k, v in sorted(dt.items())
                                      if k.startswith("train_rows_")) if dt else "- tasks: see the run's metrics",
              "- teacher: BM25 + all-MiniLM-L6-v2 (+ a cross-encoder reranker when configured), fused per query", ""]
-    abl = {k[len("dev_ndcg10_"):-len("_mean")]: v for k, v in tr.items() if k.startswith("dev_ndcg10_") and k.endswith("_mean")}
+    abl = {k[len("dev_ndcg_at_10_"):-len("_mean")]: v for k, v in tr.items() if k.startswith("dev_ndcg_at_10_") and k.endswith("_mean")}
     if abl:
         lines += ["## Ablation (dev nDCG@10, mean over seeds)", "", "| arm | nDCG@10 |", "|---|---|"]
         lines += [f"| {a} | {v:.3f} |" for a, v in abl.items()] + [""]

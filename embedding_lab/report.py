@@ -6,22 +6,21 @@ Docs: https://embedding-lab.github.io/embedding-lab/report.html.md"""
 
 # %% ../nbs/10_report.ipynb #da671a59
 from __future__ import annotations
-import argparse, contextlib, html, importlib, json, os, re, sys, time
+import contextlib, functools, json, os, re, sys, time
 from pathlib import Path
 from typing import Sequence
-from .core import (Config, ConfigError, add_run_args, atomic_path, atomic_write, asset_requirements,
-                                acquire_run_folder, fingerprint, guard_stage, new_run_dir, read_metrics, release_run_folder,
-                                saved_config, write_json)
+from .core import (Config, ConfigError, atomic_write, acquire_run_folder, fingerprint, guard_stage, new_run_dir,
+                                read_metrics, release_run_folder, saved_config, write_json)
 
 # %% auto #0
-__all__ = ['MARKS', 'FIGURE_CAPTIONS', 'THUMBNAIL_HEADLINE', 'STAGE_COMMANDS', 'ReportError', 'ReportInterrupted',
-           'notebooks_dir', 'stage_notebooks', 'select_stages', 'declared_parameters', 'run_stage', 'export_html',
-           'stage_source', 'report_kernel', 'ipc_kernel_manager', 'ProgressEcho', 'stage_status', 'set_stage_mark',
-           'ablation_findings', 'borda_findings', 'thumbnail_findings', 'write_index', 'run_report', 'main',
-           'tempfile_dir']
+__all__ = ['MARKS', 'FIGURE_CAPTIONS', 'THUMBNAIL_HEADLINE', 'TEMPLATES', 'ReportError', 'ReportInterrupted', 'notebooks_dir',
+           'stage_notebooks', 'select_stages', 'declared_parameters', 'run_stage', 'export_html', 'stage_source',
+           'report_kernel', 'ipc_kernel_manager', 'ProgressEcho', 'stage_status', 'set_stage_mark', 'ablation_findings',
+           'borda_findings', 'thumbnail_findings', 'write_index', 'run_report']
 
 # %% ../nbs/10_report.ipynb #df40c00a
 _NB_RE = re.compile(r"^(\d\d)[a-z]?_(.+)\.ipynb$")
+_NOT_STAGES = ("report", "cli")
 
 class ReportError(RuntimeError):
     "A stage of the report failed, or the report cannot start; the message says where."
@@ -40,8 +39,8 @@ def notebooks_dir(nbs: str | Path | None = None) -> Path:
                       "--nbs DIR (the nbs/ folder of the source tree) or set EMBEDDING_LAB_NBS")
 
 def stage_notebooks(nbs_dir: str | Path) -> list[Path]:
-    "The stage notebooks in numeric (reading) order, without the report's own notebook."
-    nbs = [p for p in Path(nbs_dir).iterdir() if _NB_RE.match(p.name) and _NB_RE.match(p.name).group(2) != "report"]
+    "The stage notebooks in numeric (reading) order, without the report's own notebook and the command line's."
+    nbs = [p for p in Path(nbs_dir).iterdir() if _NB_RE.match(p.name) and _NB_RE.match(p.name).group(2) not in _NOT_STAGES]
     return sorted(nbs, key=lambda p: p.name)
 
 def select_stages(nbs: Sequence[Path], only: str | Sequence[str] | None = None) -> list[Path]:
@@ -187,30 +186,62 @@ THUMBNAIL_HEADLINE = {"items": "items studied", "clipscore_test_congruent": "mea
                       "classifier_auroc": "frozen-CLIP classifier AUROC", "classifier_f1": "frozen-CLIP classifier F1",
                       "logreg_auroc": "logistic regression AUROC", "rates_spearman": "per-source rate, Spearman vs truth"}
 
+TEMPLATES = {   # jinja2, autoescaped: every value from a run folder is escaped, the pieces rendered here are not again
+    "table.html": "<table><tr>{% for h in head %}<th>{{ h }}</th>{% endfor %}</tr>"
+                  "{% for r in rows %}<tr{% if r.hl %} class='hl'{% endif %}>{% for v in r.cells %}<td>{{ v }}</td>"
+                  "{% endfor %}</tr>{% endfor %}</table>",
+    "missing.html": "<p class='mark'>No {{ what }}: stage {{ stem }} {{ mark }}.</p>",
+    "index.html": """<!doctype html><html><head><meta charset='utf-8'><title>embedding-lab report</title>
+<style>body{font-family:sans-serif;max-width:960px;margin:2em auto}table{border-collapse:collapse;margin:.5em 0}\
+td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}tr.hl{font-weight:bold;background:#eef}\
+.mark{color:#b00}figcaption{font-size:90%}</style></head><body>
+<h1>embedding-lab report</h1><p>profile <b>{{ profile }}</b>, seed {{ seed }}, git {{ git }}</p>
+{% if not_done %}<p class='mark'>Stages not done: {% for s, m in not_done %}{{ s }} ({{ m }}){{ ", " if not loop.last }}{% endfor %}</p>
+{% endif %}<h2>Findings</h2>
+{% for title, body in findings %}<h3>{{ title }}</h3>{{ body }}
+{% endfor %}{% if figures %}<h2>Figures</h2>
+{% for f in figures %}<figure><img src='artifacts/figures/{{ f.name }}' alt='{{ f.stem }}' style='max-width:720px'>\
+<figcaption>{{ f.caption }} <small>({{ f.name }})</small></figcaption></figure>
+{% endfor %}{% endif %}{% if notebooks %}<h2>Notebooks</h2><ul>
+{% for n in notebooks %}<li>{% if n.href %}<a href='notebooks/{{ n.href }}'>{{ n.stem }}</a>{% else %}{{ n.stem }}{% endif %}\
+{% if n.mark %} <b class='mark'>[{{ n.mark }}]</b>{% elif n.secs is not none %} ({{ "%.1f"|format(n.secs) }} s){% endif %}</li>
+{% endfor %}</ul>{% endif %}<h2>All metrics</h2>
+{% for stage, table in metrics %}<h3>{{ stage }}</h3>{{ table }}
+{% endfor %}</body></html>
+""",
+}
+
+@functools.cache
+def _jinja():
+    import jinja2
+    return jinja2.Environment(loader=jinja2.DictLoader(TEMPLATES), autoescape=True, keep_trailing_newline=True)
+
+def _render(name: str, **kw):
+    "A template of `TEMPLATES` rendered, as markup (not escaped again inside another template)."
+    from markupsafe import Markup
+    return Markup(_jinja().get_template(name).render(**kw))
+
 def _table(head: Sequence[str], rows: Sequence[Sequence], bold: Sequence[bool] = ()) -> str:
-    esc = lambda v: html.escape(_fmt(v) if not isinstance(v, str) else v)
-    hl = lambda i: " class='hl'" if i < len(bold) and bold[i] else ""
-    trs = "".join(f"<tr{hl(i)}>" + "".join(f"<td>{esc(v)}</td>" for v in r) +
-                  "</tr>" for i, r in enumerate(rows))
-    return "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + f"</tr>{trs}</table>"
+    return _render("table.html", head=head, rows=[{"cells": [v if isinstance(v, str) else _fmt(v) for v in r],
+                                                   "hl": i < len(bold) and bold[i]} for i, r in enumerate(rows)])
 
 def _missing(run_dir: Path, stem: str, what: str) -> str:
     st = stage_status(run_dir, stem)
-    return f"<p class='mark'>No {html.escape(what)}: stage {stem} {html.escape(MARKS.get(st, st))}.</p>"
+    return _render("missing.html", what=what, stem=stem, mark=MARKS.get(st, st))
 
 def ablation_findings(run_dir: str | Path, metrics: dict) -> str:
     "The ablation of 05_train from its metrics: dev nDCG@10 per arm, then each step's gain with its 95% interval."
     t = metrics.get("train") or {}
-    arms = [a for a in ("base", "inbatch", "hardneg", "distill") if f"dev_ndcg10_{a}_mean" in t]
+    arms = [a for a in ("base", "inbatch", "hardneg", "distill") if f"dev_ndcg_at_10_{a}_mean" in t]
     if not arms: return _missing(Path(run_dir), "05_train", "ablation results")
     out = _table(["arm", "dev nDCG@10 (mean over seeds)", "dev MRR@10"],
-                 [[a, t[f"dev_ndcg10_{a}_mean"], t.get(f"dev_mrr10_{a}_mean", "")] for a in arms])
+                 [[a, t[f"dev_ndcg_at_10_{a}_mean"], t.get(f"dev_mrr_at_10_{a}_mean", "")] for a in arms])
     order = ["inbatch_over_base", "hardneg_over_inbatch", "distill_over_hardneg", "distill_over_base"]
-    steps = sorted({m.group(1) for k in t if (m := re.match(r"dev_ndcg10_gain_(.+)_mean$", k))},
+    steps = sorted({m.group(1) for k in t if (m := re.match(r"dev_ndcg_at_10_gain_(.+)_mean$", k))},
                    key=lambda s: (order.index(s) if s in order else len(order), s))
     rows = []
     for s in steps:
-        mean, lo, hi = (t.get(f"dev_ndcg10_gain_{s}_{k}") for k in ("mean", "ci_low", "ci_high"))
+        mean, lo, hi = (t.get(f"dev_ndcg_at_10_gain_{s}_{k}") for k in ("mean", "ci_low", "ci_high"))
         ok = isinstance(lo, (int, float)) and isinstance(hi, (int, float))
         verdict = "one seed: no interval" if not ok else "helps" if lo > 0 else "hurts" if hi < 0 else "not separated"
         rows.append([s.replace("_over_", " - "), mean, f"[{lo:+.4f}, {hi:+.4f}]" if ok else "-", verdict])
@@ -242,44 +273,27 @@ def write_index(run_dir: str | Path, timings: dict | None = None,
     run_dir = Path(run_dir)
     cfg = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").exists() else {}
     metrics = read_metrics(run_dir)
-    esc = html.escape
-    parts = [f"<h1>embedding-lab report</h1><p>profile <b>{esc(str(cfg.get('profile')))}</b>, seed "
-             f"{esc(str(cfg.get('seed')))}, git {esc(str(cfg.get('provenance', {}).get('git_revision')))}</p>"]
     nbs = {p.stem: p for p in (run_dir / "notebooks").glob("*.ipynb")} if (run_dir / "notebooks").exists() else {}
     marked = {p.name.split(".")[0] for p in (run_dir / "stages").glob("*.*")} if (run_dir / "stages").exists() else set()
     stems = sorted(set(nbs) | marked | set(stages))
     status = {s: stage_status(run_dir, s) for s in stems}
-    bad = [s for s in stems if status[s] != "done"]
-    if bad: parts.append("<p class='mark'>Stages not done: " + ", ".join(f"{esc(s)} ({esc(MARKS.get(status[s], status[s]))})"
-                                                                      for s in bad) + "</p>")
-    parts += ["<h2>Findings</h2>", "<h3>Ablation (05_train): what each ingredient adds</h3>",
-              ablation_findings(run_dir, metrics), "<h3>The student among the models scored (07_mteb, Borda count)</h3>",
-              borda_findings(run_dir), "<h3>Thumbnail study (09_thumbnail)</h3>", thumbnail_findings(run_dir, metrics)]
+    mark = lambda s: MARKS.get(status[s], status[s])
     figs = sorted((run_dir / "artifacts" / "figures").glob("*.png"), key=lambda f: (
         list(FIGURE_CAPTIONS).index(f.stem) if f.stem in FIGURE_CAPTIONS else len(FIGURE_CAPTIONS), f.name))
-    if figs:
-        parts.append("<h2>Figures</h2>" + "".join(
-            f"<figure><img src='artifacts/figures/{esc(f.name)}' alt='{esc(f.stem)}' style='max-width:720px'><figcaption>"
-            f"{esc(FIGURE_CAPTIONS.get(f.stem, f.stem.replace('_', ' ')))} <small>({esc(f.name)})</small></figcaption></figure>"
-            for f in figs))
-    items = []
-    for stem in stems:
-        st, p = status[stem], nbs.get(stem)
-        name = esc(stem) if p is None else (f"<a href='notebooks/{esc(p.with_suffix('.html').name if p.with_suffix('.html').exists() else p.name)}'>"
-                                            f"{esc(stem)}</a>")
-        note = (f" ({timings[stem]:.1f} s)" if timings and stem in timings else "") if st == "done" else \
-               f" <b class='mark'>[{esc(MARKS.get(st, st))}]</b>"
-        items.append(f"<li>{name}{note}</li>")
-    if items: parts.append("<h2>Notebooks</h2><ul>" + "".join(items) + "</ul>")
-    parts.append("<h2>All metrics</h2>")
-    for stage, m in metrics.items():
-        rows = "".join(f"<tr><td>{esc(str(k))}</td><td>{esc(_fmt(v))}</td></tr>" for k, v in m.items())
-        parts.append(f"<h3>{esc(stage)}</h3><table><tr><th>metric</th><th>value</th></tr>{rows}</table>")
-    style = ("<style>body{font-family:sans-serif;max-width:960px;margin:2em auto}table{border-collapse:collapse;margin:.5em 0}"
-             "td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}tr.hl{font-weight:bold;background:#eef}"
-             ".mark{color:#b00}figcaption{font-size:90%}</style>")
-    return atomic_write(run_dir / "index.html", f"<!doctype html><html><head><meta charset='utf-8'>"
-                        f"<title>embedding-lab report</title>{style}</head><body>{''.join(parts)}</body></html>")
+    href = lambda p: None if p is None else p.with_suffix(".html").name if p.with_suffix(".html").exists() else p.name
+    page = _render("index.html", profile=cfg.get("profile"), seed=cfg.get("seed"),
+                   git=cfg.get("provenance", {}).get("git_revision"),
+                   not_done=[(s, mark(s)) for s in stems if status[s] != "done"],
+                   findings=[("Ablation (05_train): what each ingredient adds", ablation_findings(run_dir, metrics)),
+                             ("The student among the models scored (07_mteb, Borda count)", borda_findings(run_dir)),
+                             ("Thumbnail study (09_thumbnail)", thumbnail_findings(run_dir, metrics))],
+                   figures=[{"name": f.name, "stem": f.stem, "caption": FIGURE_CAPTIONS.get(f.stem, f.stem.replace("_", " "))}
+                            for f in figs],
+                   notebooks=[{"stem": s, "href": href(nbs.get(s)), "mark": None if status[s] == "done" else mark(s),
+                               "secs": (timings or {}).get(s)} for s in stems],
+                   metrics=[(stage, _table(["metric", "value"], [[str(k), _fmt(v)] for k, v in m.items()]))
+                            for stage, m in metrics.items()])
+    return atomic_write(run_dir / "index.html", str(page))
 
 def _fmt(v) -> str:
     if isinstance(v, float): return f"{v:.4f}"
@@ -341,74 +355,3 @@ def _run_stages(cfg: Config, stages: Sequence[Path], resume: bool, progress: boo
             save()                                           # timings of every completed stage survive a kill
     finally:
         bar.close(); save()
-
-# %% ../nbs/10_report.ipynb #56017e98
-STAGE_COMMANDS = {
-    "data": ("embedding_lab.data", "cli_data", "check a training-pairs file (data check FILE)"),
-    "mine": ("embedding_lab.mining", "cli_mine", "mine hard negatives for a pairs file"),
-    "train": ("embedding_lab.train", "cli_train", "train the student (LoRA + distillation), --resume to continue"),
-    "eval": ("embedding_lab.mteb_eval", "cli_eval", "score a model on MTEB(eng, v2) or the offline suite"),
-    "leaderboard": ("embedding_lab.mteb_eval", "cli_leaderboard", "Borda placement among published peers"),
-    "thumbnail": ("embedding_lab.thumbnail", "cli_thumbnail", "CLIP thumbnail/headline study on a data set"),
-}
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="embedding-lab", description="LLM text embeddings and CLIP thumbnail studies, "
-                                "as reproducible notebooks.")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    r = add_run_args(sub.add_parser("report", help="run the stage notebooks in order into a run folder",
-                                    description="Run the stage notebooks with papermill into a run folder."))
-    r.add_argument("--only", default=None, help="comma-separated stages to run, e.g. 00_core,01_data (default: all)")
-    r.add_argument("--resume", action="store_true", help="continue a run folder: skip stages that completed")
-    r.add_argument("--force", action="store_true", help="run every stage again in a folder that holds a report")
-    r.add_argument("--nbs", default=None, help="folder of the stage notebooks (default: nbs/ of the source tree)")
-    r.add_argument("--quiet", action="store_true", help="no progress bar")
-    a = sub.add_parser("assets", help="install the offline asset wheels (pip --no-deps)")
-    a.add_argument("--dry-run", action="store_true", help="print the pip command instead of running it")
-    c = add_run_args(sub.add_parser("config", help="print the resolved config of a profile with overrides (writes nothing)"))
-    for name, (_, _, text) in STAGE_COMMANDS.items(): sub.add_parser(name, help=text, add_help=False)
-    return p
-
-def main(argv: Sequence[str] | None = None) -> int:
-    "Entry point of the `embedding-lab` command."
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in STAGE_COMMANDS:
-        mod, fn, _ = STAGE_COMMANDS[argv[0]]
-        try: f = getattr(importlib.import_module(mod), fn)
-        except (ImportError, AttributeError):
-            print(f"embedding-lab {argv[0]}: not available in this installation ({mod}.{fn} is missing)", file=sys.stderr)
-            return 2
-        return int(f(argv[1:]) or 0)
-    p = _parser()
-    args = p.parse_args(argv)
-    try:
-        if args.command == "report":
-            run_dir = run_report(args.profile, args.out, args.only, args.param, args.seed, args.resume, args.nbs,
-                                 progress=not args.quiet, force=args.force)
-            print(f"report written to {run_dir}/index.html")
-        elif args.command == "assets":
-            cmd = [sys.executable, "-m", "pip", "install", "--no-deps", *asset_requirements()]
-            if args.dry_run: print(" ".join(cmd)); return 0
-            import subprocess
-            return subprocess.call(cmd)
-        elif args.command == "config":
-            out = Path(args.out) if args.out else new_run_dir()
-            profile = args.profile or (None if saved_config(out) is not None else args.default_profile)
-            cfg = Config.load(profile, run_dir=out, seed=args.seed, overrides=args.param, save=False)
-            print(json.dumps(cfg.to_dict(), indent=2, sort_keys=True))
-        else:
-            p.print_help(); return 2
-    except ReportInterrupted as e:
-        print(f"embedding-lab {args.command}: {e}", file=sys.stderr)
-        return 130
-    except (ReportError, ConfigError) as e:
-        print(f"embedding-lab {args.command}: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"embedding-lab {args.command}: interrupted (Ctrl-C)", file=sys.stderr)
-        return 130
-    return 0
-
-def tempfile_dir() -> Path:
-    import tempfile
-    return Path(tempfile.mkdtemp(prefix="embedding-lab-config-"))

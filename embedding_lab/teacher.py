@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
-from .core import Config, asset_path, atomic_path, fingerprint, record_metrics, ASSETS
+from .core import Config, asset_path, atomic_path, fingerprint, ir_metrics, record_metrics, ASSETS
 
 # %% auto #0
 __all__ = ['NORMALIZERS', 'normalize_scores', 'fuse_scores', 'soft_labels', 'ranking_metrics', 'BM25Index', 'resolve_model',
@@ -76,17 +76,15 @@ def soft_labels(scores: np.ndarray,  # (..., k) teacher scores, e.g. [positive, 
 def ranking_metrics(scores: np.ndarray,  # (q, 1 + k): column 0 the positive, NaN = no candidate
                     k: int = 10,
                    ) -> dict:
-    "pos_beats_neg, mrr@k, ndcg@k, mean over queries."
+    "pos_beats_neg, then mrr_at_k and ndcg_at_k (`core.ir_metrics`: a tie ranks the positive second), mean over queries."
     s = np.asarray(scores, dtype=np.float64)
     if s.ndim != 2 or s.shape[1] < 1 or len(s) == 0: raise ValueError(f"need a (queries, 1 + candidates) array, got {s.shape}")
     pos, neg = s[:, :1], s[:, 1:]
     valid = ~np.isnan(neg)
     beats = (pos > neg) & valid
-    rank = 1 + ((neg >= pos) & valid).sum(1)
-    rank = np.where(np.isnan(pos[:, 0]), np.iinfo(np.int64).max // 2, rank)
-    return {"pos_beats_neg": float(beats.sum() / max(valid.sum(), 1)),
-            f"mrr@{k}": float(np.where(rank <= k, 1.0 / rank, 0).mean()),
-            f"ndcg@{k}": float(np.where(rank <= k, 1.0 / np.log2(rank + 1), 0).mean())}
+    m = ir_metrics(s, [0] * len(s), k)
+    return {"pos_beats_neg": float(beats.sum() / max(valid.sum(), 1)), f"mrr_at_{k}": m[f"mrr_at_{k}"],
+            f"ndcg_at_{k}": m[f"ndcg_at_{k}"]}
 
 # %% ../nbs/02_teacher.ipynb #4ebf7169
 class BM25Index:
@@ -237,11 +235,7 @@ def train_cross_encoder(train: pd.DataFrame,   # train split (query, positive)
         loss.backward(); opt.step(); opt.zero_grad()
     m.eval()
     out_dir = Path(out_dir)
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    ce.save(str(tmp))
-    if out_dir.exists():
-        import shutil; shutil.rmtree(out_dir)
-    os.replace(tmp, out_dir)
+    with atomic_path(out_dir, folder=True) as tmp: ce.save(str(tmp))
     return out_dir
 
 def load_cross_encoder(cfg: Config, train: pd.DataFrame | None = None):
@@ -397,7 +391,7 @@ def evaluate_teachers(cfg: Config, splits: dict[str, pd.DataFrame] | None = None
     table = pd.DataFrame(rows).T
     metrics = {"dev_queries": len(dev), "candidates_per_query": float(np.mean([len(l) - 1 for l in lists]))}
     for name, r in rows.items():
-        for m, v in r.items(): metrics[f"{name}_{m.replace('@', '_at_')}"] = v
+        for m, v in r.items(): metrics[f"{name}_{m}"] = v
     if "cross" in scores:
         s = scores["cross"]
         metrics["cross_dev_accuracy"] = float(np.mean(np.r_[s[:, 0] > 0, s[:, 1][~np.isnan(s[:, 1])] <= 0]))

@@ -174,10 +174,14 @@ def cohens_d(a: np.ndarray, b: np.ndarray) -> float:
     return float((a.mean() - b.mean()) / sp) if sp > 0 else float("nan")
 
 def bootstrap_ci(a, b, stat=cohens_d, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    "Percentile bootstrap interval of `stat(a, b)`, resampling each group."
-    rng = np.random.default_rng(seed); a, b = np.asarray(a), np.asarray(b)
-    vals = [stat(a[rng.integers(len(a), size=len(a))], b[rng.integers(len(b), size=len(b))]) for _ in range(n_boot)]
-    lo, hi = np.nanpercentile(vals, [50 * (1 - level), 50 * (1 + level)])
+    "Percentile bootstrap interval of `stat(a, b)`, resampling each group (scipy.stats.bootstrap); NaN resamples are skipped."
+    import warnings
+    from scipy.stats import bootstrap
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)    # scipy's degenerate-data warning: the NaN resamples, skipped below
+        res = bootstrap((np.asarray(a, float), np.asarray(b, float)), stat, n_resamples=n_boot, confidence_level=level,
+                        method="percentile", vectorized=False, rng=np.random.default_rng(seed))
+    lo, hi = np.nanpercentile(res.bootstrap_distribution, [50 * (1 - level), 50 * (1 + level)])
     return float(lo), float(hi)
 
 def precision_at_k(incongruity: np.ndarray, labels: np.ndarray, ks=(10, 50, 100, 200)) -> dict:

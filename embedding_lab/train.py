@@ -7,13 +7,13 @@ Docs: https://embedding-lab.github.io/embedding-lab/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #f9b734ab
 from __future__ import annotations
-import argparse, json, math, os, random, shutil, sys, tempfile, time
+import argparse, contextlib, json, math, os, random, shutil, sys, tempfile, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 import numpy as np
 import pandas as pd
-from .core import (Config, ConfigError, add_run_args, config_from_args, fingerprint, get_device, guard_stage,
+from .core import (Config, ConfigError, add_run_args, atomic_path, config_from_args, fingerprint, get_device, guard_stage,
                                 record_metrics, seed_everything, write_json)
 
 # %% auto #0
@@ -275,31 +275,17 @@ def micro_batch_rows(n_rows: int, micro: int, size: int, seed: int, rank: int = 
         out.extend(perm[off:off + size - len(out)].tolist())
     return np.array(out)
 
-def _cosine_with_warmup(opt, warmup: int, total: int):
-    import torch
-    def f(s):
-        if s < warmup: return (s + 1) / (warmup + 1)
-        return 0.5 * (1 + math.cos(math.pi * min(1.0, (s - warmup) / max(1, total - warmup))))
-    return torch.optim.lr_scheduler.LambdaLR(opt, f)
-
 def save_checkpoint(path: Path, model, opt, sched, step: int, micro: int, log: list, signature: dict) -> Path:
     "Trainable weights, optimizer, scheduler, RNG, data position and loss log, written atomically to `path`."
     import torch
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    with atomic_path(path, folder=True) as tmp:
         torch.save({"weights": {n: p.detach().cpu() for n, p in model.named_parameters() if p.requires_grad},
                     "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step, "micro": micro,
                     "log": log, "signature": signature,
                     "rng": {"python": random.getstate(), "numpy": np.random.get_state(), "torch": _rng_state()}},
                    tmp / "state.pt")
         write_json(tmp / "signature.json", signature)
-        old = path.with_name(path.name + ".old")
-        if path.exists(): os.replace(path, old)
-        os.replace(tmp, path)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
     return path
 
 def load_checkpoint(path: Path, model, opt, sched, signature: dict) -> dict:
@@ -349,6 +335,7 @@ def train_student(cfg: Config,
     import copy, torch
     from accelerate import Accelerator
     from tqdm.auto import tqdm
+    from transformers import get_cosine_schedule_with_warmup
     from embedding_lab.data import load_splits
     from embedding_lab.model import Embedder, load_embedder, add_lora
     t, m = cfg.train, cfg.model
@@ -379,7 +366,7 @@ def train_student(cfg: Config,
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=t.lr, weight_decay=t.weight_decay)
-    sched = _cosine_with_warmup(opt, int(t.warmup_ratio * t.steps), t.steps)
+    sched = get_cosine_schedule_with_warmup(opt, int(t.warmup_ratio * t.steps), t.steps)
     model, opt = acc.prepare(model, opt)
     emb.model = model
     sig = train_signature(cfg, method, seed)
@@ -396,7 +383,7 @@ def train_student(cfg: Config,
             batch = make_batch(rows, pool, n_neg, t.few_shot_max, seed, t.teacher_tau, cfg.data.example_chars)
             micro += 1
             last = k == t.grad_accum - 1
-            ctx = acc.no_sync(model) if not last else _null()
+            ctx = acc.no_sync(model) if not last else contextlib.nullcontext()
             with ctx, acc.autocast():
                 if t.grad_cache:
                     loss, parts = grad_cache_step(emb, batch, method, t.grad_cache_chunk, t.tau, t.kl_tau, t.kl_weight,
@@ -431,9 +418,6 @@ def train_student(cfg: Config,
                       "dtype": str(emb.model.get_input_embeddings().weight.dtype).removeprefix("torch.")}
     return emb, log
 
-class _null:
-    def __enter__(self): return self
-    def __exit__(self, *a): return False
 
 # %% ../nbs/05_train.ipynb #29b8230f
 ABLATIONS = {"base": None, "inbatch": "inbatch", "hardneg": "hardneg", "distill": "distill", "multitask": "distill"}
@@ -525,9 +509,9 @@ def ablation_metrics(table: pd.DataFrame) -> dict:
     "Metrics for metrics.json: per ablation and seed, and the mean over seeds."
     out = {}
     for r in table.to_dict("records"):
-        for k in ("ndcg10", "mrr10"): out[f"dev_{k}_{r['ablation']}_seed{r['seed']}"] = r[k]
+        for k in ("ndcg_at_10", "mrr_at_10"): out[f"dev_{k}_{r['ablation']}_seed{r['seed']}"] = r[k]
     for name, g in table.groupby("ablation", sort=False):
-        for k in ("ndcg10", "mrr10"): out[f"dev_{k}_{name}_mean"] = float(g[k].mean())
+        for k in ("ndcg_at_10", "mrr_at_10"): out[f"dev_{k}_{name}_mean"] = float(g[k].mean())
     return out
 
 # %% ../nbs/05_train.ipynb #9d1201d7
@@ -539,7 +523,7 @@ def paired_interval(d: Sequence[float], level: float = 0.95) -> tuple[float, flo
     half = float(stats.t.ppf((1 + level) / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
     return m, m - half, m + half
 
-def ablation_steps(table: pd.DataFrame, metric: str = "ndcg10",
+def ablation_steps(table: pd.DataFrame, metric: str = "ndcg_at_10",
                    level: float = 0.95,        # confidence of the interval over seeds
                   ) -> pd.DataFrame:
     "Per consecutive pair of ablations (and method vs base): per-seed differences, mean, t-interval and a verdict."

@@ -108,7 +108,7 @@ def test_mine_corpus_in_latin1_is_one_line(tmp_path, capsys):
 
 @pytest.mark.parametrize("cmd", [["thumbnail"], ["mine", "--pairs", "x.jsonl"], ["eval", "--model", "minilm"]])
 def test_out_naming_a_file_is_one_line_for_stage_commands(tmp_path, capsys, cmd):
-    from embedding_lab.report import main
+    from embedding_lab.cli import main
     f = tmp_path / "afile"
     f.write_text("x")
     assert main([*cmd, "--profile", "tiny", "--out", str(f)]) == 2

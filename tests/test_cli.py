@@ -2,7 +2,7 @@
 import json, shutil, subprocess, sys
 from pathlib import Path
 import pytest
-from embedding_lab.report import STAGE_COMMANDS, main
+from embedding_lab.cli import STAGE_COMMANDS, main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXE = shutil.which("embedding-lab") or str(Path(sys.executable).parent / "embedding-lab")
@@ -51,7 +51,7 @@ def test_data_check_from_the_shell(tmp_path):
 
 
 def test_library_import_has_no_notebook_dependencies():
-    code = ("import sys, embedding_lab.core, embedding_lab.data, embedding_lab.report; "
+    code = ("import sys, embedding_lab.core, embedding_lab.data, embedding_lab.report, embedding_lab.cli; "
             "bad = [m for m in ('nbdev', 'IPython', 'fastcore.test') if m in sys.modules]; print(bad)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr

@@ -82,6 +82,7 @@ def test_the_full_profile_keeps_its_code_paths(tmp_path):
     assert cfg.train.checkpoint_every == 200
 
 
+@pytest.mark.slow
 def test_two_processes_train_with_the_full_settings(full_run):
     run, base, out = full_run
     how = f"{'bfloat16 weights, bf16' if BF16 else 'float32 weights, no'} autocast, gradient checkpointing, GradCache"
@@ -112,6 +113,7 @@ def test_two_processes_train_with_the_full_settings(full_run):
     assert max(float(v.abs().max()) for k, v in w.items() if "lora_B" in k) > 0
 
 
+@pytest.mark.slow
 def test_the_exported_student_loads_both_ways_and_scores(full_run):
     from sentence_transformers import SentenceTransformer
     from embedding_lab.model import load_embedder

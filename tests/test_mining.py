@@ -60,6 +60,7 @@ def test_mine_counts_bad_rows(tmp_path, encode_calls):
     x = r.metrics
     assert x["skipped_no_positive"] == 2 and x["positives_missing_from_corpus"] == 1
     assert x["queries"] == 5 and x["k_clamped"] is True
+    assert x["index"] == "flat" and not [k for k in x if k.startswith("ann_")]   # small corpus: exact, metrics as before
     assert list(r.frame.columns) == M.MINED_COLUMNS
     for p, negs, sc in zip(r.frame.positive, r.frame.negatives, r.frame.teacher_scores):
         assert " ".join(p.lower().split()) not in {" ".join(n.lower().split()) for n in negs}   # duplicate excluded
@@ -133,3 +134,88 @@ def test_cli_mine(tmp_path, encode_calls, capsys):
     bad = tmp_path / "bad.jsonl"; bad.write_text('{"query": "q"}\n')
     assert M.cli_mine(["--pairs", str(bad), "--out", str(tmp_path / "r3")]) == 1
     assert "missing 'positive'" in capsys.readouterr().err
+
+
+def _clustered(n=2000, d=32, q=300, seed=1):
+    g = np.random.default_rng(seed)
+    cent = g.normal(size=(40, d)).astype(np.float32)
+    x = cent[g.integers(40, size=n)] + 0.6 * g.normal(size=(n, d)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    qs = x[:q] + 0.2 * g.normal(size=(q, d)).astype(np.float32)
+    return x, qs / np.linalg.norm(qs, axis=1, keepdims=True)
+
+
+def test_ann_tuner_reaches_target_and_records_it():
+    x, q = _clustered()
+    for kind, param in (("ivf", "ann_nprobe"), ("hnsw", "ann_ef_search")):
+        idx, m = M.ann_index(x, q, k=10, kind=kind, target=0.97, sample=150)
+        assert m["ann_recall_at_k"] >= 0.97 and m["ann_sample_queries"] == 150 and m["ann_k"] == 10
+        assert m["ann_recall_target"] == 0.97 and M.search_param(idx)[1] == m[param]
+        # measured again on queries outside the tuning sample: close to the target
+        got = M.search(idx, q, 10)[1]
+        assert M.recall_at_k(got, M.exact_ids(x, q, 10)) >= 0.95
+    assert m.get("ann_nlist") is None and M.ann_index(x, q, 10, "ivf")[1]["ann_nlist"] == 51
+    _, fixed = M.ann_index(x, q, 10, "ivf", target=None, nprobe=2, sample=100)   # no target: measured, not tuned
+    assert fixed["ann_nprobe"] == 2 and 0 < fixed["ann_recall_at_k"] < 1 and "ann_recall_target" not in fixed
+    assert M.ann_index(x, q, 10, "flat") [1] == {}
+
+
+def test_ann_unreachable_target_names_best_recall():
+    x, q = _clustered()
+    idx = M.build_index(x, "ivf")
+    truth = M.exact_ids(x, q[:100], 10)
+    with pytest.raises(M.AnnRecallError, match=r"reached recall@10 0\.\d{3} at best \(nprobe=2, the most it tries\)") as e:
+        M.tune_search(idx, q[:100], truth, target=0.999, max_value=2)
+    assert e.value.best < 0.999 and [v for v, *_ in e.value.curve] == [1, 2]
+    assert isinstance(e.value, M.MiningError)              # the CLI's exit code 2
+    with pytest.raises(M.MiningError, match="no search setting"): M.tune_search(M.build_index(x), q, truth)
+
+
+def test_ann_bad_vectors():
+    x, q = _clustered(n=500, q=50)
+    bad = x.copy(); bad[[7, 300]] = np.nan
+    with pytest.raises(M.MiningError, match=r"corpus embeddings: 2 row\(s\) with NaN or inf values \(rows \[7, 300\]\)"):
+        M.ann_index(bad, q, 10)
+    qb = q.copy(); qb[3, 0] = np.inf
+    with pytest.raises(M.MiningError, match=r"query embeddings: .*rows \[3\]"): M.ann_index(x, qb, 10)
+    with pytest.raises(M.MiningError, match="query embeddings have 16 dims, expected 32"): M.ann_index(x, q[:, :16], 10)
+
+
+def test_mine_ann_metrics(tmp_path, encode_calls):
+    corpus = PAIRS.positive.tolist() + EXTRA
+    cfg = Config.load("tiny", run_dir=tmp_path / "ivf", mining__top_k=4, mining__ann_min_corpus=3)
+    r = M.mine(cfg, PAIRS, corpus)
+    x = r.metrics
+    assert x["index"] == "ivf" and x["ann_recall_at_k"] >= 0.98 and x["ann_recall_target"] == 0.98
+    assert x["ann_sample_queries"] == 4 and x["ann_nlist"] >= 1 and x["ann_nprobe"] >= 1
+    with pytest.raises(Exception, match="ann_recall"): Config.load("tiny", mining__ann_recall=1.5)
+    assert Config.load("tiny", overrides=["mining.ann_recall=null"]).mining.ann_recall is None
+
+
+def _bench():
+    import importlib.util, pathlib
+    p = pathlib.Path(__file__).parent.parent / "benchmarks" / "bench_ann.py"
+    spec = importlib.util.spec_from_file_location("bench_ann", p)
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    return mod
+
+
+def test_bench_ann_vectors_file(tmp_path, capsys):
+    bench = _bench()
+    x, q = _clustered(n=3000, d=16, q=200)
+    np.save(tmp_path / "x.npy", x); np.save(tmp_path / "q.npy", q)
+    rc = bench.main(["--vectors", str(tmp_path / "x.npy"), "--query-vectors", str(tmp_path / "q.npy"), "--full-queries", "200",
+                     "--k-full", "10", "--target", "0.95", "--out", str(tmp_path / "out"), "--threads", "1"])
+    out = capsys.readouterr().out
+    assert rc == 0 and out.strip().splitlines()[-1].startswith("bench_ann: ")
+    r = json.loads((tmp_path / "out/ann_full.json").read_text())[0]
+    assert r["recall_tune"] >= 0.95 and r["rows"] == 3000 and (tmp_path / "out/ann_recall_time.png").exists()
+    x[[11, 2500]] = np.nan; np.save(tmp_path / "nan.npy", x)
+    assert bench.main(["--vectors", str(tmp_path / "nan.npy"), "--query-vectors", str(tmp_path / "q.npy"),
+                       "--out", str(tmp_path / "o2"), "--chunk", "1000"]) == 2
+    assert "rows [11, 2500] have NaN or inf values" in capsys.readouterr().err
+    assert bench.main(["--vectors", str(tmp_path / "x.npy"), "--dim", "384", "--out", str(tmp_path / "o3")]) == 2
+    assert "have 16 dims, expected 384" in capsys.readouterr().err
+    assert bench.main(["--vectors", str(tmp_path / "q.npy"), "--query-vectors", str(tmp_path / "q.npy"), "--k-full", "10",
+                       "--target", "0.9999", "--max-nprobe", "1", "--out", str(tmp_path / "o4")]) == 2
+    assert "at best (nprobe=1" in capsys.readouterr().err

@@ -124,8 +124,9 @@ def test_adapter_on_wrong_base_is_clear(exported, tmp_path):
 def test_retrieval_metrics_hand_checked():
     e = np.eye(4, dtype=np.float32)
     d = np.stack([e[1], e[2], e[0], e[3]])
-    r = M.retrieval_metrics(e[:1], d, [1], k=2)            # gold e2 gets score 0, tie with two others -> rank 0..?
-    # ties favour the gold document: only docs scoring strictly higher count (e0 at index 2 scores 1)
-    assert r["mrr2"] == pytest.approx(0.5) and r["ndcg2"] == pytest.approx(1 / np.log2(3))
+    r = M.retrieval_metrics(e[:1], d, [3], k=2)            # e0 (index 2) scores 1; indices 0, 1, 3 tie at 0
+    # ties are ordered as trec_eval (and so mteb) orders them: by document id, the higher index first
+    assert r["mrr_at_2"] == pytest.approx(0.5) and r["ndcg_at_2"] == pytest.approx(1 / np.log2(3))
+    assert M.retrieval_metrics(e[:1], d, [1], k=3)["mrr_at_3"] == pytest.approx(1 / 3)
     r = M.retrieval_metrics(e[:1], d, [2], k=10)
-    assert r == {"ndcg10": 1.0, "mrr10": 1.0, "recall10": 1.0}
+    assert r == {"ndcg_at_10": 1.0, "mrr_at_10": 1.0, "recall_at_10": 1.0}

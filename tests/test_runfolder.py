@@ -3,6 +3,7 @@ import json, os, re, subprocess, sys, time
 from pathlib import Path
 import pytest
 from embedding_lab import report as R
+from embedding_lab.cli import main
 from embedding_lab.core import (Config, ConfigError, RunFolderBusy, acquire_run_folder, release_run_folder,
                                 resolve_config, saved_config)
 
@@ -36,7 +37,7 @@ def fake_stage(monkeypatch):
 
 
 def _report(out, nbs, *extra):
-    return R.main(["report", "--profile", "tiny", "--out", str(out), "--nbs", str(nbs), "--quiet", *extra])
+    return main(["report", "--profile", "tiny", "--out", str(out), "--nbs", str(nbs), "--quiet", *extra])
 
 
 # 1 + 2: a second run without --resume is refused; --force starts over; config.json is never rewritten by a refusal
@@ -63,36 +64,36 @@ def test_resume_that_changes_the_config_is_refused_and_leaves_it(tmp_path, fake_
     assert "changes train.steps: 2 -> 7" in capsys.readouterr().err
     assert (out / "config.json").read_bytes() == before
     del plan["01_data"]
-    assert R.main(["report", "--out", str(out), "--nbs", str(fake_nbs), "--quiet", "--resume"]) == 0   # plain --resume works
+    assert main(["report", "--out", str(out), "--nbs", str(fake_nbs), "--quiet", "--resume"]) == 0   # plain --resume works
     assert seen == ["00_core", "01_data", "01_data", "02_teacher"]
 
 
 def test_profile_of_a_run_folder_cannot_be_switched(tmp_path, fake_nbs, fake_stage, capsys):
     out = tmp_path / "run"
     assert _report(out, fake_nbs, "--only", "00_core") == 0
-    assert R.main(["report", "--profile", "quick", "--out", str(out), "--nbs", str(fake_nbs), "--quiet", "--resume"]) == 1
+    assert main(["report", "--profile", "quick", "--out", str(out), "--nbs", str(fake_nbs), "--quiet", "--resume"]) == 1
     assert f"{out} was made with profile 'tiny', not 'quick'" in capsys.readouterr().err
     assert saved_config(out)["profile"] == "tiny"
 
 
 def test_config_command_writes_nothing(tmp_path, capsys):
     out = tmp_path / "run"
-    assert R.main(["config", "--profile", "tiny", "--out", str(out), "-p", "seed=5"]) == 0
+    assert main(["config", "--profile", "tiny", "--out", str(out), "-p", "seed=5"]) == 0
     assert json.loads(capsys.readouterr().out)["seed"] == 5 and not out.exists()
     Config.load("tiny", run_dir=out)
     before = (out / "config.json").read_bytes()
-    assert R.main(["config", "--out", str(out), "-p", "train.steps=9"]) == 0
+    assert main(["config", "--out", str(out), "-p", "train.steps=9"]) == 0
     assert json.loads(capsys.readouterr().out)["train"]["steps"] == 9
     assert (out / "config.json").read_bytes() == before
 
 
 # 3: one writer at a time
-HOLD = ("import sys, time, json; from pathlib import Path; import embedding_lab.report as R\n"
+HOLD = ("import sys, time, json; from pathlib import Path; import embedding_lab.report as R; from embedding_lab.cli import main\n"
         "nbs, out = sys.argv[1], sys.argv[2]\n"
         "def slow(nb, cfg, html=True, timeout_s=None, progress=False):\n"
         "    print('running', flush=True); time.sleep(30); return 1.0\n"
         "R.run_stage = slow\n"
-        "sys.exit(R.main(['report', '--profile', 'tiny', '--out', out, '--nbs', nbs, '--quiet']))\n")
+        "sys.exit(main(['report', '--profile', 'tiny', '--out', out, '--nbs', nbs, '--quiet']))\n")
 
 
 def test_two_concurrent_reports_second_fails_at_once_naming_the_first(tmp_path, fake_nbs, fake_stage, capsys):
@@ -146,14 +147,14 @@ def test_ctrl_c_stops_cleanly_marks_the_stage_and_resume_keeps_timings(tmp_path,
     assert "[interrupted" not in (out / "index.html").read_text()
 
 
-KILL = ("import os, sys; import embedding_lab.report as R\n"
+KILL = ("import os, sys; import embedding_lab.report as R; from embedding_lab.cli import main\n"
         "nbs, out = sys.argv[1], sys.argv[2]\n"
         "def stage(nb, cfg, html=True, timeout_s=None, progress=False):\n"
         "    (cfg.run_dir / 'notebooks').mkdir(exist_ok=True); (cfg.run_dir / 'notebooks' / nb.name).write_text('{}')\n"
         "    if nb.stem == sys.argv[3]: os._exit(9)\n"
         "    return 2.5\n"
         "R.run_stage = stage\n"
-        "R.main(['report', '--profile', 'tiny', '--out', out, '--nbs', nbs, '--quiet'])\n")
+        "main(['report', '--profile', 'tiny', '--out', out, '--nbs', nbs, '--quiet'])\n")
 
 
 @pytest.mark.parametrize("killed_in", ["00_core", "02_teacher"])
@@ -173,8 +174,8 @@ def test_a_killed_report_keeps_index_and_timings(tmp_path, fake_nbs, fake_stage,
 def test_out_naming_a_file_is_one_line(tmp_path, capsys):
     f = tmp_path / "afile"
     f.write_text("x")
-    assert R.main(["report", "--profile", "tiny", "--out", str(f), "--quiet"]) == 1
-    assert R.main(["config", "--profile", "tiny", "--out", str(f)]) == 1
+    assert main(["report", "--profile", "tiny", "--out", str(f), "--quiet"]) == 1
+    assert main(["config", "--profile", "tiny", "--out", str(f)]) == 1
     err = capsys.readouterr().err
     assert err.count(f"{f}: is a file, not a run folder") == 2 and "Traceback" not in err
 

@@ -32,8 +32,8 @@ def test_normalize_and_fuse():
 def test_ranking_metrics_by_hand():
     m = T.ranking_metrics(np.array([[0.5, 0.9, 0.1, 0.7], [1.0, 0.0, 0.0, 0.0]]))
     assert m["pos_beats_neg"] == pytest.approx(4 / 6)
-    assert m["mrr@10"] == pytest.approx((1 / 3 + 1) / 2)
-    assert m["ndcg@10"] == pytest.approx((1 / math.log2(4) + 1) / 2)
+    assert m["mrr_at_10"] == pytest.approx((1 / 3 + 1) / 2)
+    assert m["ndcg_at_10"] == pytest.approx((1 / math.log2(4) + 1) / 2)
 
 
 def test_bm25_and_empty_corpus():

@@ -124,12 +124,12 @@ def test_cli_train_bad_inputs(tmp_path, capsys):
 
 
 def test_ablation_metrics_names():
-    tab = pd.DataFrame([{"ablation": "base", "seed": 0, "ndcg10": 0.1, "mrr10": 0.05},
-                        {"ablation": "distill", "seed": 0, "ndcg10": 0.5, "mrr10": 0.4},
-                        {"ablation": "distill", "seed": 1, "ndcg10": 0.3, "mrr10": 0.2}])
+    tab = pd.DataFrame([{"ablation": "base", "seed": 0, "ndcg_at_10": 0.1, "mrr_at_10": 0.05},
+                        {"ablation": "distill", "seed": 0, "ndcg_at_10": 0.5, "mrr_at_10": 0.4},
+                        {"ablation": "distill", "seed": 1, "ndcg_at_10": 0.3, "mrr_at_10": 0.2}])
     m = T.ablation_metrics(tab)
-    assert m["dev_ndcg10_distill_seed1"] == 0.3 and m["dev_ndcg10_distill_mean"] == pytest.approx(0.4)
-    assert m["dev_mrr10_base_seed0"] == 0.05
+    assert m["dev_ndcg_at_10_distill_seed1"] == 0.3 and m["dev_ndcg_at_10_distill_mean"] == pytest.approx(0.4)
+    assert m["dev_mrr_at_10_base_seed0"] == 0.05
 
 
 def test_usable_rows_counts_short_rows():
@@ -193,15 +193,15 @@ def test_two_processes_match_one_process_with_the_whole_batch(tmp_path):
 
 
 def test_ablation_steps_verdicts():
-    tab = pd.DataFrame([{"ablation": "base", "seed": 0, "ndcg10": 0.2},
-                        {"ablation": "inbatch", "seed": 0, "ndcg10": 0.1},
-                        {"ablation": "distill", "seed": 0, "ndcg10": 0.3}])
+    tab = pd.DataFrame([{"ablation": "base", "seed": 0, "ndcg_at_10": 0.2},
+                        {"ablation": "inbatch", "seed": 0, "ndcg_at_10": 0.1},
+                        {"ablation": "distill", "seed": 0, "ndcg_at_10": 0.3}])
     st = T.ablation_steps(tab).set_index("step")
     assert st.loc["inbatch - base", "verdict"] == "one seed: no interval"     # no verdict without an interval
     assert st.loc["distill - inbatch", "mean"] == pytest.approx(0.2)
     assert math.isnan(st.loc["distill - base", "ci_low"])
-    two = pd.concat([tab, pd.DataFrame([{"ablation": "inbatch", "seed": 1, "ndcg10": 0.25},
-                                        {"ablation": "distill", "seed": 1, "ndcg10": 0.2}])])
+    two = pd.concat([tab, pd.DataFrame([{"ablation": "inbatch", "seed": 1, "ndcg_at_10": 0.25},
+                                        {"ablation": "distill", "seed": 1, "ndcg_at_10": 0.2}])])
     st = T.ablation_steps(two).set_index("step")
     assert st.loc["inbatch - base", "verdict"] == "not separated"      # -0.1 and +0.05: the seeds disagree
     assert st.loc["distill - inbatch", "seed1"] == pytest.approx(-0.05)
@@ -209,23 +209,23 @@ def test_ablation_steps_verdicts():
 
 def test_ablation_steps_interval_decides():
     "'helps' / 'hurts' only when the 95% t-interval of the paired differences excludes 0."
-    rows = [{"ablation": "base", "seed": 0, "ndcg10": 0.1}]
+    rows = [{"ablation": "base", "seed": 0, "ndcg_at_10": 0.1}]
     for s, (a, b) in enumerate([(0.30, 0.50), (0.32, 0.49), (0.31, 0.52)]):
-        rows += [{"ablation": "inbatch", "seed": s, "ndcg10": a}, {"ablation": "hardneg", "seed": s, "ndcg10": b}]
+        rows += [{"ablation": "inbatch", "seed": s, "ndcg_at_10": a}, {"ablation": "hardneg", "seed": s, "ndcg_at_10": b}]
     st = T.ablation_steps(pd.DataFrame(rows)).set_index("step")
     assert st.loc["hardneg - inbatch", "verdict"] == "helps" and st.loc["hardneg - inbatch", "ci_low"] > 0
     flip = pd.DataFrame(rows).assign(ablation=lambda d: d.ablation.replace({"inbatch": "hardneg", "hardneg": "inbatch"}))
     st = T.ablation_steps(flip).set_index("step")
     assert st.loc["hardneg - inbatch", "verdict"] == "hurts" and st.loc["hardneg - inbatch", "ci_high"] < 0
-    noisy = pd.DataFrame(rows[:1] + [{"ablation": "inbatch", "seed": s, "ndcg10": 0.3} for s in range(3)] +
-                         [{"ablation": "hardneg", "seed": s, "ndcg10": v} for s, v in enumerate([0.5, 0.1, 0.35])])
+    noisy = pd.DataFrame(rows[:1] + [{"ablation": "inbatch", "seed": s, "ndcg_at_10": 0.3} for s in range(3)] +
+                         [{"ablation": "hardneg", "seed": s, "ndcg_at_10": v} for s, v in enumerate([0.5, 0.1, 0.35])])
     assert T.ablation_steps(noisy).set_index("step").loc["hardneg - inbatch", "verdict"] == "not separated"
 
 
 def test_ablation_steps_keeps_seed_columns_aligned():
     "A seed missing for one ablation leaves that seed out of the step, not shifts the others."
-    tab = pd.DataFrame([{"ablation": "inbatch", "seed": 0, "ndcg10": 0.1}, {"ablation": "inbatch", "seed": 1, "ndcg10": 0.2},
-                        {"ablation": "hardneg", "seed": 1, "ndcg10": 0.5}])
+    tab = pd.DataFrame([{"ablation": "inbatch", "seed": 0, "ndcg_at_10": 0.1}, {"ablation": "inbatch", "seed": 1, "ndcg_at_10": 0.2},
+                        {"ablation": "hardneg", "seed": 1, "ndcg_at_10": 0.5}])
     st = T.ablation_steps(tab).set_index("step")
     assert st.loc["hardneg - inbatch", "seed1"] == pytest.approx(0.3) and st.loc["hardneg - inbatch", "seeds"] == 1
     assert math.isnan(st.loc["hardneg - inbatch"].get("seed0", float("nan")))
