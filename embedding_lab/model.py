@@ -310,7 +310,8 @@ def fast_body_unsupported(model, device=None) -> str | None:
     c = getattr(model, "config", None)
     if type(model).__name__ not in ("LlamaModel", "MistralModel"):
         return f"{type(model).__name__} is not a plain LlamaModel/MistralModel body"
-    if (device or next(model.parameters()).device).type != "cpu": return f"the model is on {device}, not the CPU"
+    device = device or next(model.parameters()).device
+    if getattr(device, "type", device) != "cpu": return f"the model is on {device}, not the CPU"
     if getattr(c, "attention_bias", False) or getattr(c, "mlp_bias", False): return "its projections have biases"
     if getattr(c, "hidden_act", "silu") != "silu": return f"its activation is {c.hidden_act}, not silu"
     if getattr(c, "sliding_window", None) is not None: return "it has a sliding attention window"
