@@ -3,7 +3,8 @@
 Both load the same exported student (the untrained builtin base, cut to --layers, exported in sentence-transformers
 format unless --path is given), encode the same texts with the same batch size on CPU, and must give the same
 vectors (fp32: min cos >= 0.999). The runs are interleaved (the order rotates each round) and each time is the median
-of --repeats rounds, so a load that comes and goes on a shared machine hits every contender alike. With --int8 the
+of --repeats rounds, so a load that comes and goes on a shared machine hits every contender alike; the median of the
+per-round ratios is printed too (it pairs runs made close in time). With --int8 the
 `quantize="int8"` embedder runs in the same rounds; its line reports its speed and how far its vectors moved.
 Usage: python benchmarks/bench_encode.py [--path DIR] [--layers 6] [--n 64] [--batch 16] [--max-length 64]
                                          [--threads 2] [--repeats 3] [--no-int8] [--model-forward]
@@ -45,20 +46,20 @@ def main():
     ours = load_embedder(path, max_length=a.max_length)
     st = SentenceTransformer(str(path), device="cpu")
     st.max_seq_length = a.max_length
-    runs = {"load_embedder.encode": lambda: ours.encode(texts, batch_size=a.batch),
-            "SentenceTransformer.encode": lambda: st.encode(texts, batch_size=a.batch, convert_to_numpy=True)}
+    runs = {"load_embedder.encode": lambda tx: ours.encode(tx, batch_size=a.batch),
+            "SentenceTransformer.encode": lambda tx: st.encode(tx, batch_size=a.batch, convert_to_numpy=True)}
     if a.int8:
         q8 = load_embedder(path, max_length=a.max_length, quantize="int8")
-        runs["load_embedder.encode int8"] = lambda: q8.encode(texts, batch_size=a.batch)
+        runs["load_embedder.encode int8"] = lambda tx: q8.encode(tx, batch_size=a.batch)
     if a.model_forward:
         old = load_embedder(path, max_length=a.max_length); old.fast = False
-        runs["model forward (fast=False)"] = lambda: old.encode(texts, batch_size=a.batch)
-    for fn in runs.values(): fn()                    # warm up (page in weights, build the fused / int8 weights)
+        runs["model forward (fast=False)"] = lambda tx: old.encode(tx, batch_size=a.batch)
+    for fn in runs.values(): fn(texts[:4])           # warm up (page in weights, build the fused / int8 weights)
     load0 = os.getloadavg()[0]
     times, vecs, names = {k: [] for k in runs}, {}, list(runs)
     for r in range(a.repeats):
         for k in names[r % len(names):] + names[:r % len(names)]:
-            t = time.perf_counter(); vecs[k] = runs[k](); times[k].append(time.perf_counter() - t)
+            t = time.perf_counter(); vecs[k] = runs[k](texts); times[k].append(time.perf_counter() - t)
     load1 = os.getloadavg()[0]
     med = {k: statistics.median(v) for k, v in times.items()}
     ref = vecs["SentenceTransformer.encode"]
@@ -72,6 +73,9 @@ def main():
     diff = float(np.abs(vecs["load_embedder.encode"] - ref).max())
     print(f"max |difference| = {diff:.2e}")
     st_t = med["SentenceTransformer.encode"]
+    paired = lambda k: statistics.median(s / t for s, t in zip(times["SentenceTransformer.encode"], times[k]))
+    print("per-round ratios (ST time / time in the same round), median: " +
+          ", ".join(f"{k} {paired(k):.2f}x" for k in names if k != "SentenceTransformer.encode"))
     if a.model_forward:
         print(f"encode_speed_model_forward: {st_t / med['model forward (fast=False)']:.2f}x (the model's own forward vs ST)")
     if a.int8:
