@@ -319,7 +319,8 @@ def fast_body_unsupported(model, device=None) -> str | None:
 
 class FastBody:
     """Inference-only forward of a Llama/Mistral body to L2-normalised last-token embeddings (left padding):
-    fused q|k|v and gate|up products, RoPE on q and k at once, the last layer for the last token only."""
+    fused q|k|v and gate|up products with the RMSNorm weights folded in, RoPE as one complex product on q and k,
+    the last layer for the last token only."""
     def __init__(self, model, quantize: str | None = None):
         import torch
         why = fast_body_unsupported(model)
@@ -330,16 +331,23 @@ class FastBody:
         c = model.config
         self.model, self.heads, self.kv = model, c.num_attention_heads, c.num_key_value_heads
         self.head_dim = getattr(c, "head_dim", None) or c.hidden_size // c.num_attention_heads
-        def lin(*ws):
-            w = torch.cat([w.detach() for w in ws]) if len(ws) > 1 else ws[0].detach()
+        H, KV, D = self.heads, self.kv, self.head_dim
+        # q and k rows of each head reordered from (first half, second half) to pairs (x1_i, x2_i): RoPE is then one
+        # complex product, and q.k is unchanged (both permuted alike); the RMSNorm weights fold into the next product
+        pairs = torch.arange(D).view(2, D // 2).t().reshape(-1)
+        rope = lambda w, n: w.detach().view(n, D, -1)[:, pairs].reshape(n * D, -1)
+        def lin(w, norm=None):
+            w = w.detach() if norm is None else w * norm.detach()[None]
             m = torch.nn.Linear(w.shape[1], w.shape[0], bias=False, device=w.device, dtype=w.dtype)
             m.weight = torch.nn.Parameter(w, requires_grad=False)
             return m
         blocks = torch.nn.ModuleList()
         for L in model.layers:
             a, f = L.self_attn, L.mlp
-            blocks.append(torch.nn.ModuleDict(dict(qkv=lin(a.q_proj.weight, a.k_proj.weight, a.v_proj.weight),
-                          o=lin(a.o_proj.weight), gu=lin(f.gate_proj.weight, f.up_proj.weight), down=lin(f.down_proj.weight))))
+            qkv = torch.cat([rope(a.q_proj.weight, H), rope(a.k_proj.weight, KV), a.v_proj.weight.detach()])
+            blocks.append(torch.nn.ModuleDict(dict(qkv=lin(qkv, L.input_layernorm.weight), o=lin(a.o_proj.weight),
+                          gu=lin(torch.cat([f.gate_proj.weight, f.up_proj.weight]), L.post_attention_layernorm.weight),
+                          down=lin(f.down_proj.weight))))
         if quantize == "int8":    # per-channel int8 weights; down_proj stays fp32 (its inputs carry the outliers)
             import warnings
             from torch.ao.quantization import quantize_dynamic, per_channel_dynamic_qconfig
@@ -349,9 +357,7 @@ class FastBody:
                     for k in ("qkv", "o", "gu"):
                         blk[k] = quantize_dynamic(torch.nn.Sequential(blk[k]), {torch.nn.Linear: per_channel_dynamic_qconfig},
                                                   dtype=torch.qint8, inplace=True)[0]
-        self.blocks = blocks
-        self.norms = [(L.input_layernorm.weight, L.post_attention_layernorm.weight, L.input_layernorm.variance_epsilon)
-                      for L in model.layers]
+        self.blocks, self.eps = blocks, model.layers[0].input_layernorm.variance_epsilon
 
     def __call__(self, input_ids, attention_mask):   # (batch, seq) each, left padded -> (batch, dim) unit vectors
         import torch, torch.nn.functional as F
@@ -360,18 +366,19 @@ class FastBody:
         keep = attention_mask.bool()
         if not bool(keep[:, -1].all()): raise ValueError("FastBody needs left padding (each row's last token real)")
         x = m.embed_tokens(input_ids)
-        cos, sin = m.rotary_emb(x, position_ids_from(attention_mask))        # (B, S, D)
-        sin = torch.cat([-sin[..., :D // 2], sin[..., D // 2:]], -1)          # rotate_half's sign folded into sin
-        cos, sin = cos[:, :, None], sin[:, :, None]
+        cos, sin = m.rotary_emb(x, position_ids_from(attention_mask))        # (B, S, D), both halves alike
+        turn = torch.complex(cos[..., :D // 2].float(), sin[..., :D // 2].float())[:, :, None]   # (B, S, 1, D/2)
+        def norm(x):                                                          # RMSNorm without its weight
+            r = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
+            return x * r.square_().div_(x.shape[-1]).add_(self.eps).rsqrt_()
         padded = not bool(keep.all())
         if padded:      # causal and real keys; a padding row sees itself (no all-masked row, no NaN)
             eye = torch.eye(S, dtype=torch.bool, device=x.device)
             mask = torch.ones_like(eye).tril()[None] & (keep[:, None, :] | eye[None])
-        for i, (blk, (n1, n2, eps)) in enumerate(zip(self.blocks, self.norms)):
-            h = F.rms_norm(x, (x.shape[-1],), n1, eps)
-            qkv = blk["qkv"](h).view(B, S, H + 2 * KV, D)
-            qk = qkv[:, :, :H + KV]
-            qk = torch.addcmul(qk * cos, qk.view(B, S, H + KV, 2, D // 2).flip(3).view(B, S, H + KV, D), sin)
+        for i, blk in enumerate(self.blocks):
+            qkv = blk["qkv"](norm(x)).view(B, S, H + 2 * KV, D)
+            qk = torch.view_as_complex(qkv[:, :, :H + KV].float().view(B, S, H + KV, D // 2, 2)) * turn
+            qk = torch.view_as_real(qk).view(B, S, H + KV, D).to(x.dtype)
             q, k, v = qk[:, :, :H].transpose(1, 2), qk[:, :, H:].transpose(1, 2), qkv[:, :, H + KV:].transpose(1, 2)
             if i == len(self.blocks) - 1:    # only the last token goes on: its query against every key
                 q, x = q[:, :, -1:], x[:, -1:]
@@ -381,7 +388,7 @@ class FastBody:
                 a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None] if padded else None,
                                                    is_causal=not padded, enable_gqa=True)
             x = x + blk["o"](a.transpose(1, 2).reshape(B, x.shape[1], H * D))
-            g, u = blk["gu"](F.rms_norm(x, (x.shape[-1],), n2, eps)).chunk(2, -1)
+            g, u = blk["gu"](norm(x)).chunk(2, -1)
             x = x + blk["down"](F.silu(g) * u)
         return F.normalize(m.norm(x[:, -1]).float(), dim=-1)
 
