@@ -13,9 +13,10 @@ import numpy as np
 from .core import Config, asset_path, atomic_path, cache_dir, fingerprint, get_device, ir_metrics, record_metrics
 
 # %% auto #0
-__all__ = ['BUILTIN', 'DEFAULT_TARGETS', 'mistral_config_from', 'ensure_eos', 'convert_gguf', 'builtin_path', 'last_token_pool',
-           'position_ids_from', 'check_texts', 'Embedder', 'cut_layers', 'load_base', 'load_embedder', 'add_lora',
-           'save_adapter', 'query_prompt_for', 'export_student', 'retrieval_metrics', 'dev_retrieval']
+__all__ = ['BUILTIN', 'DEFAULT_TARGETS', 'QUANTIZE', 'mistral_config_from', 'ensure_eos', 'convert_gguf', 'builtin_path',
+           'last_token_pool', 'position_ids_from', 'check_texts', 'Embedder', 'fast_body_unsupported', 'FastBody',
+           'cut_layers', 'load_base', 'load_embedder', 'add_lora', 'save_adapter', 'query_prompt_for', 'export_student',
+           'retrieval_metrics', 'dev_retrieval']
 
 # %% ../nbs/04_model.ipynb #b9adabc9
 BUILTIN = {"builtin:smollm2-135m": "smollm2-gguf"}
@@ -100,11 +101,14 @@ def check_texts(texts) -> list[str]:
     return texts
 
 # %% ../nbs/04_model.ipynb #d175e604
+QUANTIZE = (None, "int8")   # `Embedder.quantize`: fp32 weights, or int8 dynamically quantised linear layers (CPU)
+
 class Embedder:
     "A causal LM (optionally with a LoRA adapter) that embeds texts by last-token pooling."
     def __init__(self, model, tokenizer, name: str, max_length: int = 512, query_prompt: str | None = None,
                  device=None,
                  query_max_length: int | None = None,  # tokens per query (instruction + examples); None = max_length
+                 quantize: str | None = None,  # "int8": `encode` runs int8 dynamically quantised linear layers (CPU)
                 ):
         import torch
         self.model, self.tokenizer, self.name, self.max_length = model, ensure_eos(tokenizer), name, max_length
@@ -112,7 +116,34 @@ class Embedder:
         self.prompts: dict[str, str] = {}      # named prompts (an exported student's, keyed like mteb looks them up)
         self.device = device or next(model.parameters()).device
         self.buckets = 1                       # `embed` runs a batch as this many length-sorted chunks (less padding)
+        self.fast = True                       # without gradients on CPU, run `FastBody` where it applies (same vectors)
+        self._fast = None                      # (weights key, FastBody) of the last fast encode
+        self.quantize = quantize
+        if quantize: self.name = f"{name}+{quantize}"
         self.reset_counts()
+
+    @property
+    def quantize(self) -> str | None:
+        "None (fp32 weights) or 'int8' (`encode` through int8 dynamically quantised linear layers; vectors change a little)."
+        return self._quantize
+
+    @quantize.setter
+    def quantize(self, value: str | None):
+        if value not in QUANTIZE:
+            raise ValueError(f"quantize={value!r}: give one of {', '.join(map(repr, QUANTIZE))} "
+                             "(None = fp32, 'int8' = int8 dynamic quantisation of the linear layers, CPU only)")
+        why = fast_body_unsupported(self.model, self.device) if value else None
+        if why: raise ValueError(f"quantize={value!r} needs a plain Llama/Mistral body on CPU: {why}")
+        self._quantize, self._fast = value, None
+
+    def fast_body(self):
+        "The `FastBody` of the current weights (rebuilt when a weight changed), or None where the model forward runs."
+        if not (self.fast or self.quantize) or fast_body_unsupported(self.model, self.device): return None
+        key = (self.quantize, tuple((p.data_ptr(), p._version) for p in self.model.parameters()))
+        if self._fast is None or self._fast[0] != key:
+            self._fast = None                  # free the old fused weights first
+            self._fast = (key, FastBody(self.model, quantize=self.quantize))
+        return self._fast[1]
 
     def reset_counts(self):
         "Zero the counts of texts seen and truncated (per kind: query / document)."
@@ -162,18 +193,23 @@ class Embedder:
         import torch.nn.functional as F
         mask = batch["attention_mask"].to(self.device)
         out = self.model(input_ids=batch["input_ids"].to(self.device), attention_mask=mask,
-                         position_ids=position_ids_from(mask))
+                         position_ids=position_ids_from(mask), use_cache=False)   # no KV cache: one pass
         h = out.last_hidden_state if hasattr(out, "last_hidden_state") else out.hidden_states[-1]
         return F.normalize(last_token_pool(h, mask).float(), dim=-1)
 
     def embed(self, texts: Sequence[str], keep_end: bool = False):
-        "Embeddings of texts (torch, with gradients if enabled): one batch, as `self.buckets` length-sorted chunks."
+        """Embeddings of texts (torch, with gradients if enabled): one batch, as `self.buckets` length-sorted chunks.
+        Without gradients `FastBody` runs where it applies (and must, for `quantize`), else the model's forward."""
         import torch
         texts = list(texts)
-        if self.buckets <= 1 or len(texts) < 2 * self.buckets: return self.forward(self.tokenize(texts, keep_end))
+        fwd, body = self.forward, None if torch.is_grad_enabled() else self.fast_body()
+        if body is not None: fwd = lambda b: body(b["input_ids"].to(self.device), b["attention_mask"].to(self.device))
+        elif self.quantize and not torch.is_grad_enabled():
+            raise ValueError(f"quantize={self.quantize!r}: {fast_body_unsupported(self.model, self.device)}")
+        if self.buckets <= 1 or len(texts) < 2 * self.buckets: return fwd(self.tokenize(texts, keep_end))
         lens = [len(x) for x in self.tokenizer(texts, verbose=False)["input_ids"]]
         chunks = np.array_split(np.argsort(lens, kind="stable"), self.buckets)
-        out = torch.cat([self.forward(self.tokenize([texts[i] for i in c], keep_end)) for c in chunks])
+        out = torch.cat([fwd(self.tokenize([texts[i] for i in c], keep_end)) for c in chunks])
         return out[torch.as_tensor(np.argsort(np.concatenate(chunks)), device=out.device)]
 
     def encode(self, texts: Sequence[str] | str,        # documents, or queries when `instruction` is given
@@ -258,7 +294,96 @@ class Embedder:
 
     def __repr__(self):
         q = f", query_max_length={self.query_max_length}" if self.query_max_length else ""
+        q += f", quantize={self.quantize!r}" if self.quantize else ""
         return f"Embedder({self.name!r}, layers={self.layers}, dim={self.dim}, max_length={self.max_length}{q})"
+
+# %% ../nbs/04_model.ipynb #70d12967
+def fast_body_unsupported(model, device=None) -> str | None:
+    "Why `FastBody` cannot run `model` (None when it can): a plain Llama/Mistral body on CPU, without biases."
+    c = getattr(model, "config", None)
+    if type(model).__name__ not in ("LlamaModel", "MistralModel"):
+        return f"{type(model).__name__} is not a plain LlamaModel/MistralModel body"
+    device = device or next(model.parameters()).device
+    if getattr(device, "type", device) != "cpu": return f"the model is on {device}, not the CPU"
+    if getattr(c, "attention_bias", False) or getattr(c, "mlp_bias", False): return "its projections have biases"
+    if getattr(c, "hidden_act", "silu") != "silu": return f"its activation is {c.hidden_act}, not silu"
+    if getattr(c, "sliding_window", None) is not None: return "it has a sliding attention window"
+    return None
+
+class FastBody:
+    """Inference-only forward of a Llama/Mistral body to L2-normalised last-token embeddings (left padding):
+    fused q|k|v and gate|up products with the RMSNorm weights folded in, RoPE as one complex product on q and k,
+    the last layer for the last token only."""
+    def __init__(self, model, quantize: str | None = None):
+        import torch
+        why = fast_body_unsupported(model)
+        if why: raise ValueError(f"FastBody: {why}")
+        if quantize not in QUANTIZE: raise ValueError(f"quantize={quantize!r}: give one of {QUANTIZE}")
+        if quantize and model.embed_tokens.weight.dtype != torch.float32:
+            raise ValueError(f"quantize={quantize!r} needs float32 weights, not {model.embed_tokens.weight.dtype}")
+        c = model.config
+        self.model, self.heads, self.kv = model, c.num_attention_heads, c.num_key_value_heads
+        self.head_dim = getattr(c, "head_dim", None) or c.hidden_size // c.num_attention_heads
+        H, KV, D = self.heads, self.kv, self.head_dim
+        # q and k rows of each head reordered from (first half, second half) to pairs (x1_i, x2_i): RoPE is then one
+        # complex product, and q.k is unchanged (both permuted alike); the RMSNorm weights fold into the next product
+        pairs = torch.arange(D).view(2, D // 2).t().reshape(-1)
+        rope = lambda w, n: w.detach().view(n, D, -1)[:, pairs].reshape(n * D, -1)
+        def lin(w, norm=None):
+            w = w.detach() if norm is None else w * norm.detach()[None]
+            m = torch.nn.Linear(w.shape[1], w.shape[0], bias=False, device=w.device, dtype=w.dtype)
+            m.weight = torch.nn.Parameter(w, requires_grad=False)
+            return m
+        blocks = torch.nn.ModuleList()
+        for L in model.layers:
+            a, f = L.self_attn, L.mlp
+            qkv = torch.cat([rope(a.q_proj.weight, H), rope(a.k_proj.weight, KV), a.v_proj.weight.detach()])
+            blocks.append(torch.nn.ModuleDict(dict(qkv=lin(qkv, L.input_layernorm.weight), o=lin(a.o_proj.weight),
+                          gu=lin(torch.cat([f.gate_proj.weight, f.up_proj.weight]), L.post_attention_layernorm.weight),
+                          down=lin(f.down_proj.weight))))
+        if quantize == "int8":    # per-channel int8 weights; down_proj stays fp32 (its inputs carry the outliers)
+            import warnings
+            from torch.ao.quantization import quantize_dynamic, per_channel_dynamic_qconfig
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")        # torch.ao.quantization's deprecation notice
+                for blk in blocks:
+                    for k in ("qkv", "o", "gu"):
+                        blk[k] = quantize_dynamic(torch.nn.Sequential(blk[k]), {torch.nn.Linear: per_channel_dynamic_qconfig},
+                                                  dtype=torch.qint8, inplace=True)[0]
+        self.blocks, self.eps = blocks, model.layers[0].input_layernorm.variance_epsilon
+
+    def __call__(self, input_ids, attention_mask):   # (batch, seq) each, left padded -> (batch, dim) unit vectors
+        import torch, torch.nn.functional as F
+        m, H, KV, D = self.model, self.heads, self.kv, self.head_dim
+        B, S = input_ids.shape
+        keep = attention_mask.bool()
+        if not bool(keep[:, -1].all()): raise ValueError("FastBody needs left padding (each row's last token real)")
+        x = m.embed_tokens(input_ids)
+        cos, sin = m.rotary_emb(x, position_ids_from(attention_mask))        # (B, S, D), both halves alike
+        turn = torch.complex(cos[..., :D // 2].float(), sin[..., :D // 2].float())[:, :, None]   # (B, S, 1, D/2)
+        def norm(x):                                                          # RMSNorm without its weight
+            r = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
+            return x * r.square_().div_(x.shape[-1]).add_(self.eps).rsqrt_()
+        padded = not bool(keep.all())
+        if padded:      # causal and real keys; a padding row sees itself (no all-masked row, no NaN)
+            eye = torch.eye(S, dtype=torch.bool, device=x.device)
+            mask = torch.ones_like(eye).tril()[None] & (keep[:, None, :] | eye[None])
+        for i, blk in enumerate(self.blocks):
+            qkv = blk["qkv"](norm(x)).view(B, S, H + 2 * KV, D)
+            qk = torch.view_as_complex(qkv[:, :, :H + KV].float().view(B, S, H + KV, D // 2, 2)) * turn
+            qk = torch.view_as_real(qk).view(B, S, H + KV, D).to(x.dtype)
+            q, k, v = qk[:, :, :H].transpose(1, 2), qk[:, :, H:].transpose(1, 2), qkv[:, :, H + KV:].transpose(1, 2)
+            if i == len(self.blocks) - 1:    # only the last token goes on: its query against every key
+                q, x = q[:, :, -1:], x[:, -1:]
+                a = F.scaled_dot_product_attention(q, k, v, attn_mask=keep[:, None, None] if padded else None,
+                                                   enable_gqa=True)
+            else:
+                a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None] if padded else None,
+                                                   is_causal=not padded, enable_gqa=True)
+            x = x + blk["o"](a.transpose(1, 2).reshape(B, x.shape[1], H * D))
+            g, u = blk["gu"](norm(x)).chunk(2, -1)
+            x = x + blk["down"](F.silu(g) * u)
+        return F.normalize(m.norm(x[:, -1]).float(), dim=-1)
 
 # %% ../nbs/04_model.ipynb #78c919cc
 def _is_causal_lm(config) -> bool:
@@ -303,8 +428,12 @@ def load_embedder(name_or_path: str | Path,   # builtin:NAME, HF causal-LM path 
                   device=None, dtype=None,     # default: CUDA + bf16 when present, else CPU + fp32
                   layers: int | None = None,   # a base cut to its first k layers (an adapter / student: the saved depth)
                   query_max_length: int | None = None,  # tokens per query (default: the saved one, else max_length)
+                  quantize: str | None = None,  # "int8": encode with int8 dynamically quantised linear layers (CPU)
                   **kw) -> Embedder:
     "An `Embedder` for a base model, a LoRA adapter folder or an exported student."
+    if quantize not in QUANTIZE:
+        raise ValueError(f"quantize={quantize!r}: give one of {', '.join(map(repr, QUANTIZE))} (None = fp32)")
+    if quantize: kw["quantize"] = quantize
     device = get_device(device or "auto") if not hasattr(device, "type") else device
     name = str(name_or_path); p = Path(name)
     if name in BUILTIN:
@@ -323,7 +452,7 @@ def load_embedder(name_or_path: str | Path,   # builtin:NAME, HF causal-LM path 
         return Embedder(model, base.tokenizer, f"{base.name}+lora:{fingerprint(p / 'adapter_model.safetensors')}",
                         max_length or extra.get("max_length", base.max_length),
                         query_prompt=extra.get("query_prompt"), device=device,
-                        query_max_length=query_max_length or extra.get("query_max_length"))
+                        query_max_length=query_max_length or extra.get("query_max_length"), **kw)
     if (p / "modules.json").exists():
         st = json.loads((p / "sentence_bert_config.json").read_text()) if (p / "sentence_bert_config.json").exists() else {}
         prompts = json.loads((p / "config_sentence_transformers.json").read_text()).get("prompts", {}) \
@@ -335,7 +464,7 @@ def load_embedder(name_or_path: str | Path,   # builtin:NAME, HF causal-LM path 
         emb = Embedder(model, tok, f"student:{fingerprint(*sorted(sub.glob('*.safetensors')))}",
                        max_length or extra.get("max_length") or st.get("max_seq_length") or 512,
                        query_prompt=prompts.get("query"), device=device,
-                       query_max_length=query_max_length or extra.get("query_max_length"))
+                       query_max_length=query_max_length or extra.get("query_max_length"), **kw)
         emb.prompts = dict(prompts)
         return emb
     model, tok = load_base(name, device, dtype, layers)

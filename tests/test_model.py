@@ -100,6 +100,9 @@ def test_export_equivalence_with_sentence_transformers(exported, emb):
     st = SentenceTransformer(str(sdir), device="cpu")
     a, b = ours.encode(DOCS, batch_size=3), st.encode(DOCS, batch_size=3)
     np.testing.assert_allclose(a, b, atol=1e-5)
+    assert ours.fast_body() is not None                       # the student takes the fast path: still ST's vectors
+    np.testing.assert_allclose(ours.encode(["word " * 80, "Stocks fell."]),  # one text cut at max_length
+                               st.encode(["word " * 80, "Stocks fell."]), atol=1e-5)
     assert np.abs(a - emb.encode(DOCS)).max() > 1e-3          # the LoRA weights were merged in
     np.testing.assert_allclose(ours.encode(["frog"], instruction="Find the article"),
                                st.encode(["frog"], prompt_name="query"), atol=1e-5)
@@ -130,3 +133,57 @@ def test_retrieval_metrics_hand_checked():
     assert M.retrieval_metrics(e[:1], d, [1], k=3)["mrr_at_3"] == pytest.approx(1 / 3)
     r = M.retrieval_metrics(e[:1], d, [2], k=10)
     assert r == {"ndcg_at_10": 1.0, "mrr_at_10": 1.0, "recall_at_10": 1.0}
+
+
+# ---- the fast CPU encode path (FastBody) and the int8 option: a 2-layer cut keeps these to seconds
+MIXED = ["Stocks fell.", "A new species of frog was found in Peru, scientists said on Monday.",
+         "word " * 60, "Rain is expected across the north tomorrow, with strong winds on the coast and snow on hills.",
+         "Hi", "The prime minister resigned after the vote. " * 5]
+
+
+@pytest.fixture(scope="module")
+def small():
+    torch.set_num_threads(2)
+    return M.load_embedder("builtin:smollm2-135m", max_length=32, layers=2)
+
+
+def encode_both(e, texts, **kw):
+    "(fast path, model forward) vectors of the same texts."
+    fast = e.encode(texts, **kw)
+    e.fast = False
+    try: return fast, e.encode(texts, **kw)
+    finally: e.fast = True
+
+
+def test_fast_path_matches_model_forward(small):
+    assert small.fast_body() is not None                      # a plain Mistral body on CPU takes the fast path
+    fast, slow = encode_both(small, MIXED, batch_size=4)      # mixed lengths, padded batches, two texts cut at 32
+    assert (fast * slow).sum(1).min() >= 0.999
+    np.testing.assert_allclose(fast, slow, atol=1e-5)
+    np.testing.assert_allclose(*encode_both(small, ["frog " * 40], instruction="Find the article"), atol=1e-5)
+    w = small.model.layers[1].mlp.up_proj.weight
+    with torch.no_grad(): w.mul_(1.5)                         # a weight changed in place: the fused copy follows
+    try:
+        moved, slow = encode_both(small, MIXED, batch_size=4)
+        assert np.abs(moved - fast).max() > 1e-3
+        np.testing.assert_allclose(moved, slow, atol=1e-5)
+    finally:
+        with torch.no_grad(): w.div_(1.5)
+
+
+def test_quantize_int8_option_and_bad_values(small):
+    q = M.Embedder(small.model, small.tokenizer, "small", 32, quantize="int8")     # the fp32 model is left as it is
+    assert q.quantize == "int8" and q.name == "small+int8" and "quantize='int8'" in repr(q)
+    v, ref = q.encode(MIXED, batch_size=4), small.encode(MIXED, batch_size=4)
+    assert v.shape == ref.shape and v.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1, atol=1e-5)
+    assert 0.98 < (v * ref).sum(1).min() and np.abs(v - ref).max() > 1e-4       # close to fp32, not equal
+    with pytest.raises(ValueError, match="quantize='int4'"):
+        M.load_embedder("builtin:smollm2-135m", quantize="int4")                # refused before loading
+    with pytest.raises(ValueError, match="quantize"):
+        q.quantize = "fp8"
+    lora = M.add_lora(copy.deepcopy(small.model), r=2, alpha=4)
+    with pytest.raises(ValueError, match="not a plain"):
+        M.Embedder(lora, small.tokenizer, "lora", 32, quantize="int8")
+    le = M.Embedder(lora, small.tokenizer, "lora", 32)       # a PEFT model keeps the model's forward
+    assert le.fast_body() is None and le.encode(["frog"]).shape == (1, small.dim)
