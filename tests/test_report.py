@@ -68,6 +68,15 @@ def test_overrides_reach_the_stages(tmp_path):
     assert json.loads((out / "metrics.json").read_text())["data"]["rows_total"] == 40
 
 
+def test_a_relative_out_is_the_run_folder_of_every_stage(tmp_path, monkeypatch):
+    "The notebooks run in nbs/: a relative --out (and the default reports/<timestamp>) must still collect their outputs."
+    monkeypatch.chdir(tmp_path)
+    out = run_report("tiny", "runs/rel", only="00_core", progress=False)
+    assert out == tmp_path / "runs" / "rel"
+    assert "core" in json.loads((out / "metrics.json").read_text())
+    assert not (notebooks_dir() / "runs").exists()
+
+
 def _broken_nbs(tmp_path):
     nbs = tmp_path / "nbs"
     nbs.mkdir()
