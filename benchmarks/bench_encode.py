@@ -6,8 +6,11 @@ vectors (fp32: min cos >= 0.999). The runs are interleaved (the order rotates ea
 of --repeats rounds, so a load that comes and goes on a shared machine hits every contender alike; the median of the
 per-round ratios is printed too (it pairs runs made close in time). With --int8 the
 `quantize="int8"` embedder runs in the same rounds; its line reports its speed and how far its vectors moved.
+With --bf16 the `quantize="bf16"` embedder (bf16 products, fp32 residual stream) runs too, and so does the fair peer
+for it, sentence-transformers with the model loaded in bf16 (`model_kwargs={"torch_dtype": torch.bfloat16}`): on a
+CPU with AMX / AVX-512 bf16 units both gain, and the ratio that counts is bf16 against bf16.
 Usage: python benchmarks/bench_encode.py [--path DIR] [--layers 6] [--n 64] [--batch 16] [--max-length 64]
-                                         [--threads 2] [--repeats 3] [--no-int8] [--model-forward]
+                                         [--threads 2] [--repeats 3] [--no-int8] [--bf16] [--model-forward]
 """
 import argparse, os, statistics, tempfile, time
 from pathlib import Path
@@ -30,6 +33,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=3, help="interleaved rounds; each time is their median")
     ap.add_argument("--int8", action=argparse.BooleanOptionalAction, default=True,
                     help="also time load_embedder(..., quantize='int8') (default on)")
+    ap.add_argument("--bf16", action="store_true",
+                    help="also time quantize='bf16' and sentence-transformers with bf16 weights (its fair peer)")
     ap.add_argument("--model-forward", action="store_true",
                     help="also time load_embedder's encode through the model's own forward (Embedder.fast = False)")
     a = ap.parse_args()
@@ -51,6 +56,14 @@ def main():
     if a.int8:
         q8 = load_embedder(path, max_length=a.max_length, quantize="int8")
         runs["load_embedder.encode int8"] = lambda tx: q8.encode(tx, batch_size=a.batch)
+    if a.bf16:
+        b16 = load_embedder(path, max_length=a.max_length, quantize="bf16")
+        st16 = SentenceTransformer(str(path), device="cpu", model_kwargs={"torch_dtype": torch.bfloat16})
+        st16.max_seq_length = a.max_length
+        runs["load_embedder.encode bf16"] = lambda tx: b16.encode(tx, batch_size=a.batch)
+        unit = lambda v: v / np.linalg.norm(v, axis=1, keepdims=True)      # bf16 vectors are unit to bf16's precision
+        runs["SentenceTransformer bf16"] = lambda tx: unit(st16.encode(tx, batch_size=a.batch, convert_to_numpy=True)
+                                                           .astype(np.float32))
     if a.model_forward:
         old = load_embedder(path, max_length=a.max_length); old.fast = False
         runs["model forward (fast=False)"] = lambda tx: old.encode(tx, batch_size=a.batch)
@@ -82,6 +95,11 @@ def main():
         k = "load_embedder.encode int8"
         print(f"encode_speed_int8: {st_t / med[k]:.2f}x (quantize='int8' vs SentenceTransformer.encode fp32; "
               f"min cos {min_cos(vecs[k], ref):.4f})")
+    if a.bf16:
+        k, p = "load_embedder.encode bf16", "SentenceTransformer bf16"
+        print(f"encode_speed_bf16: {med[p] / med[k]:.2f}x (quantize='bf16' vs SentenceTransformer in bf16; "
+              f"{st_t / med[k]:.2f}x vs ST fp32; min cos vs ST fp32 {min_cos(vecs[k], ref):.4f}, ST bf16's "
+              f"{min_cos(vecs[p], ref):.4f})")
     print(f"encode_speed: {st_t / med['load_embedder.encode']:.2f}x (load_embedder.encode vs SentenceTransformer.encode, "
           f"same model/texts/batch; min cos {min_cos(vecs['load_embedder.encode'], ref):.6f})")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Sequence
 import numpy as np
 import pandas as pd
-from .core import Config, atomic_path, record_metrics
+from .core import Config, atomic_path, check_output, record_metrics
 
 # %% auto #0
 __all__ = ['MTEB_ENG_V2', 'INSTRUCTIONS', 'SUITE_INSTRUCTIONS', 'SYMMETRIC_TYPES', 'SUITE_SETTINGS', 'SUITE_EXAMPLE_TASKS',
@@ -231,7 +231,12 @@ def _build_suite_classes():
         def load_data(self, num_proc=None, **kwargs):
             if self.data_loaded: return
             df = _test_pairs()
+            n = len(df)
             df = df[df.source.map(df.source.value_counts()) >= 2]
+            if df.source.nunique() < 2:     # mteb would fail deep inside (an empty sequence): say what is short
+                raise ValueError(f"EmbLabNewsSourceClustering: the test split ({n} pairs) has {df.source.nunique()} outlet(s) "
+                                 "with two or more articles; it needs two: raise data.max_pairs or the test share of "
+                                 "data.split_fractions, or leave the task out (mteb.tasks)")
             self.max_documents_per_cluster = len(df)
             self.dataset = DatasetDict({"test": Dataset.from_dict(
                 {"sentences": df.positive.tolist(), "labels": df.source.tolist()})})
@@ -330,13 +335,9 @@ SUITE_NAMES = ("EmbLabNewsRetrieval", "EmbLabNewsReranking", "EmbLabLeeSTS", "Em
                "EmbLabNewsSourceClustering", "EmbLabHeadlineLeadPairClassification")
 
 def suite_tasks(cfg: Config | None = None, names: Sequence[str] | None = None) -> list:
-    "Instances of the offline tasks (all, or `names`), reading the run folder of `cfg` (its data built when missing)."
+    "Instances of the offline tasks (all, or `names`), reading the corpora 01_data saved in the run folder of `cfg`."
     if cfg is not None:
-        from embedding_lab.data import load_splits
-        data = cfg.artifact("data")
-        if not all((data / f).exists() for f in ("test.parquet", "lee.parquet", "rotten_tomatoes.parquet")):
-            from embedding_lab.data import prepare_data
-            prepare_data(cfg)
+        data = check_output(cfg, "data")       # missing or made with other settings: names the stage to run
         m = cfg.mteb
         configure_suite(data, m.max_items, m.rerank_negatives, cfg.seed, m.samples_per_label, m.n_experiments,
                         m.general_items)

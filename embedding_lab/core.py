@@ -15,14 +15,15 @@ import numpy as np
 import yaml
 
 # %% auto #0
-__all__ = ['RANGES', 'ASSETS', 'LOCK_FILE', 'ConfigError', 'profiles_dir', 'available_profiles', 'check_value', 'merge_config',
-           'check_range', 'check_ranges', 'parse_override', 'nest', 'Section', 'load_yaml', 'profile_file',
-           'resolve_config', 'cache_dir', 'Config', 'saved_config', 'check_same_profile', 'seed_everything',
-           'set_threads', 'set_offline', 'get_device', 'Asset', 'AssetMissing', 'asset_requirements', 'asset_path',
-           'atomic_path', 'atomic_write', 'write_json', 'fingerprint', 'ir_metrics', 'package_versions', 'git_revision',
-           'provenance', 'record_metrics', 'read_metrics', 'new_run_dir', 'add_run_args', 'config_from_args',
-           'RunFolderBusy', 'acquire_run_folder', 'release_run_folder', 'run_folder_lock', 'project_root',
-           'lab_run_dir', 'config_changes', 'guard_stage']
+__all__ = ['RANGES', 'ASSETS', 'LOCK_FILE', 'STAGE_OUTPUTS', 'ConfigError', 'profiles_dir', 'available_profiles', 'check_value',
+           'merge_config', 'check_range', 'check_ranges', 'parse_override', 'nest', 'Section', 'load_yaml',
+           'profile_file', 'resolve_config', 'cache_dir', 'Config', 'saved_config', 'check_same_profile',
+           'seed_everything', 'set_threads', 'set_offline', 'get_device', 'Asset', 'AssetMissing', 'asset_requirements',
+           'asset_path', 'atomic_path', 'atomic_write', 'write_json', 'fingerprint', 'ir_metrics', 'package_versions',
+           'git_revision', 'provenance', 'record_metrics', 'read_metrics', 'new_run_dir', 'add_run_args',
+           'config_from_args', 'RunFolderBusy', 'acquire_run_folder', 'release_run_folder', 'run_folder_lock',
+           'project_root', 'lab_run_dir', 'config_changes', 'guard_stage', 'StaleOutputError', 'stage_settings',
+           'stamp_output', 'output_state', 'check_output']
 
 # %% ../nbs/00_core.ipynb #9dd84d4d
 class ConfigError(ValueError):
@@ -689,3 +690,45 @@ def guard_stage(cfg: Config,
                           f"or use --force to start {stage} over")
     cfg.save(changed_only=True)
     return cfg
+
+# %% ../nbs/00_core.ipynb #4ec9260e
+STAGE_OUTPUTS = {   # an output folder under artifacts/: the stage that writes it, the config sections it depends on
+    "data": ("01_data", ("seed", "data")),
+    "mining": ("03_mining", ("seed", "data", "teacher", "mining")),
+}
+
+class StaleOutputError(ConfigError):
+    "An earlier stage's output is missing from the run folder, or was made with other settings."
+
+def stage_settings(cfg: Config, output: str) -> dict:
+    "The settings `output` depends on, flat (`data.max_pairs`: 3000, ...), as JSON would store them."
+    d = cfg.to_dict()
+    return json.loads(json.dumps(_flat_items({k: d.get(k) for k in STAGE_OUTPUTS[output][1]}), default=_jsonable))
+
+def stamp_output(cfg: Config, output: str) -> Path:
+    "Stamp `artifacts/<output>/` with the settings it was made with (`stamp.json`); the writing stage calls it last."
+    s = stage_settings(cfg, output)
+    return write_json(cfg.artifact(output, "stamp.json"), {"stage": STAGE_OUTPUTS[output][0], "fingerprint": fingerprint(s),
+                                                           "settings": s})
+
+def output_state(cfg: Config, output: str) -> tuple[str, list[str]]:
+    "('ok' | 'missing' | 'stale', the changed settings as `key: then -> now`)."
+    p = cfg.artifact(output, "stamp.json", mkdir=False)
+    if not p.exists(): return "missing", []
+    then, now = json.loads(p.read_text())["settings"], stage_settings(cfg, output)
+    changed = [f"{k}: {then.get(k)!r} -> {now.get(k)!r}" for k in sorted(set(then) | set(now)) if then.get(k) != now.get(k)]
+    return ("stale" if changed else "ok"), changed
+
+def check_output(cfg: Config, output: str) -> Path:
+    "The folder `artifacts/<output>/` when it is there and made with this config, else a `StaleOutputError`."
+    state, changed = output_state(cfg, output)
+    stage = STAGE_OUTPUTS[output][0]
+    if state == "missing":
+        raise StaleOutputError(f"{cfg.run_dir}: artifacts/{output} is missing: run {stage} first (`embedding-lab report "
+                               f"--out {cfg.run_dir}`, or embedding_lab.report.ensure_inputs(cfg, STAGE) in a notebook)")
+    if state == "stale":
+        raise StaleOutputError(f"{cfg.run_dir}: artifacts/{output} was made by {stage} with other settings "
+                               f"({'; '.join(changed[:4])}{' ...' if len(changed) > 4 else ''}): run {stage} again with "
+                               "this config (embedding_lab.report.ensure_inputs(cfg, STAGE, rebuild=True) in a notebook), or use a new run "
+                               "folder")
+    return cfg.artifact(output, mkdir=False)

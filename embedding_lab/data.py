@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 import numpy as np
 import pandas as pd
-from .core import Config, ConfigError, asset_path, atomic_path, record_metrics
+from .core import Config, ConfigError, asset_path, atomic_path, check_output, record_metrics, stamp_output
 
 # %% auto #0
 __all__ = ['PAIR_COLUMNS', 'REQUIRED', 'TASK_KINDS', 'LISTED_KINDS', 'DOC_INSTRUCTED_KINDS', 'FORMATS', 'ST_NEG', 'MISSING_TEXT',
@@ -532,6 +532,7 @@ def prepare_data(cfg: Config) -> dict:
     gh = guardian_headlines()
     gh["split"] = assign_splits(gh.text.tolist(), cfg.data.split_fractions, cfg.seed)
     save_parquet(gh, cfg.artifact("data", "guardian.parquet"))
+    stamp_output(cfg, "data")            # last: a stage killed midway leaves no stamp, so the next run rebuilds
     metrics = {f"rows_{k}": len(v) for k, v in splits.items()}
     metrics.update(invalid_rows=len(bad), rows_total=len(pairs), lee_pairs=len(sims), rotten_tomatoes_rows=len(rt))
     metrics.update({f"train_rows_{t}": int(n) for t, n in splits["train"].task.value_counts().sort_index().items()})
@@ -555,7 +556,6 @@ def save_parquet(df: pd.DataFrame, path: Path) -> Path:
     return Path(path)
 
 def load_splits(cfg: Config) -> dict[str, pd.DataFrame]:
-    "The train / dev / test pairs of the run folder, built (and saved) first when missing."
-    paths = {s: cfg.artifact("data", f"{s}.parquet") for s in SPLITS}
-    if not all(p.exists() for p in paths.values()): prepare_data(cfg)
-    return {s: pd.read_parquet(p) for s, p in paths.items()}
+    "The train / dev / test pairs that 01_data saved in the run folder for this config (else a `StaleOutputError`)."
+    d = check_output(cfg, "data")
+    return {s: pd.read_parquet(d / f"{s}.parquet") for s in SPLITS}

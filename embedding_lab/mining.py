@@ -13,7 +13,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
-from .core import Config, ConfigError, add_run_args, config_from_args, guard_stage, record_metrics
+from .core import (Config, ConfigError, add_run_args, check_output, config_from_args, guard_stage,
+                                record_metrics, stamp_output)
 from .teacher import (BM25Index, cached_embeddings, fuse_scores, score_lists, load_cross_encoder,
                                    train_corpus, _key)
 
@@ -380,6 +381,7 @@ def save_mined(cfg: Config, res: MiningResult) -> Path:
     from embedding_lab.core import write_json
     save_parquet(res.frame, mining_path(cfg))
     write_json(cfg.artifact("mining", "stats.json"), res.metrics)
+    stamp_output(cfg, "mining")            # last: the settings it was mined with (see `check_output`)
     return mining_path(cfg)
 
 def _listify(df: pd.DataFrame) -> pd.DataFrame:
@@ -438,10 +440,9 @@ def run_mining(cfg: Config) -> MiningResult:
     return res
 
 def load_mined(cfg: Config) -> pd.DataFrame:
-    "The run's mined training set (`MINED_COLUMNS`), mined and saved first when missing."
-    path = mining_path(cfg)
-    if not path.exists(): run_mining(cfg)
-    return _listify(pd.read_parquet(path))
+    "The run's mined training set (`MINED_COLUMNS`) as 03_mining saved it for this config (else a `StaleOutputError`)."
+    check_output(cfg, "mining")
+    return _listify(pd.read_parquet(mining_path(cfg)))
 
 # %% ../nbs/03_mining.ipynb #47a1cf3b
 def read_corpus(path: str | Path) -> list[str]:
@@ -484,6 +485,9 @@ def cli_mine(argv: list[str] | None = None) -> int:
         guard_stage(cfg, "mine", [mining_path(cfg)], force=args.force, resumable=False)
         pairs, bad = load_pairs(args.pairs, skip_invalid=cfg.data.skip_invalid)
         corpus = read_corpus(args.corpus) if args.corpus else None
+        if cfg.teacher.cross_encoder == "train" and cfg.mining.rerank:   # the reranker 02_teacher trains, when missing
+            from embedding_lab.report import ensure_inputs
+            ensure_inputs(cfg, "03_mining")
         res = mine(cfg, pairs, corpus)
     except DataError as e:
         print(f"embedding-lab mine: {e}", file=sys.stderr); return 1

@@ -101,14 +101,14 @@ def check_texts(texts) -> list[str]:
     return texts
 
 # %% ../nbs/04_model.ipynb #d175e604
-QUANTIZE = (None, "int8")   # `Embedder.quantize`: fp32 weights, or int8 dynamically quantised linear layers (CPU)
+QUANTIZE = (None, "bf16", "int8")   # `Embedder.quantize` (CPU): fp32 weights; bf16 products; int8 dynamic quantisation
 
 class Embedder:
     "A causal LM (optionally with a LoRA adapter) that embeds texts by last-token pooling."
     def __init__(self, model, tokenizer, name: str, max_length: int = 512, query_prompt: str | None = None,
                  device=None,
                  query_max_length: int | None = None,  # tokens per query (instruction + examples); None = max_length
-                 quantize: str | None = None,  # "int8": `encode` runs int8 dynamically quantised linear layers (CPU)
+                 quantize: str | None = None,  # "bf16" / "int8": `encode` runs its linear layers so (CPU, `FastBody`)
                 ):
         import torch
         self.model, self.tokenizer, self.name, self.max_length = model, ensure_eos(tokenizer), name, max_length
@@ -124,14 +124,15 @@ class Embedder:
 
     @property
     def quantize(self) -> str | None:
-        "None (fp32 weights) or 'int8' (`encode` through int8 dynamically quantised linear layers; vectors change a little)."
+        "None (fp32), 'bf16' (bf16 products, fp32 residual stream) or 'int8' (int8 dynamically quantised linear layers)."
         return self._quantize
 
     @quantize.setter
     def quantize(self, value: str | None):
         if value not in QUANTIZE:
             raise ValueError(f"quantize={value!r}: give one of {', '.join(map(repr, QUANTIZE))} "
-                             "(None = fp32, 'int8' = int8 dynamic quantisation of the linear layers, CPU only)")
+                             "(None = fp32, 'bf16' = bf16 linear layers, 'int8' = int8 dynamic quantisation of the "
+                             "linear layers; CPU only)")
         why = fast_body_unsupported(self.model, self.device) if value else None
         if why: raise ValueError(f"quantize={value!r} needs a plain Llama/Mistral body on CPU: {why}")
         self._quantize, self._fast = value, None
@@ -310,6 +311,18 @@ def fast_body_unsupported(model, device=None) -> str | None:
     if getattr(c, "sliding_window", None) is not None: return "it has a sliding attention window"
     return None
 
+def _bf16_linear_class():
+    import torch
+    class Bf16Linear(torch.nn.Module):
+        "x @ w.T with w stored in bf16: the input is cast to bf16 for the product and the result back to fp32."
+        def __init__(self, weight):
+            super().__init__()
+            self.register_buffer("weight", weight.detach().to(torch.bfloat16))
+        def forward(self, x): return torch.nn.functional.linear(x.to(torch.bfloat16), self.weight).to(x.dtype)
+    return Bf16Linear
+
+def _bf16_linear(weight): return _bf16_linear_class()(weight)
+
 class FastBody:
     """Inference-only forward of a Llama/Mistral body to L2-normalised last-token embeddings (left padding):
     fused q|k|v and gate|up products with the RMSNorm weights folded in, RoPE as one complex product on q and k,
@@ -341,6 +354,9 @@ class FastBody:
             blocks.append(torch.nn.ModuleDict(dict(qkv=lin(qkv, L.input_layernorm.weight), o=lin(a.o_proj.weight),
                           gu=lin(torch.cat([f.gate_proj.weight, f.up_proj.weight]), L.post_attention_layernorm.weight),
                           down=lin(f.down_proj.weight))))
+        if quantize == "bf16":    # bf16 weights and products (AMX / AVX-512 bf16 units); the residual stream stays fp32
+            for blk in blocks:
+                for k in ("qkv", "o", "gu", "down"): blk[k] = _bf16_linear(blk[k].weight)
         if quantize == "int8":    # per-channel int8 weights; down_proj stays fp32 (its inputs carry the outliers)
             import warnings
             from torch.ao.quantization import quantize_dynamic, per_channel_dynamic_qconfig
@@ -428,7 +444,7 @@ def load_embedder(name_or_path: str | Path,   # builtin:NAME, HF causal-LM path 
                   device=None, dtype=None,     # default: CUDA + bf16 when present, else CPU + fp32
                   layers: int | None = None,   # a base cut to its first k layers (an adapter / student: the saved depth)
                   query_max_length: int | None = None,  # tokens per query (default: the saved one, else max_length)
-                  quantize: str | None = None,  # "int8": encode with int8 dynamically quantised linear layers (CPU)
+                  quantize: str | None = None,  # "bf16" / "int8": encode with bf16 / int8 linear layers (CPU)
                   **kw) -> Embedder:
     "An `Embedder` for a base model, a LoRA adapter folder or an exported student."
     if quantize not in QUANTIZE:

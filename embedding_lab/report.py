@@ -9,14 +9,15 @@ from __future__ import annotations
 import contextlib, functools, json, os, re, sys, time
 from pathlib import Path
 from typing import Sequence
-from .core import (Config, ConfigError, atomic_write, acquire_run_folder, fingerprint, guard_stage, new_run_dir,
-                                read_metrics, release_run_folder, saved_config, write_json)
+from .core import (Config, ConfigError, atomic_write, acquire_run_folder, check_output, fingerprint, guard_stage,
+                                new_run_dir, output_state, read_metrics, release_run_folder, saved_config, write_json)
 
 # %% auto #0
-__all__ = ['MARKS', 'FIGURE_CAPTIONS', 'THUMBNAIL_HEADLINE', 'TEMPLATES', 'ReportError', 'ReportInterrupted', 'notebooks_dir',
-           'stage_notebooks', 'select_stages', 'declared_parameters', 'run_stage', 'export_html', 'stage_source',
-           'report_kernel', 'ipc_kernel_manager', 'ProgressEcho', 'stage_status', 'set_stage_mark', 'ablation_findings',
-           'borda_findings', 'thumbnail_findings', 'write_index', 'run_report']
+__all__ = ['STAGE_NEEDS', 'OUTPUT_BUILDERS', 'MARKS', 'FIGURE_CAPTIONS', 'THUMBNAIL_HEADLINE', 'TEMPLATES', 'ReportError',
+           'ReportInterrupted', 'notebooks_dir', 'stage_notebooks', 'select_stages', 'input_state', 'ensure_inputs',
+           'declared_parameters', 'run_stage', 'export_html', 'stage_source', 'report_kernel', 'ipc_kernel_manager',
+           'ProgressEcho', 'stage_status', 'set_stage_mark', 'ablation_findings', 'borda_findings',
+           'thumbnail_findings', 'write_index', 'run_report']
 
 # %% ../nbs/10_report.ipynb #df40c00a
 _NB_RE = re.compile(r"^(\d\d)[a-z]?_(.+)\.ipynb$")
@@ -53,6 +54,44 @@ def select_stages(nbs: Sequence[Path], only: str | Sequence[str] | None = None) 
         if not hit: raise ReportError(f"unknown stage '{w}'; stages: {', '.join(p.stem for p in nbs)}")
         out += [p for p in hit if p not in out]
     return sorted(out, key=lambda p: p.name)
+
+# %% ../nbs/10_report.ipynb #100518ee
+STAGE_NEEDS = {    # the outputs (folders under artifacts/) each stage reads, in the order they are built
+    "02_teacher": ("data",), "03_mining": ("data", "teacher"), "04_model": ("data",),
+    "05_train": ("data", "teacher", "mining"), "06_benchmark": ("data",), "07_mteb": ("data",),
+}
+OUTPUT_BUILDERS = {   # output: (stage, the function that writes it as "module:function")
+    "data": ("01_data", "embedding_lab.data:prepare_data"),
+    "teacher": ("02_teacher", "embedding_lab.teacher:build_cross_encoder"),
+    "mining": ("03_mining", "embedding_lab.mining:run_mining"),
+}
+
+def input_state(cfg: Config, output: str) -> tuple[str, list[str]]:
+    "('ok' | 'missing' | 'stale', changed settings) of an output; the teacher's reranker is stored by its settings' key."
+    if output != "teacher": return output_state(cfg, output)
+    from embedding_lab.teacher import cross_encoder_path
+    p = cross_encoder_path(cfg)
+    return ("ok" if p is None or (p / "config.json").exists() else "missing"), []
+
+def ensure_inputs(cfg: Config,
+                  stage: str,             # the stage about to run, e.g. "05_train"
+                  rebuild: bool = False,  # also build again what was made with other settings
+                  log=None,               # where to say what is built (default: stderr)
+                 ) -> list[str]:
+    "Build the outputs `stage` reads that are missing (and stale ones with `rebuild`), in stage order; return them."
+    import importlib
+    built = []
+    for out in STAGE_NEEDS.get(stage, ()):
+        state, changed = input_state(cfg, out)
+        if state == "ok" and not (built and out != "teacher"): continue     # built upstream: rebuild what follows it
+        if state == "stale" and not rebuild and not built: check_output(cfg, out)   # raises, naming stage and setting
+        writer, fn = OUTPUT_BUILDERS[out]
+        print(f"{stage}: building artifacts/{out} ({writer}{', settings changed' if state == 'stale' else ''})",
+              file=log or sys.stderr)
+        mod, name = fn.split(":")
+        getattr(importlib.import_module(mod), name)(cfg)
+        built.append(out)
+    return built
 
 # %% ../nbs/10_report.ipynb #358e661c
 def declared_parameters(nb: str | Path) -> set[str]:

@@ -12,13 +12,14 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
-from .core import Config, asset_path, atomic_path, fingerprint, ir_metrics, record_metrics, ASSETS
+from .core import (Config, StaleOutputError, asset_path, atomic_path, fingerprint, ir_metrics, record_metrics,
+                                ASSETS)
 
 # %% auto #0
 __all__ = ['NORMALIZERS', 'normalize_scores', 'fuse_scores', 'soft_labels', 'ranking_metrics', 'BM25Index', 'resolve_model',
            'model_fingerprint', 'load_bi_encoder', 'encode_texts', 'cached_embeddings', 'cross_pairs',
-           'train_cross_encoder', 'load_cross_encoder', 'cross_scores', 'score_lists', 'fused', 'train_corpus',
-           'candidate_lists', 'eval_lists', 'evaluate_teachers']
+           'train_cross_encoder', 'cross_encoder_path', 'load_cross_encoder', 'build_cross_encoder', 'cross_scores',
+           'score_lists', 'fused', 'train_corpus', 'candidate_lists', 'eval_lists', 'evaluate_teachers']
 
 # %% ../nbs/02_teacher.ipynb #489318b3
 NORMALIZERS = ("minmax", "zscore")
@@ -238,8 +239,22 @@ def train_cross_encoder(train: pd.DataFrame,   # train split (query, positive)
     with atomic_path(out_dir, folder=True) as tmp: ce.save(str(tmp))
     return out_dir
 
-def load_cross_encoder(cfg: Config, train: pd.DataFrame | None = None):
-    "The configured `CrossEncoder` (trained on the train split first for `train`), or None."
+def cross_encoder_path(cfg: Config, train: pd.DataFrame | None = None) -> Path | None:
+    "Where 02_teacher saves the cross-encoder it trains for this config and train split (None: it trains none)."
+    if cfg.teacher.cross_encoder != "train": return None
+    if train is None:
+        from embedding_lab.data import load_splits
+        train = load_splits(cfg)["train"]
+    from embedding_lab.data import main_rows
+    train, t = main_rows(train), cfg.teacher          # the reranker learns query -> document relevance
+    key = fingerprint(model_fingerprint(t.bi_encoder), train["query"].tolist(), train.positive.tolist(), t.cross_steps,
+                      t.cross_batch, t.cross_lr, t.cross_max_length, t.cross_train_layers, t.cross_bm25_share, cfg.seed)
+    return cfg.artifact("teacher", f"cross-encoder-{key}", mkdir=False)
+
+def load_cross_encoder(cfg: Config, train: pd.DataFrame | None = None,
+                       build: bool = False,   # train it when missing (02_teacher does; later stages only read it)
+                      ):
+    "The configured `CrossEncoder` (for `train`: the one 02_teacher trained on the train split), or None."
     spec = cfg.teacher.cross_encoder
     if not spec: return None
     from sentence_transformers import CrossEncoder
@@ -250,13 +265,15 @@ def load_cross_encoder(cfg: Config, train: pd.DataFrame | None = None):
             from embedding_lab.data import load_splits
             train = load_splits(cfg)["train"]
         from embedding_lab.data import main_rows
-        train = main_rows(train)                     # the reranker learns query -> document relevance
-        key = fingerprint(model_fingerprint(t.bi_encoder), train["query"].tolist(), train.positive.tolist(), t.cross_steps,
-                          t.cross_batch, t.cross_lr, t.cross_max_length, t.cross_train_layers, t.cross_bm25_share, cfg.seed)
-        path = cfg.artifact("teacher", f"cross-encoder-{key}")
+        train, path = main_rows(train), cross_encoder_path(cfg, train)
+        if not build and not (path / "config.json").exists():
+            raise StaleOutputError(f"{cfg.run_dir}: the cross-encoder 02_teacher trains for these teacher settings and train "
+                                   f"split is missing (artifacts/teacher/{path.name}): run 02_teacher first (`embedding-lab "
+                                   f"report --out {cfg.run_dir}`, or embedding_lab.report.ensure_inputs(cfg, STAGE) in a notebook)")
         # under `accelerate launch` every process gets here; the main one trains and saves (transformers writes the
         # weights on rank 0 only), the others wait for it and load what it saved
         with _main_process_first():
+            path.parent.mkdir(parents=True, exist_ok=True)
             if not (path / "config.json").exists():
                 train_cross_encoder(train, path, t.bi_encoder, t.cross_steps, t.cross_batch, t.cross_lr, t.cross_max_length,
                                     t.cross_train_layers, t.cross_bm25_share, cfg.seed, device=_device(cfg))
@@ -264,6 +281,10 @@ def load_cross_encoder(cfg: Config, train: pd.DataFrame | None = None):
     key = (spec, "cross")
     if key not in _MODELS: _MODELS[key] = CrossEncoder(resolve_model(spec), device=_device(cfg), max_length=t.cross_max_length)
     return _MODELS[key]
+
+def build_cross_encoder(cfg: Config):
+    "02_teacher's output for the later stages: the reranker trained for this config (what the runner calls when missing)."
+    return load_cross_encoder(cfg, build=True)
 
 def cross_scores(ce, queries: Sequence[str], cands: Sequence[Sequence[str | None]], batch_size: int = 32) -> np.ndarray:
     "(q, k) cross-encoder logits of each query's candidates (NaN for padding `None`)."
@@ -383,7 +404,7 @@ def evaluate_teachers(cfg: Config, splits: dict[str, pd.DataFrame] | None = None
     from embedding_lab.data import load_splits
     splits = splits or load_splits(cfg)
     dev, lists, bm25, pool_emb = eval_lists(cfg, splits)
-    ce = load_cross_encoder(cfg, splits["train"])
+    ce = load_cross_encoder(cfg, splits["train"], build=True)     # this stage trains it (once: then it is read)
     scores = score_lists(cfg, dev["query"].tolist(), lists, bm25=bm25, cross_encoder=ce, doc_embeddings=pool_emb)
     scores["fused"] = fused(cfg, {k: v for k, v in scores.items()})
     if "cross" in scores: scores["fused_nocross"] = fused(cfg, {k: v for k, v in scores.items() if k in ("bm25", "dense")})

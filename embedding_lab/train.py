@@ -86,11 +86,8 @@ def standin_mined(train: pd.DataFrame, n_neg: int = 7, seed: int = 0) -> pd.Data
     return pd.DataFrame(rows)
 
 def training_frame(cfg: Config) -> pd.DataFrame:
-    "The mined training set of the run (built by 03_mining when missing), or a stand-in without that module."
-    try: from embedding_lab.mining import load_mined
-    except ImportError:
-        from embedding_lab.data import load_splits
-        return standin_mined(load_splits(cfg)["train"], cfg.train.negatives, cfg.seed)
+    "The mined training set 03_mining saved in the run folder for this config (`load_mined`)."
+    from embedding_lab.mining import load_mined
     return load_mined(cfg)
 
 def teacher_soft_labels(scores, tau: float):
@@ -561,6 +558,8 @@ def cli_train(argv: list[str] | None = None) -> int:
         guard_stage(cfg, f"train {method}", [run / "checkpoint", run / "log.json",
                     cfg.run_dir / "artifacts" / "ablations" / f"{method}-seed{cfg.seed}"],
                     resume=args.resume, force=args.force)
+        from embedding_lab.report import ensure_inputs
+        ensure_inputs(cfg, "05_train")                    # a new folder: the runner builds the data and the mined set
         emb, log = train_student(cfg, method, resume=args.resume)
     except (ConfigError, ValueError, FileNotFoundError) as e:
         print(f"embedding-lab train: {e}", file=sys.stderr); return 2

@@ -102,8 +102,14 @@ def test_caching_second_run_does_not_encode(tmp_path, encode_calls):
     assert len(encode_calls) == n and r.metrics["queries"] == 4
 
 
-def test_load_mined_builds_and_reads(tmp_path, encode_calls):
+def test_load_mined_reads_what_the_runner_built(tmp_path, encode_calls):
+    from embedding_lab.core import StaleOutputError
+    from embedding_lab.report import ensure_inputs
     cfg = Config.load("tiny", run_dir=tmp_path)
+    with pytest.raises(StaleOutputError, match="artifacts/mining is missing: run 03_mining"):
+        M.load_mined(cfg)                         # a loader never mines
+    assert not M.mining_path(cfg).exists()
+    assert ensure_inputs(cfg, "05_train") == ["data", "mining"]
     df = M.load_mined(cfg)
     assert list(df.columns) == M.MINED_COLUMNS and len(df) > 100
     assert isinstance(df.negatives.iloc[0], list) and isinstance(df.teacher_scores.iloc[0][0], float)

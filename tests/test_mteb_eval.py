@@ -23,7 +23,10 @@ class RecordingEmbedder(me.HashEmbedder):
 
 @pytest.fixture(scope="module")
 def cfg(tmp_path_factory):
-    return Config.load("tiny", run_dir=tmp_path_factory.mktemp("run"), mteb__max_items=10)
+    from embedding_lab.report import ensure_inputs
+    c = Config.load("tiny", run_dir=tmp_path_factory.mktemp("run"), mteb__max_items=10)
+    ensure_inputs(c, "07_mteb")
+    return c
 
 
 def _meta(name):
@@ -317,6 +320,8 @@ def test_the_student_scores_the_same_in_mteb_and_in_eval(tmp_path):
     from sentence_transformers import SentenceTransformer
     from embedding_lab.model import load_embedder, export_student
     cfg = Config.load("tiny", run_dir=tmp_path / "run", overrides=["model.max_length=256", "mteb.max_items=10"])
+    from embedding_lab.report import ensure_inputs
+    ensure_inputs(cfg, "07_mteb")
     base = load_embedder(cfg.model.base, max_length=256)
     export_student(base.model, base.tokenizer, cfg.artifact("student", "x").parent, max_length=256)
     st = me.complete_student(cfg)
@@ -339,3 +344,15 @@ def test_eval_plan_sizes_a_benchmark_run_without_scoring(tmp_path, capsys):
     assert not (out / "artifacts" / "mteb" / "eval_scores.csv").exists()        # nothing scored, nothing written
     tps, cpt = me.measure_throughput(me.load_model("minilm"), n=16)
     assert tps > 0 and 2 < cpt < 8
+
+
+def test_clustering_with_one_outlet_is_a_clear_error(tmp_path):
+    "A test split too small for the clustering task says so (mteb would fail with an empty sequence)."
+    from embedding_lab.report import ensure_inputs
+    cfg = Config.load("tiny", run_dir=tmp_path)
+    ensure_inputs(cfg, "07_mteb")
+    p = cfg.artifact("data", "test.parquet")
+    pd.read_parquet(p).head(3).assign(source="one-outlet").to_parquet(p)
+    task = bm.suite_tasks(cfg, ["EmbLabNewsSourceClustering"])[0]
+    with pytest.raises(ValueError, match=r"test split \(3 pairs\) has 1 outlet"):
+        task.load_data()

@@ -95,6 +95,8 @@ def test_grad_cache_matches_plain_gradients(tiny_lora):
 
 def _frame(cfg):
     from embedding_lab.data import load_splits
+    from embedding_lab.report import ensure_inputs
+    ensure_inputs(cfg, "04_model")          # the splits only
     return T.standin_mined(load_splits(cfg)["train"].head(16), n_neg=2, seed=0)
 
 

@@ -30,6 +30,8 @@ def fake_train(monkeypatch):
     monkeypatch.setattr(M, "save_adapter", lambda emb, d, **kw: save_folder(emb, d))
     monkeypatch.setattr(M, "export_student", lambda model, tok, d, **kw: save_folder(model, d))
     monkeypatch.setattr(D, "load_splits", lambda cfg: {"train": pd.DataFrame({"instruction": ["find the article"]})})
+    import embedding_lab.report as R
+    monkeypatch.setattr(R, "ensure_inputs", lambda cfg, stage, **kw: [])          # no data: training is faked
     return calls
 
 
