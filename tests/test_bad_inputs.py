@@ -170,3 +170,16 @@ def test_fuzz_leaderboard_reader_fails_cleanly(tmp_path):
         except ResultsError as e: assert str(d / "a.json") in str(e)
         else:
             assert t.main_score.between(0, 100).all() and len(t) == 1
+
+
+def test_stale_splits_are_refused_naming_the_stage_and_setting(tmp_path, capsys):
+    "A stage command in a folder whose splits were made with other data settings stops instead of reusing them."
+    args = ["--model", "minilm", "--suite", "offline", "--tasks", "EmbLabLeeSTS", "--profile", "tiny",
+            "--out", str(tmp_path / "run")]
+    assert cli_eval(args) == 0                                   # builds the splits (01_data) for this config
+    stamp = (tmp_path / "run" / "artifacts" / "data" / "stamp.json").read_text()
+    capsys.readouterr()
+    assert cli_eval(args + ["--force", "-p", "data.max_pairs=50"]) == 2
+    err = capsys.readouterr().err
+    assert _one_line(err) and "artifacts/data was made by 01_data with other settings (data.max_pairs: 200 -> 50)" in err
+    assert (tmp_path / "run" / "artifacts" / "data" / "stamp.json").read_text() == stamp   # nothing rebuilt behind it
