@@ -695,6 +695,7 @@ def guard_stage(cfg: Config,
 STAGE_OUTPUTS = {   # an output folder under artifacts/: the stage that writes it, the config sections it depends on
     "data": ("01_data", ("seed", "data")),
     "mining": ("03_mining", ("seed", "data", "teacher", "mining")),
+    "ablations": ("05_train", ("seed", "data", "teacher", "mining", "model", "train")),   # adapters and the student
 }
 
 class StaleOutputError(ConfigError):

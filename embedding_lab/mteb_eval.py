@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Sequence
 import numpy as np
 import pandas as pd
-from .core import Config, asset_path, fingerprint, record_metrics, write_json, atomic_path
+from .core import Config, asset_path, check_output, fingerprint, output_state, record_metrics, write_json, atomic_path
 from .benchmark import (MTEB_ENG_V2, INSTRUCTIONS, SUITE_INSTRUCTIONS, SUITE_NAMES, ResultsError,
                                      borda, check_datasets, instruction_for, leaderboard_table, ranking_table,
                                      read_results, resolve_tasks, score_matrix, suite_examples, suite_tasks, task_means,
@@ -252,6 +252,8 @@ def load_model(spec: str | Path, max_length: int | None = None, device: str | No
 def models_in_run(cfg: Config, which: Sequence[str] = ("base", "student", "ablations", "teacher", "bm25")) -> tuple[dict, list[str]]:
     "({label: spec} of the models to score in this run, notes on what was skipped)."
     out, notes = {}, []
+    if ("student" in which or "ablations" in which) and output_state(cfg, "ablations")[0] == "stale":
+        check_output(cfg, "ablations")      # trained with other settings: an error naming 05_train and the settings
     if "base" in which: out["base (untrained)"] = cfg.model.base
     if "student" in which:
         st = cfg.artifact("student", mkdir=False)

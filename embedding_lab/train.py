@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from .core import (Config, ConfigError, add_run_args, atomic_path, config_from_args, fingerprint, get_device, guard_stage,
-                                record_metrics, seed_everything, write_json)
+                                record_metrics, seed_everything, stamp_output, write_json)
 
 # %% auto #0
 __all__ = ['METHODS', 'ABLATIONS', 'MULTITASK_ARMS', 'info_nce', 'kl_distill', 'soft_targets', 'InfoNCELoss', 'KLDistillLoss',
@@ -474,6 +474,7 @@ def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame
             rows.append({"ablation": name, "seed": s, **eval_dev(cfg, emb, splits),
                          **(trunc if ABLATIONS[name] else {}), "seconds": time.time() - t0})
             del emb
+    stamp_output(cfg, "ablations")          # 07_mteb scores these adapters and the student only for this config
     return pd.DataFrame(rows), logs
 
 def export_arm(ablations) -> str:
@@ -570,6 +571,7 @@ def cli_train(argv: list[str] | None = None) -> int:
         info = getattr(emb, "train_info", {})
         ad = save_adapter(emb, cfg.artifact("ablations", f"{method}-seed{cfg.seed}", "x").parent, method=method,
                           training=info)
+        stamp_output(cfg, "ablations")
         n_proc = PartialState().num_processes
         how = ", ".join([f"{info['dtype']} weights", "no autocast" if info["mixed_precision"] == "no" else
                          f"{info['mixed_precision']} autocast"] + ["gradient checkpointing"] * info["grad_checkpointing"] +

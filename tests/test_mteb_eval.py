@@ -356,3 +356,15 @@ def test_clustering_with_one_outlet_is_a_clear_error(tmp_path):
     task = bm.suite_tasks(cfg, ["EmbLabNewsSourceClustering"])[0]
     with pytest.raises(ValueError, match=r"test split \(3 pairs\) has 1 outlet"):
         task.load_data()
+
+
+def test_scoring_refuses_adapters_trained_with_other_settings(tmp_path):
+    "07_mteb scores the run's adapters and student only when 05_train made them with this config."
+    from embedding_lab.core import StaleOutputError, stamp_output
+    cfg = Config.load("tiny", run_dir=tmp_path)
+    stamp_output(cfg, "ablations")
+    me.models_in_run(cfg)                                               # the same config: fine
+    other = Config.load(None, run_dir=tmp_path, save=False, overrides=["train.lr=0.5"])
+    with pytest.raises(StaleOutputError, match=r"made by 05_train with other settings \(train.lr: 0.001 -> 0.5\)"):
+        me.models_in_run(other)
+    assert "BM25" in me.models_in_run(other, which=("base", "bm25"))[0]   # what 05 did not train is still scored
