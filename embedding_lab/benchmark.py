@@ -17,7 +17,7 @@ from .core import Config, atomic_path, check_output, record_metrics
 __all__ = ['MTEB_ENG_V2', 'INSTRUCTIONS', 'SUITE_INSTRUCTIONS', 'SYMMETRIC_TYPES', 'SUITE_SETTINGS', 'SUITE_EXAMPLE_TASKS',
            'SUITE_TYPES', 'SUITE_NAMES', 'instruction_for', 'configure_suite', 'bm25_candidates', 'suite_examples',
            'student_prompts', 'suite_classes', 'suite_tasks', 'score_matrix', 'task_means', 'borda', 'ranking_table',
-           'data_file', 'reference_scores', 'benchmark_tasks', 'ResultsError', 'read_result_file', 'read_results',
+           'table_file', 'reference_scores', 'benchmark_tasks', 'ResultsError', 'read_result_file', 'read_results',
            'leaderboard_table', 'task_sizes', 'plan_eval', 'check_result_json', 'read_checked_results', 'hub_offline',
            'needs_download', 'dataset_cached', 'missing_datasets', 'hub_reachable', 'check_datasets', 'resolve_tasks']
 
@@ -386,18 +386,18 @@ def ranking_table(scores: pd.DataFrame, tasks: Sequence[str] | None = None) -> p
     return t.sort_values(["borda_rank", "mean_task"], ascending=[True, False])
 
 # %% ../nbs/06_benchmark.ipynb #e901e27e
-def data_file(name: str) -> Path:
-    "A data file shipped in the package (embedding_lab/data/)."
+def table_file(name: str) -> Path:
+    "An MTEB table shipped in the package (embedding_lab/mteb_tables/)."
     import embedding_lab
-    return Path(embedding_lab.__file__).parent / "data" / name
+    return Path(embedding_lab.__file__).parent / "mteb_tables" / name
 
 def reference_scores() -> pd.DataFrame:
     "Published per-task main scores (0-100) of peer models on MTEB(eng, v2): model, task, task_type, main_score."
-    return pd.read_csv(data_file("mteb_eng_v2_reference.csv"))
+    return pd.read_csv(table_file("mteb_eng_v2_reference.csv"))
 
 def benchmark_tasks() -> pd.DataFrame:
     "The 41 tasks of MTEB(eng, v2): task, task_type, metric, split, hf_subset."
-    return pd.read_csv(data_file("mteb_eng_v2_tasks.csv"))
+    return pd.read_csv(table_file("mteb_eng_v2_tasks.csv"))
 
 class ResultsError(ValueError):
     "A results file that cannot be used (another mteb version, not a task result)."
