@@ -18,10 +18,10 @@ from .benchmark import (MTEB_ENG_V2, INSTRUCTIONS, SUITE_INSTRUCTIONS, SUITE_NAM
                                      check_result_json, read_checked_results)
 
 # %% auto #0
-__all__ = ['HUB_ID', 'EmbeddingCache', 'model_meta_for', 'MtebEncoder', 'HashEmbedder', 'SentenceTransformerEmbedder',
-           'evaluate_model', 'check_safetensors', 'is_hub_id', 'hub_model_cached', 'check_model_spec', 'load_model',
-           'models_in_run', 'bm25_model', 'mteb_st_model', 'run_suite', 'shot_comparison', 'model_card',
-           'complete_student', 'measure_throughput', 'cli_eval', 'cli_leaderboard']
+__all__ = ['HUB_ID', 'EmbeddingCache', 'model_meta_for', 'MtebEncoder', 'SentenceTransformerEmbedder', 'evaluate_model',
+           'check_safetensors', 'is_hub_id', 'hub_model_cached', 'check_model_spec', 'load_model', 'models_in_run',
+           'bm25_model', 'mteb_st_model', 'run_suite', 'shot_comparison', 'model_card', 'complete_student',
+           'measure_throughput', 'cli_eval', 'cli_leaderboard']
 
 # %% ../nbs/07_mteb.ipynb #6b002498
 class EmbeddingCache:
@@ -113,19 +113,9 @@ def MtebEncoder(embedder, **kw):
     return _ENCODER_CLASS(embedder, **kw)
 
 # %% ../nbs/07_mteb.ipynb #432ea994
-class HashEmbedder:
-    "A deterministic hashed bag-of-words embedder (tests, smoke runs): same `.encode` signature as the student."
-    def __init__(self, dim: int = 64, name: str = "hash-bow"): self.dim, self.name = dim, name
-    def encode(self, texts, instruction=None, batch_size=16, examples=None, show_progress=False) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), np.float32)
-        for i, t in enumerate(texts):
-            for w in re.findall(r"\w+", t.lower()):
-                out[i, int(hashlib.md5(w.encode()).hexdigest()[:8], 16) % self.dim] += 1
-        out[:, 0] += 1e-3
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
-
 class SentenceTransformerEmbedder:
     "A sentence-transformers model with the student's `.encode` signature (instruction prepended when given)."
+    follows_instructions = False          # scored as it was trained: without the suite's instructions
     def __init__(self, path: str | Path, name: str | None = None, device: str = "cpu", max_length: int | None = None):
         from sentence_transformers import SentenceTransformer
         self.st = SentenceTransformer(str(path), device=device)
@@ -237,17 +227,11 @@ def load_model(spec: str | Path, max_length: int | None = None, device: str | No
         return SentenceTransformerEmbedder(asset_path("minilm"), name="all-MiniLM-L6-v2")
     p = Path(spec)
     check_model_spec(spec)
-    try:
-        from embedding_lab.model import load_embedder
-    except ImportError:
-        load_embedder = None
-    if load_embedder is not None:
-        try: return load_embedder(spec, max_length=max_length, layers=layers, query_max_length=query_max_length)
-        except ValueError as e:
-            if not (p / "modules.json").exists(): raise ValueError(f"'{spec}' is not an embedder: {e}") from None
-    if (p / "modules.json").exists():
-        return SentenceTransformerEmbedder(p, name=p.name, max_length=max_length)
-    raise ValueError(f"'{spec}' is not an embedder this version can load (embedding_lab.model is not available)")
+    from embedding_lab.model import load_embedder
+    try: return load_embedder(spec, max_length=max_length, layers=layers, query_max_length=query_max_length)
+    except ValueError as e:
+        if not (p / "modules.json").exists(): raise ValueError(f"'{spec}' is not an embedder: {e}") from None
+    return SentenceTransformerEmbedder(p, name=p.name, max_length=max_length)
 
 def models_in_run(cfg: Config, which: Sequence[str] = ("base", "student", "ablations", "teacher", "bm25")) -> tuple[dict, list[str]]:
     "({label: spec} of the models to score in this run, notes on what was skipped)."
@@ -333,7 +317,7 @@ def run_suite(cfg: Config, models: dict | None = None, show_progress: bool = Tru
             except (ImportError, FileNotFoundError, ValueError, OSError) as e:
                 notes.append(f"{label}: cannot load {spec} ({e}): skipped"); continue
         else: emb = spec
-        use_instr = not isinstance(emb, (SentenceTransformerEmbedder, HashEmbedder))
+        use_instr = getattr(emb, "follows_instructions", True)
         # the models named in mteb.compare_zero_shot are scored with the in-context examples and without them
         shots = [(label, examples)]
         if examples and use_instr and any(label.startswith(p) for p in cfg.mteb.compare_zero_shot):
@@ -519,7 +503,7 @@ def cli_eval(argv: list[str] | None = None) -> int:
         # the offline suite's in-context examples (mteb.few_shot) for an instruction-following model, as 07_mteb uses
         ex = suite_examples(cfg) if args.suite == "offline" else {}
         enc = MtebEncoder(emb, revision=rev, batch_size=bs, examples=ex,
-                          use_instructions=not isinstance(emb, (SentenceTransformerEmbedder, HashEmbedder)) and cfg.mteb.instructions)
+                          use_instructions=getattr(emb, "follows_instructions", True) and cfg.mteb.instructions)
     scores = evaluate_model(enc, tasks, cfg.artifact("mteb", "cache"), name=enc.name, batch_size=bs, overwrite=args.force)
     out = cfg.artifact("mteb", "eval_scores.csv")
     with atomic_path(out) as tmp: scores.to_csv(tmp, index=False)

@@ -91,11 +91,9 @@ def training_frame(cfg: Config) -> pd.DataFrame:
     return load_mined(cfg)
 
 def teacher_soft_labels(scores, tau: float):
-    "Soft labels from the teacher module when present (its definition wins), else `soft_targets`."
-    try:
-        from embedding_lab.teacher import soft_labels
-        return np.asarray(soft_labels(np.asarray(scores, dtype=np.float64), tau), dtype=np.float64)
-    except (ImportError, TypeError): return soft_targets(scores, tau)
+    "Soft labels as 02_teacher defines them (`teacher.soft_labels`: a softmax at `tau` that skips NaN padding)."
+    from embedding_lab.teacher import soft_labels
+    return np.asarray(soft_labels(np.asarray(scores, dtype=np.float64), tau), dtype=np.float64)
 
 def usable_rows(frame: pd.DataFrame, n_neg: int) -> tuple[pd.DataFrame, int]:
     "Rows with at least `n_neg` negatives (mining may keep fewer for some queries) and how many were left out."

@@ -9,9 +9,10 @@ import pytest
 from embedding_lab.core import Config
 from embedding_lab import benchmark as bm
 from embedding_lab import mteb_eval as me
+from doubles import HashEmbedder
 
 
-class RecordingEmbedder(me.HashEmbedder):
+class RecordingEmbedder(HashEmbedder):
     "Hash embedder that records the instruction and texts of every encode call."
     def __init__(self):
         super().__init__(32, "recording")
@@ -119,7 +120,7 @@ def test_suite_tasks_are_instances_and_mteb_registry_untouched(cfg):
 
 
 def test_suite_scores_and_resume(cfg, tmp_path):
-    enc = me.MtebEncoder(me.HashEmbedder(64), show_progress=False)
+    enc = me.MtebEncoder(HashEmbedder(64), show_progress=False)
     s1 = me.evaluate_model(enc, bm.suite_tasks(cfg), tmp_path, show_progress=False)
     assert len(s1) == 6 and s1.main_score.between(0, 100).all()
     n = enc.encoded
@@ -193,7 +194,7 @@ def test_benchmark_path_on_mock_tasks(tmp_path, monkeypatch):
              MockRerankingTask(), LegacyMockClusteringFastTask(), MockSummarizationTask()]
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     bm.check_datasets(tasks)                             # in-memory tasks need no hub
-    enc = me.MtebEncoder(me.HashEmbedder(32, "mock-model"), show_progress=False)
+    enc = me.MtebEncoder(HashEmbedder(32, "mock-model"), show_progress=False)
     cache = tmp_path / "cache"
     s = me.evaluate_model(enc, tasks, cache, show_progress=False)
     assert len(s) == 7 and set(s.task) == {t.metadata.name for t in tasks}
