@@ -18,10 +18,10 @@ from .benchmark import (MTEB_ENG_V2, INSTRUCTIONS, SUITE_INSTRUCTIONS, SUITE_NAM
                                      check_result_json, read_checked_results)
 
 # %% auto #0
-__all__ = ['HUB_ID', 'EmbeddingCache', 'model_meta_for', 'MtebEncoder', 'SentenceTransformerEmbedder', 'evaluate_model',
-           'check_safetensors', 'is_hub_id', 'hub_model_cached', 'check_model_spec', 'load_model', 'models_in_run',
-           'bm25_model', 'mteb_st_model', 'run_suite', 'shot_comparison', 'model_card', 'complete_student',
-           'measure_throughput', 'cli_eval', 'cli_leaderboard']
+__all__ = ['HUB_ID', 'EmbeddingCache', 'model_meta_for', 'SentenceTransformerEmbedder', 'evaluate_model', 'check_safetensors',
+           'is_hub_id', 'hub_model_cached', 'check_model_spec', 'load_model', 'models_in_run', 'bm25_model',
+           'mteb_st_model', 'run_suite', 'shot_comparison', 'model_card', 'complete_student', 'measure_throughput',
+           'cli_eval', 'cli_leaderboard', 'MtebEncoder']
 
 # %% ../nbs/07_mteb.ipynb #6b002498
 class EmbeddingCache:
@@ -102,15 +102,21 @@ def _make_encoder_class():
 
         def __repr__(self): return f"MtebEncoder({self.name!r})"
 
+    MtebEncoder.__qualname__ = "MtebEncoder"       # embedding_lab.mteb_eval.MtebEncoder, as it is imported
     return MtebEncoder
 
 _ENCODER_CLASS = None
+_all_ = ["MtebEncoder"]
 
-def MtebEncoder(embedder, **kw):
-    "Wrap an embedder as an mteb encoder (see the class docstring); mteb is imported on first use."
+def _encoder_class():
+    "The `MtebEncoder` class, built on first use (it subclasses mteb's `AbsEncoder`: importing this module stays light)."
     global _ENCODER_CLASS
     if _ENCODER_CLASS is None: _ENCODER_CLASS = _make_encoder_class()
-    return _ENCODER_CLASS(embedder, **kw)
+    return _ENCODER_CLASS
+
+def __getattr__(name):   # PEP 562: `from embedding_lab.mteb_eval import MtebEncoder` gives the class itself
+    if name == "MtebEncoder": return _encoder_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # %% ../nbs/07_mteb.ipynb #432ea994
 class SentenceTransformerEmbedder:
@@ -149,7 +155,7 @@ def evaluate_model(model,                       # an MtebEncoder, a SearchProtoc
     "Scores of one model on tasks: columns model, task, task_type, main_score (0-100)."
     import logging, mteb
     from tqdm.auto import tqdm
-    if not hasattr(model, "mteb_model_meta"): model = MtebEncoder(model, batch_size=batch_size, show_progress=show_progress)
+    if not hasattr(model, "mteb_model_meta"): model = _encoder_class()(model, batch_size=batch_size, show_progress=show_progress)
     cache = mteb.ResultCache(cache_dir) if cache_dir is not None else None
     label = name or model.mteb_model_meta.name
     rows = []
@@ -323,7 +329,7 @@ def run_suite(cfg: Config, models: dict | None = None, show_progress: bool = Tru
         if examples and use_instr and any(label.startswith(p) for p in cfg.mteb.compare_zero_shot):
             shots.append((f"{label} 0-shot", {}))
         for lab, ex in shots:
-            enc = MtebEncoder(emb, name=f"{lab} {getattr(emb, 'name', '')}", revision=suite_fp,
+            enc = _encoder_class()(emb, name=f"{lab} {getattr(emb, 'name', '')}", revision=suite_fp,
                               use_instructions=use_instr and cfg.mteb.instructions, cache=cache, examples=ex,
                               batch_size=cfg.mteb.batch_size, show_progress=show_progress)
             frames.append(evaluate_model(enc, tasks, cache_dir, name=lab, batch_size=cfg.mteb.batch_size,
@@ -502,7 +508,7 @@ def cli_eval(argv: list[str] | None = None) -> int:
     else:
         # the offline suite's in-context examples (mteb.few_shot) for an instruction-following model, as 07_mteb uses
         ex = suite_examples(cfg) if args.suite == "offline" else {}
-        enc = MtebEncoder(emb, revision=rev, batch_size=bs, examples=ex,
+        enc = _encoder_class()(emb, revision=rev, batch_size=bs, examples=ex,
                           use_instructions=getattr(emb, "follows_instructions", True) and cfg.mteb.instructions)
     scores = evaluate_model(enc, tasks, cfg.artifact("mteb", "cache"), name=enc.name, batch_size=bs, overwrite=args.force)
     out = cfg.artifact("mteb", "eval_scores.csv")
