@@ -14,10 +14,10 @@ import pandas as pd
 from .core import Config, atomic_path, check_output, record_metrics
 
 # %% auto #0
-__all__ = ['MTEB_ENG_V2', 'INSTRUCTIONS', 'SUITE_INSTRUCTIONS', 'SYMMETRIC_TYPES', 'SUITE_SETTINGS', 'SUITE_EXAMPLE_TASKS',
-           'SUITE_TYPES', 'SUITE_NAMES', 'instruction_for', 'configure_suite', 'bm25_candidates', 'suite_examples',
-           'student_prompts', 'suite_classes', 'suite_tasks', 'score_matrix', 'task_means', 'borda', 'ranking_table',
-           'table_file', 'reference_scores', 'benchmark_tasks', 'ResultsError', 'read_result_file', 'read_results',
+__all__ = ['MTEB_ENG_V2', 'INSTRUCTIONS', 'SUITE_INSTRUCTIONS', 'SYMMETRIC_TYPES', 'SUITE_EXAMPLE_TASKS', 'SUITE_TYPES',
+           'SUITE_NAMES', 'instruction_for', 'suite_settings', 'bm25_candidates', 'suite_examples', 'student_prompts',
+           'suite_classes', 'suite_tasks', 'score_matrix', 'task_means', 'borda', 'ranking_table', 'table_file',
+           'reference_scores', 'benchmark_tasks', 'ResultsError', 'read_result_file', 'read_results',
            'leaderboard_table', 'task_sizes', 'plan_eval', 'check_result_json', 'read_checked_results', 'hub_offline',
            'needs_download', 'dataset_cached', 'missing_datasets', 'hub_reachable', 'check_datasets', 'resolve_tasks']
 
@@ -107,40 +107,38 @@ def instruction_for(task_name: str,           # mteb task name
     except Exception: return None
 
 # %% ../nbs/06_benchmark.ipynb #e03a6393
-SUITE_SETTINGS: dict[str, Any] = {"data_dir": None, "max_items": 200, "rerank_negatives": 9, "seed": 0,
-                                  "samples_per_label": 16, "n_experiments": 10, "general_items": None}
+def suite_settings(data_dir: str | Path,          # a run's artifacts/data folder (test.parquet, lee.parquet, ...)
+                   max_items: int | None = 200,    # cap on queries / pairs / sentences per task (None = all)
+                   rerank_negatives: int = 9,      # BM25 negatives per reranking query
+                   seed: int = 0,
+                   samples_per_label: int = 16,    # classification: training sentences per label per experiment
+                   n_experiments: int = 10,        # classification: resampled classifier fits
+                   general_items: int | None = None,  # cap on Rotten Tomatoes test sentences (None = all)
+                  ) -> dict:
+    "What an offline task reads and keeps; `suite_tasks` gives each task instance its own copy."
+    return dict(data_dir=str(data_dir), max_items=max_items, rerank_negatives=rerank_negatives, seed=seed,
+                samples_per_label=samples_per_label, n_experiments=n_experiments, general_items=general_items)
 
-def configure_suite(data_dir: str | Path,          # a run's artifacts/data folder (test.parquet, lee.parquet, ...)
-                    max_items: int | None = 200,    # cap on queries / pairs / sentences per task (None = all)
-                    rerank_negatives: int = 9,      # BM25 negatives per reranking query
-                    seed: int = 0,
-                    samples_per_label: int = 16,    # classification: training sentences per label per experiment
-                    n_experiments: int = 10,        # classification: resampled classifier fits
-                    general_items: int | None = None,  # cap on Rotten Tomatoes test sentences (None = all)
-                   ) -> dict:
-    "Point the offline tasks at a data folder (module-wide; tasks created afterwards read it)."
-    SUITE_SETTINGS.update(data_dir=str(data_dir), max_items=max_items, rerank_negatives=rerank_negatives, seed=seed,
-                          samples_per_label=samples_per_label, n_experiments=n_experiments, general_items=general_items)
-    return dict(SUITE_SETTINGS)
+def _settings(task) -> dict:
+    s = getattr(task, "suite_settings", None)
+    if not s: raise RuntimeError(f"{type(task).__name__} has no data folder: create the offline tasks with "
+                                 "suite_tasks(cfg), which reads the run folder of cfg")
+    return s
 
-def _suite_file(name: str) -> Path:
-    d = SUITE_SETTINGS.get("data_dir")
-    if not d: raise RuntimeError("the offline suite has no data folder: call configure_suite(cfg.artifact('data')) "
-                                 "(or suite_tasks(cfg)) first")
-    p = Path(d) / name
-    if not p.exists(): raise FileNotFoundError(f"offline suite input {p} is missing; run embedding_lab.data.prepare_data(cfg)")
+def _suite_file(s: dict, name: str) -> Path:
+    p = Path(s["data_dir"]) / name
+    if not p.exists(): raise FileNotFoundError(f"offline suite input {p} is missing: run 01_data (ensure_inputs)")
     return p
 
-def _cap(df: pd.DataFrame, n: int | None = None, seed: int | None = None) -> pd.DataFrame:
-    n = SUITE_SETTINGS["max_items"] if n is None else n
-    seed = SUITE_SETTINGS["seed"] if seed is None else seed
+def _cap(df: pd.DataFrame, s: dict, n: int | None = None) -> pd.DataFrame:
+    n = s["max_items"] if n is None else n
     if n is None or len(df) <= n: return df.reset_index(drop=True)
-    return df.sample(n, random_state=seed).sort_index().reset_index(drop=True)
+    return df.sample(n, random_state=s["seed"]).sort_index().reset_index(drop=True)
 
-def _test_pairs() -> pd.DataFrame:
-    df = pd.read_parquet(_suite_file("test.parquet"))
+def _test_pairs(s: dict) -> pd.DataFrame:
+    df = pd.read_parquet(_suite_file(s, "test.parquet"))
     df = df.drop_duplicates("positive").drop_duplicates("query")
-    return _cap(df)
+    return _cap(df, s)
 
 def _general_metadata(name, type_, main_score, description, **kw) -> dict:
     return dict(name=name, type=type_, main_score=main_score, description=description,
@@ -175,7 +173,7 @@ def _build_suite_classes():
             "NewsArticles test split: find the article lead of a headline among all test leads."))
         def load_data(self, num_proc=None, **kwargs):
             if self.data_loaded: return
-            self.dataset = {"default": {"test": retrieval_split(_test_pairs())}}
+            self.dataset = {"default": {"test": retrieval_split(_test_pairs(_settings(self)))}}
             self.data_loaded = True
 
     class EmbLabNewsReranking(AbsTaskRetrieval):
@@ -184,9 +182,9 @@ def _build_suite_classes():
             "NewsArticles test split: rank a headline's own lead above BM25-retrieved leads of other test articles."))
         def load_data(self, num_proc=None, **kwargs):
             if self.data_loaded: return
-            df = _test_pairs()
+            df = _test_pairs(_settings(self))
             self.dataset = {"default": {"test": retrieval_split(df, bm25_candidates(
-                df["query"].tolist(), df.positive.tolist(), SUITE_SETTINGS["rerank_negatives"]))}}
+                df["query"].tolist(), df.positive.tolist(), _settings(self)["rerank_negatives"]))}}
             self.data_loaded = True
 
     class EmbLabLeeSTS(AbsTaskSTS):
@@ -196,7 +194,7 @@ def _build_suite_classes():
         min_score, max_score = 0, 1
         def load_data(self, num_proc=None, **kwargs):
             if self.data_loaded: return
-            df = pd.read_parquet(_suite_file("lee.parquet"))    # all 1,225 pairs: only 50 documents to embed
+            df = pd.read_parquet(_suite_file(_settings(self), "lee.parquet"))    # all 1,225 pairs: only 50 documents to embed
             self.dataset = DatasetDict({"test": Dataset.from_dict(
                 {"sentence1": df.text1.tolist(), "sentence2": df.text2.tolist(), "score": df.score.astype(float).tolist()})})
             self.data_loaded = True
@@ -205,18 +203,16 @@ def _build_suite_classes():
         metadata = TaskMetadata(**_general_metadata(
             "EmbLabRottenTomatoesClassification", "Classification", "accuracy",
             "Rotten Tomatoes review sentences, fresh vs rotten (split by movie; train rows fit the classifier)."))
-        def __init__(self, **kw):
-            super().__init__(**kw)
-            self.samples_per_label = SUITE_SETTINGS["samples_per_label"]
-            self.n_experiments = SUITE_SETTINGS["n_experiments"]
         def load_data(self, num_proc=None, **kwargs):
             if self.data_loaded: return
-            rt = pd.read_parquet(_suite_file("rotten_tomatoes.parquet"))
+            self.samples_per_label = _settings(self)["samples_per_label"]    # mteb's classifier protocol reads these
+            self.n_experiments = _settings(self)["n_experiments"]
+            rt = pd.read_parquet(_suite_file(_settings(self), "rotten_tomatoes.parquet"))
             rt = rt[rt.label.isin(["fresh", "rotten"])].drop_duplicates("text")
             lab = {"rotten": 0, "fresh": 1}
-            te = _cap(rt[rt.split == "test"], n=SUITE_SETTINGS["general_items"])
-            n_tr = (SUITE_SETTINGS["general_items"] or len(rt)) * 2
-            tr = _cap(rt[rt.split == "train"], n=max(n_tr, 4 * self.samples_per_label))
+            te = _cap(rt[rt.split == "test"], _settings(self), n=_settings(self)["general_items"])
+            n_tr = (_settings(self)["general_items"] or len(rt)) * 2
+            tr = _cap(rt[rt.split == "train"], _settings(self), n=max(n_tr, 4 * self.samples_per_label))
             mk = lambda d: Dataset.from_dict({"text": d.text.tolist(), "label": d.label.map(lab).tolist()})
             self.dataset = DatasetDict({"train": mk(tr), "test": mk(te)})
             self.data_loaded = True
@@ -230,7 +226,7 @@ def _build_suite_classes():
         n_clusters = 10
         def load_data(self, num_proc=None, **kwargs):
             if self.data_loaded: return
-            df = _test_pairs()
+            df = _test_pairs(_settings(self))
             n = len(df)
             df = df[df.source.map(df.source.value_counts()) >= 2]
             if df.source.nunique() < 2:     # mteb would fail deep inside (an empty sequence): say what is short
@@ -248,9 +244,9 @@ def _build_suite_classes():
             "NewsArticles test split: is this lead the article of this headline (1) or another test article's (0)?"))
         def load_data(self, num_proc=None, **kwargs):
             if self.data_loaded: return
-            df = _test_pairs()
+            df = _test_pairs(_settings(self))
             n = len(df)
-            rng = np.random.default_rng(SUITE_SETTINGS["seed"])
+            rng = np.random.default_rng(_settings(self)["seed"])
             shift = rng.integers(1, max(n, 2), size=n) if n > 1 else np.zeros(n, int)
             other = (np.arange(n) + shift) % max(n, 1)
             s1 = df["query"].tolist() * 2
@@ -336,17 +332,20 @@ SUITE_NAMES = ("EmbLabNewsRetrieval", "EmbLabNewsReranking", "EmbLabLeeSTS", "Em
 
 def suite_tasks(cfg: Config | None = None, names: Sequence[str] | None = None) -> list:
     "Instances of the offline tasks (all, or `names`), reading the corpora 01_data saved in the run folder of `cfg`."
+    settings = None                              # without cfg: the tasks' metadata only (loading their data fails)
     if cfg is not None:
         data = check_output(cfg, "data")       # missing or made with other settings: names the stage to run
         m = cfg.mteb
-        configure_suite(data, m.max_items, m.rerank_negatives, cfg.seed, m.samples_per_label, m.n_experiments,
-                        m.general_items)
+        settings = suite_settings(data, m.max_items, m.rerank_negatives, cfg.seed, m.samples_per_label, m.n_experiments,
+                                   m.general_items)
         names = names if names is not None else m.tasks
     classes = {c.metadata.name: c for c in suite_classes()}
     names = list(names) if names else list(SUITE_NAMES)
     bad = [n for n in names if n not in classes]
     if bad: raise KeyError(f"unknown offline task(s) {bad}; the suite has {list(SUITE_NAMES)}")
-    return [classes[n]() for n in names]
+    tasks = [classes[n]() for n in names]
+    for t in tasks: t.suite_settings = dict(settings) if settings else None
+    return tasks
 
 # %% ../nbs/06_benchmark.ipynb #5f23dccc
 def score_matrix(scores: pd.DataFrame) -> pd.DataFrame:
