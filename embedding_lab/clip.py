@@ -14,8 +14,8 @@ import pandas as pd
 from .core import Config, asset_path, atomic_path, fingerprint, record_metrics, write_json
 
 # %% auto #0
-__all__ = ['ANIMALS', 'TEMPLATES', 'Clip', 'ModelUnavailable', 'load_clip', 'headline', 'load_animal_mnist', 'outlet_corpus',
-           'clip_config', 'train_clip', 'save_clip', 'zero_shot_accuracy', 'study_indices', 'ensure_trained_clip']
+__all__ = ['ANIMALS', 'TEMPLATES', 'Clip', 'ModelUnavailable', 'load_clip', 'headline', 'load_animal_mnist', 'clip_config',
+           'train_clip', 'save_clip', 'zero_shot_accuracy', 'study_indices', 'ensure_trained_clip']
 
 # %% ../nbs/08_clip.ipynb #37cad05a
 @dataclass
@@ -104,31 +104,6 @@ def load_animal_mnist() -> tuple[np.ndarray, np.ndarray]:
     with gzip.open(d / "animal_data_version_3.gz") as f: x = np.asarray(pickle.load(f), dtype=np.uint8)
     with gzip.open(d / "animal_label_version_3.gz") as f: y = np.asarray(pickle.load(f), dtype=int)
     return x, y
-
-def outlet_corpus(x, y, idx, names, rates, seed: int, out_dir: Path,
-                  types=None,  # outlet type of each outlet (e.g. "fake" / "general"), written as column `outlet_type`
-                 ) -> pd.DataFrame:
-    "Write images + items.csv for simulated outlets; exactly round(rate * n) incongruent items per outlet."
-    from PIL import Image
-    if types is not None and len(types) != len(names): raise ValueError(f"{len(types)} outlet types for {len(names)} outlets")
-    rng = np.random.default_rng(seed); idx = rng.permutation(idx)
-    out_dir = Path(out_dir); (out_dir / "images").mkdir(parents=True, exist_ok=True)
-    src = np.array(names)[np.arange(len(idx)) % len(names)]
-    label = np.zeros(len(idx), int)
-    for o, r in zip(names, rates):
-        m = np.flatnonzero(src == o); label[rng.choice(m, int(round(r * len(m))), replace=False)] = 1
-    img = idx.copy()
-    for i in np.flatnonzero(label):
-        other = np.flatnonzero(y[idx] != y[idx[i]]); img[i] = idx[other[rng.integers(len(other))]]
-    for j in np.unique(img):
-        p = out_dir / "images" / f"{j:05d}.png"
-        if not p.exists(): Image.fromarray(x[j]).save(p)
-    df = pd.DataFrame({"title": [headline(ANIMALS[y[i]], TEMPLATES[rng.integers(len(TEMPLATES))]) for i in idx],
-                       "image": [f"images/{j:05d}.png" for j in img], "source": src, "label": label,
-                       "topic": [ANIMALS[y[i]] for i in idx]})
-    if types is not None: df["outlet_type"] = df.source.map(dict(zip(names, types)))
-    with atomic_path(out_dir / "items.csv") as tmp: df.to_csv(tmp, index=False)
-    return df
 
 # %% ../nbs/08_clip.ipynb #86af7164
 def clip_config(t) -> dict:

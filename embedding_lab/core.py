@@ -10,20 +10,20 @@ import contextlib, datetime, difflib, hashlib, importlib.metadata, importlib.res
 import json, math, os, random, re, shutil, socket, subprocess, sys, tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 import numpy as np
 import yaml
 
 # %% auto #0
-__all__ = ['RANGES', 'ASSETS', 'LOCK_FILE', 'STAGE_OUTPUTS', 'ConfigError', 'profiles_dir', 'available_profiles', 'check_value',
-           'merge_config', 'check_range', 'check_ranges', 'parse_override', 'nest', 'Section', 'load_yaml',
-           'profile_file', 'resolve_config', 'cache_dir', 'Config', 'saved_config', 'check_same_profile',
+__all__ = ['RANGES', 'ASSETS', 'SPLITS', 'LOCK_FILE', 'STAGE_OUTPUTS', 'ConfigError', 'profiles_dir', 'available_profiles',
+           'check_value', 'merge_config', 'check_range', 'check_ranges', 'parse_override', 'nest', 'Section',
+           'load_yaml', 'profile_file', 'resolve_config', 'cache_dir', 'Config', 'saved_config', 'check_same_profile',
            'seed_everything', 'set_threads', 'set_offline', 'get_device', 'Asset', 'AssetMissing', 'asset_requirements',
-           'asset_path', 'atomic_path', 'atomic_write', 'write_json', 'fingerprint', 'ir_metrics', 'package_versions',
-           'git_revision', 'provenance', 'record_metrics', 'read_metrics', 'new_run_dir', 'add_run_args',
-           'config_from_args', 'RunFolderBusy', 'acquire_run_folder', 'release_run_folder', 'run_folder_lock',
-           'project_root', 'lab_run_dir', 'config_changes', 'guard_stage', 'StaleOutputError', 'stage_settings',
-           'stamp_output', 'output_state', 'check_output']
+           'asset_path', 'atomic_path', 'atomic_write', 'write_json', 'fingerprint', 'hash_unit', 'assign_splits',
+           'ir_metrics', 'package_versions', 'git_revision', 'provenance', 'record_metrics', 'read_metrics',
+           'new_run_dir', 'add_run_args', 'config_from_args', 'RunFolderBusy', 'acquire_run_folder',
+           'release_run_folder', 'run_folder_lock', 'project_root', 'lab_run_dir', 'config_changes', 'guard_stage',
+           'StaleOutputError', 'stage_settings', 'stamp_output', 'output_state', 'check_output']
 
 # %% ../nbs/00_core.ipynb #9dd84d4d
 class ConfigError(ValueError):
@@ -473,6 +473,26 @@ def fingerprint(*objs, n: int = 16) -> str:
         else: h.update(json.dumps(o, sort_keys=True, default=_jsonable).encode())
         h.update(b"\0")
     return h.hexdigest()[:n]
+
+# %% ../nbs/00_core.ipynb #674aafe0
+SPLITS = ("train", "dev", "test")
+
+def hash_unit(key: str, seed: int = 0) -> float:
+    "A stable number in [0, 1) from a string and a seed."
+    return int(hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()[:12], 16) / 16**12
+
+def assign_splits(groups: Sequence[str],             # one group key per row; rows of a group share a split
+                  fractions: Sequence[float] = (0.8, 0.1, 0.1),  # train / dev / test
+                  seed: int = 0,
+                 ) -> np.ndarray:
+    "`'train'`, `'dev'` or `'test'` for each row, by a seeded hash of its group."
+    fr = np.asarray(fractions, dtype=float)
+    if len(fr) != 3 or (fr < 0).any() or not math.isclose(fr.sum(), 1.0, abs_tol=1e-6):
+        raise ValueError(f"split fractions must be three non-negative numbers summing to 1, got {list(fractions)}")
+    edges = np.cumsum(fr)[:2]
+    u = np.array([hash_unit(str(g), seed) for g in groups])
+    return np.array(SPLITS)[np.searchsorted(edges, u, side="right")]
+
 
 # %% ../nbs/00_core.ipynb #c2af15dd
 def ir_metrics(scores: np.ndarray,   # (queries, documents) scores; NaN = not a candidate of that query

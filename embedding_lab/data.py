@@ -12,16 +12,17 @@ from pathlib import Path
 from typing import Any, Sequence
 import numpy as np
 import pandas as pd
-from .core import Config, ConfigError, asset_path, atomic_path, check_output, record_metrics, stamp_output
+from .core import (SPLITS, Config, ConfigError, asset_path, assign_splits, atomic_path, check_output, hash_unit,
+                                record_metrics, stamp_output)   # the split helpers live in core: the thumbnail study uses them too
 
 # %% auto #0
 __all__ = ['PAIR_COLUMNS', 'REQUIRED', 'TASK_KINDS', 'LISTED_KINDS', 'DOC_INSTRUCTED_KINDS', 'FORMATS', 'ST_NEG', 'MISSING_TEXT',
-           'READERS', 'SPLITS', 'TASKS', 'SENTIMENT_LABELS', 'DataError', 'check_row', 'from_formats', 'validate_rows',
+           'READERS', 'TASKS', 'SENTIMENT_LABELS', 'DataError', 'check_row', 'from_formats', 'validate_rows',
            'load_pairs', 'clean_text', 'lead', 'news_articles', 'news_pairs', 'lee_sts', 'rotten_tomatoes',
-           'guardian_headlines', 'hash_unit', 'assign_splits', 'split_pairs', 'kinds_of', 'main_rows', 'TaskSpec',
-           'story_pairs', 'sentiment_pairs', 'outlet_pairs', 'check_tasks', 'format_query', 'format_document',
-           'sample_examples', 'format_queries', 'cli_data', 'build_pairs', 'extra_tasks', 'prepare_data',
-           'suite_test_texts', 'leaked_texts', 'save_parquet', 'load_splits']
+           'guardian_headlines', 'split_pairs', 'kinds_of', 'main_rows', 'TaskSpec', 'story_pairs', 'sentiment_pairs',
+           'outlet_pairs', 'check_tasks', 'format_query', 'format_document', 'sample_examples', 'format_queries',
+           'cli_data', 'build_pairs', 'extra_tasks', 'prepare_data', 'suite_test_texts', 'leaked_texts', 'save_parquet',
+           'load_splits']
 
 # %% ../nbs/01_data.ipynb #8a29ced8
 PAIR_COLUMNS = ("query", "positive", "negatives", "instruction", "task", "id", "kind", "scores")
@@ -272,24 +273,6 @@ def guardian_headlines() -> pd.DataFrame:
     return pd.DataFrame({"text": df.Text.map(clean_text), "date": df.Date}).dropna().drop_duplicates("text").reset_index(drop=True)
 
 # %% ../nbs/01_data.ipynb #ec17ce18
-SPLITS = ("train", "dev", "test")
-
-def hash_unit(key: str, seed: int = 0) -> float:
-    "A stable number in [0, 1) from a string and a seed."
-    return int(hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()[:12], 16) / 16**12
-
-def assign_splits(groups: Sequence[str],             # one group key per row; rows of a group share a split
-                  fractions: Sequence[float] = (0.8, 0.1, 0.1),  # train / dev / test
-                  seed: int = 0,
-                 ) -> np.ndarray:
-    "`'train'`, `'dev'` or `'test'` for each row, by a seeded hash of its group."
-    fr = np.asarray(fractions, dtype=float)
-    if len(fr) != 3 or (fr < 0).any() or not math.isclose(fr.sum(), 1.0, abs_tol=1e-6):
-        raise ValueError(f"split fractions must be three non-negative numbers summing to 1, got {list(fractions)}")
-    edges = np.cumsum(fr)[:2]
-    u = np.array([hash_unit(str(g), seed) for g in groups])
-    return np.array(SPLITS)[np.searchsorted(edges, u, side="right")]
-
 def split_pairs(df: pd.DataFrame, fractions=(0.8, 0.1, 0.1), seed: int = 0) -> dict[str, pd.DataFrame]:
     "Split pairs by their positive document (normalised text); classification and clustering rows by their query."
     by_query = kinds_of(df).isin(LISTED_KINDS)           # their positive is a label: grouping by it would split by label

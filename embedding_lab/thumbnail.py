@@ -12,18 +12,18 @@ from pathlib import Path
 from urllib.parse import urlparse
 import numpy as np
 import pandas as pd
-from .core import (Config, ConfigError, add_run_args, asset_path, atomic_path, atomic_write, cache_dir, config_from_args,
+from .core import (Config, ConfigError, add_run_args, asset_path, assign_splits, atomic_path, atomic_write, cache_dir,
+                                config_from_args,
                                 fingerprint, guard_stage, record_metrics, write_json)
-from .data import assign_splits
-from .clip import (ANIMALS, Clip, ModelUnavailable, clip_config, ensure_trained_clip, load_animal_mnist,
-                                load_clip, outlet_corpus, save_clip, study_indices)
+from .clip import (ANIMALS, TEMPLATES, Clip, ModelUnavailable, clip_config, ensure_trained_clip, headline,
+                                load_animal_mnist, load_clip, save_clip, study_indices)
 
 # %% auto #0
 __all__ = ['PAPER_COLUMNS', 'ThumbnailError', 'l2norm', 'clip_score', 'swap_partners', 'make_pairs', 'best_threshold',
            'choose_threshold', 'binary_metrics', 'pair_classifier', 'train_classifier', 'predict_proba',
            'logreg_baseline', 'cohens_d', 'bootstrap_ci', 'precision_at_k', 'corrected_rate', 'group_comparison',
            'parse_label', 'read_items', 'download', 'download_all', 'open_image', 'check_images', 'embed_images',
-           'Study', 'source_table', 'run_study', 'save_study', 'plot_study', 'cli_thumbnail']
+           'outlet_corpus', 'Study', 'source_table', 'run_study', 'save_study', 'plot_study', 'cli_thumbnail']
 
 # %% ../nbs/09_thumbnail.ipynb #b50ee342
 class ThumbnailError(ValueError):
@@ -392,6 +392,33 @@ def embed_images(clip: Clip, items: pd.DataFrame, cache: Path | None, batch: int
         with atomic_path(cache) as tmp:
             with open(tmp, "wb") as f: np.savez(f, keys=np.array(keys), emb=np.stack([have[k] for k in keys]))
     return have
+
+# %% ../nbs/09_thumbnail.ipynb #bebe5d88
+def outlet_corpus(x, y, idx, names, rates, seed: int, out_dir: Path,
+                  types=None,  # outlet type of each outlet (e.g. "fake" / "general"), written as column `outlet_type`
+                 ) -> pd.DataFrame:
+    "Write images + items.csv for simulated outlets; exactly round(rate * n) incongruent items per outlet."
+    from PIL import Image
+    if types is not None and len(types) != len(names): raise ValueError(f"{len(types)} outlet types for {len(names)} outlets")
+    rng = np.random.default_rng(seed); idx = rng.permutation(idx)
+    out_dir = Path(out_dir); (out_dir / "images").mkdir(parents=True, exist_ok=True)
+    src = np.array(names)[np.arange(len(idx)) % len(names)]
+    label = np.zeros(len(idx), int)
+    for o, r in zip(names, rates):
+        m = np.flatnonzero(src == o); label[rng.choice(m, int(round(r * len(m))), replace=False)] = 1
+    img = idx.copy()
+    for i in np.flatnonzero(label):
+        other = np.flatnonzero(y[idx] != y[idx[i]]); img[i] = idx[other[rng.integers(len(other))]]
+    for j in np.unique(img):
+        p = out_dir / "images" / f"{j:05d}.png"
+        if not p.exists(): Image.fromarray(x[j]).save(p)
+    df = pd.DataFrame({"title": [headline(ANIMALS[y[i]], TEMPLATES[rng.integers(len(TEMPLATES))]) for i in idx],
+                       "image": [f"images/{j:05d}.png" for j in img], "source": src, "label": label,
+                       "topic": [ANIMALS[y[i]] for i in idx]})
+    if types is not None: df["outlet_type"] = df.source.map(dict(zip(names, types)))
+    with atomic_path(out_dir / "items.csv") as tmp: df.to_csv(tmp, index=False)
+    return df
+
 
 # %% ../nbs/09_thumbnail.ipynb #a699e2af
 @dataclass
