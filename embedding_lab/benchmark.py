@@ -205,14 +205,14 @@ def _build_suite_classes():
             "Rotten Tomatoes review sentences, fresh vs rotten (split by movie; train rows fit the classifier)."))
         def load_data(self, num_proc=None, **kwargs):
             if self.data_loaded: return
-            self.samples_per_label = _settings(self)["samples_per_label"]    # mteb's classifier protocol reads these
-            self.n_experiments = _settings(self)["n_experiments"]
-            rt = pd.read_parquet(_suite_file(_settings(self), "rotten_tomatoes.parquet"))
+            s = _settings(self)
+            self.samples_per_label, self.n_experiments = s["samples_per_label"], s["n_experiments"]   # mteb's protocol
+            rt = pd.read_parquet(_suite_file(s, "rotten_tomatoes.parquet"))
             rt = rt[rt.label.isin(["fresh", "rotten"])].drop_duplicates("text")
             lab = {"rotten": 0, "fresh": 1}
-            te = _cap(rt[rt.split == "test"], _settings(self), n=_settings(self)["general_items"])
-            n_tr = (_settings(self)["general_items"] or len(rt)) * 2
-            tr = _cap(rt[rt.split == "train"], _settings(self), n=max(n_tr, 4 * self.samples_per_label))
+            te = _cap(rt[rt.split == "test"], s, n=s["general_items"])
+            n_tr = (s["general_items"] or len(rt)) * 2
+            tr = _cap(rt[rt.split == "train"], s, n=max(n_tr, 4 * self.samples_per_label))
             mk = lambda d: Dataset.from_dict({"text": d.text.tolist(), "label": d.label.map(lab).tolist()})
             self.dataset = DatasetDict({"train": mk(tr), "test": mk(te)})
             self.data_loaded = True

@@ -6,7 +6,7 @@ Docs: https://embedding-lab.github.io/embedding-lab/model.html.md"""
 
 # %% ../nbs/04_model.ipynb #eac974a1
 from __future__ import annotations
-import contextlib, copy, json, os, shutil, tempfile, time
+import contextlib, copy, functools, json, os, shutil, tempfile, time
 from pathlib import Path
 from typing import Sequence
 import numpy as np
@@ -311,7 +311,8 @@ def fast_body_unsupported(model, device=None) -> str | None:
     if getattr(c, "sliding_window", None) is not None: return "it has a sliding attention window"
     return None
 
-def _bf16_linear_class():
+@functools.lru_cache(maxsize=None)
+def _bf16_linear_class():                 # one class, made on first use (torch is imported lazily here)
     import torch
     class Bf16Linear(torch.nn.Module):
         "x @ w.T with w stored in bf16: the input is cast to bf16 for the product and the result back to fp32."

@@ -82,9 +82,11 @@ def ensure_inputs(cfg: Config,
     import importlib
     built = []
     for out in STAGE_NEEDS.get(stage, ()):
-        state, changed = input_state(cfg, out)
-        if state == "ok" and not (built and out != "teacher"): continue     # built upstream: rebuild what follows it
-        if state == "stale" and not rebuild and not built: check_output(cfg, out)   # raises, naming stage and setting
+        state, _ = input_state(cfg, out)
+        # a stamped output follows what was rebuilt before it; the reranker's folder is keyed by its inputs already
+        follows = bool(built) and out != "teacher"
+        if state == "ok" and not follows: continue
+        if state == "stale" and not (rebuild or follows): check_output(cfg, out)   # raises, naming stage and setting
         writer, fn = OUTPUT_BUILDERS[out]
         print(f"{stage}: building artifacts/{out} ({writer}{', settings changed' if state == 'stale' else ''})",
               file=log or sys.stderr)

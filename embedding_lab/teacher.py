@@ -261,11 +261,9 @@ def load_cross_encoder(cfg: Config, train: pd.DataFrame | None = None,
     import transformers; transformers.logging.set_verbosity_error()
     t = cfg.teacher
     if spec == "train":
-        if train is None:
-            from embedding_lab.data import load_splits
-            train = load_splits(cfg)["train"]
-        from embedding_lab.data import main_rows
-        train, path = main_rows(train), cross_encoder_path(cfg, train)
+        from embedding_lab.data import load_splits, main_rows
+        train = main_rows(load_splits(cfg)["train"] if train is None else train)   # query -> document relevance
+        path = cross_encoder_path(cfg, train)
         if not build and not (path / "config.json").exists():
             raise StaleOutputError(f"{cfg.run_dir}: the cross-encoder 02_teacher trains for these teacher settings and train "
                                    f"split is missing (artifacts/teacher/{path.name}): run 02_teacher first (`embedding-lab "
