@@ -482,15 +482,16 @@ def cli_eval(argv: list[str] | None = None) -> int:
         cfg = config_from_args(args, save=False)
         guard_stage(cfg, "eval", [cfg.run_dir / "artifacts" / "mteb" / "eval_scores.csv"], resume=args.resume,
                     force=args.force)
-        check_model_spec(args.model, offline=cfg.offline)       # a broken model fails before any data is built or read
         if args.suite == "offline":
+            check_model_spec(args.model, offline=cfg.offline)   # a broken model fails before any data is built
             from embedding_lab.report import ensure_inputs
             ensure_inputs(cfg, "07_mteb")                 # the suite's corpora of this run folder
             tasks = suite_tasks(cfg, args.tasks)
         else:
             if cfg.offline: os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
             tasks = resolve_tasks(args.benchmark, args.tasks)
-            check_datasets(tasks)
+            check_datasets(tasks)                         # missing datasets are named first, then the model
+            check_model_spec(args.model, offline=cfg.offline)
         p = Path(str(args.model))
         # sentence-transformers models (a folder or a hub id) go through mteb's own wrapper: their stored prompts
         use_st = (p / "modules.json").exists() or is_hub_id(str(args.model))
