@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 from .core import Config, asset_path, check_output, fingerprint, output_state, record_metrics, write_json, atomic_path
-from .benchmark import (MTEB_ENG_V2, INSTRUCTIONS, SUITE_INSTRUCTIONS, SUITE_NAMES, ResultsError,
+from .suite import (MTEB_ENG_V2, INSTRUCTIONS, SUITE_INSTRUCTIONS, SUITE_NAMES, ResultsError,
                                      borda, check_datasets, instruction_for, leaderboard_table, ranking_table,
                                      read_results, resolve_tasks, score_matrix, suite_examples, suite_tasks, task_means,
                                      check_result_json, read_checked_results)
@@ -400,7 +400,7 @@ def complete_student(cfg: Config, table: pd.DataFrame | None = None) -> Path | N
     "Give the run's exported student every task's prompt (with the suite's in-context examples) and a model card."
     from embedding_lab.core import atomic_write, read_metrics
     from embedding_lab.data import load_splits, main_rows
-    from embedding_lab.benchmark import student_prompts
+    from embedding_lab.suite import student_prompts
     st = cfg.artifact("student", mkdir=False)
     if not (st / "modules.json").exists(): return None
     instr = main_rows(load_splits(cfg)["train"]).instruction.iloc[0]
@@ -434,7 +434,7 @@ def measure_throughput(model, n: int = 48, batch_size: int = 16) -> tuple[float,
 
 def _cli_plan(args, err) -> int:
     "`embedding-lab eval --plan`: the size and the estimated time of a benchmark run, before running it."
-    from embedding_lab.benchmark import task_sizes, plan_eval
+    from embedding_lab.suite import task_sizes, plan_eval
     try:
         tasks = [t.metadata.name for t in resolve_tasks(args.benchmark, args.tasks)]
         p = Path(str(args.model))

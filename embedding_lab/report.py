@@ -58,7 +58,7 @@ def select_stages(nbs: Sequence[Path], only: str | Sequence[str] | None = None) 
 # %% ../nbs/10_report.ipynb #100518ee
 STAGE_NEEDS = {    # the outputs (folders under artifacts/) each stage reads, in the order they are built
     "02_teacher": ("data",), "03_mining": ("data", "teacher"), "04_model": ("data",),
-    "05_train": ("data", "teacher", "mining"), "06_benchmark": ("data",), "07_mteb": ("data",),
+    "05_train": ("data", "teacher", "mining"), "06_suite": ("data",), "07_mteb": ("data",),
 }
 OUTPUT_BUILDERS = {   # output: (stage, the function that writes it as "module:function")
     "data": ("01_data", "embedding_lab.data:prepare_data"),
@@ -213,7 +213,7 @@ FIGURE_CAPTIONS = {
     "model_base_similarities": "Similarities of the untrained base student: matching vs random pairs (04_model).",
     "train_ablation": "The ablation: dev nDCG@10 of base, in-batch, + hard negatives, + distillation; dots are seeds (05_train).",
     "train_loss": "Training loss (InfoNCE part) per run against its chance level (05_train).",
-    "benchmark_peers": "Published MTEB(eng, v2) peers: Mean(task) and Borda rank (06_benchmark).",
+    "benchmark_peers": "Published MTEB(eng, v2) peers: Mean(task) and Borda rank (06_suite).",
     "mteb_suite_scores": "Offline MTEB-style suite: main score per task and model, legend with Borda rank (07_mteb).",
     "clip_loss": "Loss of the small CLIP trained here (08_clip).",
     "thumbnail_clipscore_hist": "CLIPScore of congruent vs incongruent headline/thumbnail pairs (09_thumbnail).",

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from embedding_lab.data import DataError, cli_data, load_pairs
 from embedding_lab import thumbnail as th
-from embedding_lab.benchmark import ResultsError
+from embedding_lab.suite import ResultsError
 from embedding_lab.mteb_eval import cli_eval, cli_leaderboard, read_checked_results
 
 

@@ -133,7 +133,7 @@ def test_the_exported_student_loads_both_ways_and_scores(full_run):
     assert not notes, notes
     assert set(scores.model) == {"student"} and len(scores) == 6 and scores.main_score.between(0, 100).all()
     # 07_mteb completes the folder: every task's prompt, the offline ones with the suite's 3 in-context examples
-    from embedding_lab.benchmark import ranking_table
+    from embedding_lab.suite import ranking_table
     ME.complete_student(cfg, ranking_table(scores))
     st = SentenceTransformer(str(st_dir), device="cpu")
     prompt = st.prompts["EmbLabNewsRetrieval-query"]

@@ -1,4 +1,4 @@
-"""Tests of embedding_lab.benchmark and embedding_lab.mteb_eval: encoder protocol, offline tasks, Borda / means, reference means, bad inputs."""
+"""Tests of embedding_lab.suite and embedding_lab.mteb_eval: encoder protocol, offline tasks, Borda / means, reference means, bad inputs."""
 import contextlib, io, json, math, os
 from pathlib import Path
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from embedding_lab.core import Config
-from embedding_lab import benchmark as bm
+from embedding_lab import suite as bm
 from embedding_lab import mteb_eval as me
 from doubles import HashEmbedder
 
