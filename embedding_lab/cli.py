@@ -6,15 +6,17 @@ Docs: https://embedding-lab.github.io/embedding-lab/cli.html.md"""
 
 # %% ../nbs/11_cli.ipynb #3a02b20f
 from __future__ import annotations
-import importlib, json, subprocess, sys
+import json, os, subprocess, sys
 from pathlib import Path
 from typing import Sequence
 import click
-from .core import Config, ConfigError, asset_requirements, available_profiles, new_run_dir, saved_config
-from .report import ReportError, ReportInterrupted, run_report
+from .core import (Config, ConfigError, acquire_run_folder, asset_requirements, atomic_path, available_profiles,
+                                fingerprint, guard_stage, new_run_dir, record_metrics, saved_config, stamp_output)
+from .report import ReportError, ReportInterrupted, ensure_inputs, run_report
 
 # %% auto #0
-__all__ = ['STAGE_COMMANDS', 'run_options', 'resolve_profile', 'cli', 'report', 'assets', 'config', 'main']
+__all__ = ['run_options', 'resolve_profile', 'cli', 'report', 'assets', 'config', 'main', 'run_config', 'data', 'check',
+           'mine_command', 'train_command', 'eval_command', 'leaderboard_command', 'thumbnail_command']
 
 # %% ../nbs/11_cli.ipynb #d347227c
 def run_options(f):
@@ -83,32 +85,10 @@ def assets(dry_run) -> int:
 @run_options
 def config(profile, out, seed, param) -> int:
     out = Path(out) if out else new_run_dir()
-    try: cfg = Config.load(resolve_profile(profile, out), run_dir=out, seed=seed, overrides=list(param), save=False)
+    try: cfg = Config.load(resolve_profile(profile, out), run_dir=out, seed=seed, overrides=list(param))
     except ConfigError as e: return _fail("config", e, 1)
     print(json.dumps(cfg.to_dict(), indent=2, sort_keys=True))
     return 0
-
-# %% ../nbs/11_cli.ipynb #e4c10c5c
-STAGE_COMMANDS = {
-    "data": ("embedding_lab.data", "cli_data", "check a training-pairs file (data check FILE)"),
-    "mine": ("embedding_lab.mining", "cli_mine", "mine hard negatives for a pairs file"),
-    "train": ("embedding_lab.train", "cli_train", "train the student (LoRA + distillation), --resume to continue"),
-    "eval": ("embedding_lab.mteb_eval", "cli_eval", "score a model on MTEB(eng, v2) or the offline suite"),
-    "leaderboard": ("embedding_lab.mteb_eval", "cli_leaderboard", "Borda placement among published peers"),
-    "thumbnail": ("embedding_lab.thumbnail", "cli_thumbnail", "CLIP thumbnail/headline study on a data set"),
-}
-
-def _stage_command(name: str, mod: str, fn: str, text: str) -> click.Command:
-    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-    def run(args) -> int:
-        try: f = getattr(importlib.import_module(mod), fn)
-        except (ImportError, AttributeError):
-            return _fail(name, f"not available in this installation ({mod}.{fn} is missing)", 2)
-        return int(f(list(args)) or 0)
-    return click.command(name, cls=_Command, help=text, short_help=text, add_help_option=False,
-                         context_settings={"ignore_unknown_options": True, "allow_extra_args": True})(run)
-
-for _name, (_mod, _fn, _text) in STAGE_COMMANDS.items(): cli.add_command(_stage_command(_name, _mod, _fn, _text))
 
 # %% ../nbs/11_cli.ipynb #7b96044a
 def main(argv: Sequence[str] | None = None) -> int:
@@ -120,3 +100,270 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Exit as e: return e.exit_code
     except click.Abort: print("embedding-lab: interrupted (Ctrl-C)", file=sys.stderr); return 130
     return int(rv or 0)
+
+# %% ../nbs/11_cli.ipynb #b17939df
+def run_config(command: str,               # the command, for the run folder's lock ("train", "mine", ...)
+               profile: str | None, out: str | None, seed: int | None, param: Sequence[str],
+              ) -> Config:
+    "The config the run options describe (a new run folder without `--out`), the folder locked, seeds and threads set."
+    out = Path(out) if out else new_run_dir()
+    cfg = Config.load(resolve_profile(profile, out), run_dir=out, seed=seed, overrides=list(param))
+    acquire_run_folder(cfg.run_dir, f"embedding-lab {command}")    # held until the process ends
+    cfg.apply_environment()                  # config.json is saved by `guard_stage`, once the command may run
+    return cfg
+
+# %% ../nbs/11_cli.ipynb #5f31c798
+@cli.group(cls=_Group, short_help="check a training-pairs file (data check FILE)", help="Check training-pair files.")
+def data(): pass
+
+@data.command(short_help="validate a pairs file (.jsonl, .csv, .parquet); list every bad row",
+              help="Validate a pairs file (.jsonl, .csv, .parquet); list every bad row and every whole-task problem.")
+@click.argument("file")
+def check(file) -> int:
+    from embedding_lab.data import DataError, check_tasks, kinds_of, load_pairs
+    try: df, bad = load_pairs(file, skip_invalid=True)
+    except FileNotFoundError as e: return _fail("data check", e, 2)
+    except DataError as e:
+        print("\n".join(e.problems)); print(f"0 valid rows, {len(e.problems)} invalid"); return 1
+    for b in bad: print(b)
+    tasks = check_tasks(df.assign(kind=kinds_of(df)))       # whole-task problems (kinds, instructions, labels)
+    for t in tasks: print(f"{file}: {t}")
+    print(f"{len(df)} valid rows, {len(bad)} invalid" + (f", {len(tasks)} task problem(s)" if tasks else ""))
+    return 1 if bad or tasks else 0
+
+# %% ../nbs/11_cli.ipynb #862bc5dc
+@cli.command("mine", short_help="mine hard negatives for a pairs file", help="Mine hard negatives for a pairs file.")
+@click.option("--pairs", required=True, help="training pairs (.jsonl, .csv, .parquet)")
+@click.option("--corpus", default=None, help="documents to mine from (.txt one a line, .jsonl); default: the pairs' positives")
+@run_options
+@click.option("--force", is_flag=True, help="mine again into a folder that has a mined set (replaces it)")
+@click.option("--flag-jsonl", default=None, metavar="FILE",
+              help="also write the mined set as FlagEmbedding JSONL (query, pos, neg, pos_scores, neg_scores, prompt)")
+def mine_command(pairs, corpus, profile, out, seed, param, force, flag_jsonl) -> int:
+    from embedding_lab import mining as M
+    from embedding_lab.data import DataError, load_pairs
+    try:
+        cfg = run_config("mine", profile, out, seed, param)
+        guard_stage(cfg, "mine", [M.mining_path(cfg)], force=force, resumable=False)
+        df, bad = load_pairs(pairs, skip_invalid=cfg.data.skip_invalid)
+        docs = M.read_corpus(corpus) if corpus else None
+        if cfg.teacher.cross_encoder == "train" and cfg.mining.rerank:
+            ensure_inputs(cfg, "03_mining")            # the reranker 02_teacher trains, when missing
+        res = M.mine(cfg, df, docs)
+    except DataError as e: return _fail("mine", e, 1)
+    except (FileNotFoundError, M.MiningError, ConfigError) as e: return _fail("mine", e, 2)
+    res.metrics["invalid_rows"] = len(bad)
+    path, x = M.save_mined(cfg, res), res.metrics
+    print(f"mined {x['queries']} queries against {x['corpus_size']} documents ({x['index']} index): "
+          f"{x['negatives_per_query']:.2f} negatives per query, {x['share_dropped_false_negatives']:.1%} of candidates "
+          f"dropped as likely false negatives, {x['queries_fewer_than_n']} queries with fewer than {cfg.mining.negatives}, "
+          f"{x['skipped_no_positive'] + len(bad)} rows skipped")
+    print(f"wrote {path}")
+    if flag_jsonl: print(f"wrote {M.write_flag_jsonl(res.frame, flag_jsonl)} (FlagEmbedding JSONL)")
+    return 0
+
+# %% ../nbs/11_cli.ipynb #78d351d0
+def _save_training(cfg: Config, method: str, emb, log: list) -> str:
+    "Save what `train` made (adapter, stamp, and the merged student for the method) and say it in one line."
+    from accelerate import PartialState
+    from embedding_lab.data import load_splits, main_rows
+    from embedding_lab.model import export_student, query_prompt_for, save_adapter
+    emb.query_prompt = query_prompt_for(main_rows(load_splits(cfg)["train"]).instruction.iloc[0])
+    info = getattr(emb, "train_info", {})
+    ad = save_adapter(emb, cfg.artifact("ablations", f"{method}-seed{cfg.seed}", "x").parent, method=method, training=info)
+    stamp_output(cfg, "ablations")
+    n = PartialState().num_processes
+    how = ", ".join([f"{info['dtype']} weights", "no autocast" if info["mixed_precision"] == "no" else
+                     f"{info['mixed_precision']} autocast"] + ["gradient checkpointing"] * info["grad_checkpointing"] +
+                    ["GradCache"] * info["grad_cache"]) if info else ""
+    msg = (f"trained {method} for {len(log)} steps on {n} process{'es' if n > 1 else ''}{f' ({how})' if how else ''}, "
+           f"final loss {log[-1]['loss']:.4f}; adapter: {ad}")
+    if method == "distill" and cfg.train.export:
+        st = export_student(emb.model, emb.tokenizer, cfg.artifact("student", "x").parent, query_prompt=emb.query_prompt,
+                            max_length=emb.max_length, query_max_length=emb.query_max_length)
+        msg += f"; student: {st}"
+    return msg
+
+@cli.command("train", short_help="train the student (LoRA + distillation), --resume to continue",
+             help="Train the LoRA student (InfoNCE + distillation).")
+@run_options
+@click.option("--resume", is_flag=True, help="continue from the run folder's checkpoint")
+@click.option("--force", is_flag=True, help="start over: replace this method's checkpoint, adapter and student")
+@click.option("--method", default=None, help="one of inbatch, hardneg, distill (default train.method)")
+def train_command(profile, out, seed, param, resume, force, method) -> int:
+    from embedding_lab import train as T
+    try:
+        cfg = run_config("train", profile, out, seed, param)
+        method = method or cfg.train.method
+        if method not in T.METHODS: raise ConfigError(f"unknown method '{method}'; choose one of {T.METHODS}")
+        run = cfg.run_dir / "artifacts" / "train" / f"{method}-seed{cfg.seed}"
+        guard_stage(cfg, f"train {method}", [run / "checkpoint", run / "log.json",
+                    cfg.run_dir / "artifacts" / "ablations" / f"{method}-seed{cfg.seed}"], resume=resume, force=force)
+        ensure_inputs(cfg, "05_train")                # a new folder: the runner builds the data and the mined set
+        emb, log = T.train_student(cfg, method, resume=resume)
+    except (ConfigError, ValueError, FileNotFoundError) as e: return _fail("train", e, 2)
+    from accelerate import PartialState
+    if PartialState().is_main_process: print(_save_training(cfg, method, emb, log))
+    return 0
+
+# %% ../nbs/11_cli.ipynb #e1f55b14
+def _eval_model(model: str, cfg: Config):
+    "The model to score: mteb's own wrapper for sentence-transformers models (their stored prompts), else ours."
+    from embedding_lab.core import get_device
+    from embedding_lab.mteb_eval import is_hub_id, load_model, mteb_st_model
+    if (Path(model) / "modules.json").exists() or is_hub_id(model): return mteb_st_model(model, device=str(get_device(cfg.device))), True
+    return load_model(model, max_length=cfg.model.max_length), False
+
+def _eval_tasks(cfg: Config, model: str, suite: str, benchmark: str, tasks: Sequence[str] | None) -> list:
+    "The mteb tasks to score, checked before any model loads (the offline suite's corpora built when missing)."
+    from embedding_lab.mteb_eval import check_datasets, check_model_spec, resolve_tasks, suite_tasks
+    if suite == "offline":
+        check_model_spec(model, offline=cfg.offline)        # a broken model fails before any data is built
+        ensure_inputs(cfg, "07_mteb")
+        return suite_tasks(cfg, tasks)
+    if cfg.offline: os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    out = resolve_tasks(benchmark, tasks)
+    check_datasets(out)                                     # missing datasets are named first, then the model
+    check_model_spec(model, offline=cfg.offline)
+    return out
+
+def _eval_encoder(cfg: Config, model: str, emb, use_st: bool, suite: str, batch_size: int):
+    "The encoder mteb runs, its revision keyed by the model and the settings that change its scores."
+    from embedding_lab.mteb_eval import MtebEncoder, suite_examples
+    rev = fingerprint(model, cfg.model.max_length) if suite == "benchmark" else \
+          fingerprint(model, dict(cfg.mteb), cfg.model.max_length, cfg.seed)
+    if use_st:
+        emb.mteb_model_meta = emb.mteb_model_meta.model_copy(update={"revision": rev})
+        emb.name = emb.mteb_model_meta.name
+        return emb
+    ex = suite_examples(cfg) if suite == "offline" else {}  # the offline suite's in-context examples, as 07_mteb uses
+    return MtebEncoder(emb, revision=rev, batch_size=batch_size, examples=ex,
+                       use_instructions=getattr(emb, "follows_instructions", True) and cfg.mteb.instructions)
+
+# %% ../nbs/11_cli.ipynb #4638d520
+def _eval_plan(model: str, benchmark: str, tasks: Sequence[str] | None, gpu_tokens_per_s: float | None) -> int:
+    "`eval --plan`: each task's texts, tokens and estimated hours on this CPU (measured now) and a GPU; no scoring."
+    from embedding_lab.mteb_eval import load_model, measure_throughput, mteb_st_model, resolve_tasks
+    from embedding_lab.suite import plan_eval, task_sizes
+    try:
+        names = [t.metadata.name for t in resolve_tasks(benchmark, tasks)]
+        m = mteb_st_model(model) if (Path(model) / "modules.json").exists() else load_model(model)
+    except KeyError as e: return _fail("eval", e.args[0] if e.args else e, 2)
+    except (RuntimeError, FileNotFoundError, ValueError, OSError) as e: return _fail("eval", e, 2)
+    tps, cpt = measure_throughput(m)
+    max_len = getattr(getattr(m, "model", None), "max_seq_length", None) or getattr(m, "max_length", 512)
+    plan = plan_eval(task_sizes(names), cpt, max_len, {"this CPU": tps, "GPU": gpu_tokens_per_s})
+    hours = [c for c in plan.columns if c.startswith("hours")]
+    print(plan[["task", "task_type", "texts", "tokens"] + hours].round(2).to_string(index=False))
+    tot = plan[hours].sum()
+    print(f"{len(plan)} tasks, {int(plan.texts.sum()):,} texts, {int(plan.tokens.sum()):,} tokens (max {max_len} a text, "
+          f"{cpt:.2f} characters a token); measured here: {tps:,.0f} tokens/s; " +
+          ", ".join(f"{k[7:-1]}: {v:,.1f} h ({v / 24:.2f} days)" for k, v in tot.items()))
+    if not gpu_tokens_per_s: print("GPU: give --gpu-tokens-per-s (a measured encoding throughput) for its estimate")
+    return 0
+
+@cli.command("eval", short_help="score a model on MTEB(eng, v2) or the offline suite",
+             help="Score an embedder with mteb; results are cached in the run folder (artifacts/mteb/cache) so an "
+                  "interrupted run resumes task by task.")
+@click.option("--model", required=True, help="builtin:smollm2-135m, a student folder, a LoRA adapter, 'minilm' or a "
+                                             "sentence-transformers folder")
+@click.option("--benchmark", default="MTEB(eng, v2)", show_default=True, help="mteb benchmark name")
+@click.option("--tasks", multiple=True, metavar="NAME [NAME ...]", help="only these tasks (mteb task names)")
+@click.argument("more_tasks", nargs=-1, metavar="")
+@click.option("--suite", type=click.Choice(["benchmark", "offline"]), default="benchmark",
+              help="benchmark = the mteb benchmark's tasks (hub datasets); offline = this project's six tasks")
+@click.option("--batch-size", type=int, default=None)
+@click.option("--resume", is_flag=True, help="continue into a folder that has eval scores: tasks already in the result "
+                                             "cache are read back, the rest scored")
+@click.option("--force", is_flag=True, help="score every task again (the result cache is not read)")
+@click.option("--plan", is_flag=True, help="print each task's texts, tokens and estimated hours (this CPU, measured now; "
+                                           "a GPU with --gpu-tokens-per-s) and exit; no scoring")
+@click.option("--gpu-tokens-per-s", type=float, default=None,
+              help="--plan: a GPU's encoding throughput (tokens/s, e.g. from benchmarks/bench_train_gpu.py)")
+@run_options
+def eval_command(model, more_tasks, benchmark, tasks, suite, batch_size, resume, force, plan, gpu_tokens_per_s,
+                 profile, out, seed, param) -> int:
+    from embedding_lab.mteb_eval import evaluate_model, task_means
+    if more_tasks and not tasks: raise click.UsageError(f"unexpected argument {more_tasks[0]!r}")
+    tasks = [*tasks, *more_tasks] or None                   # --tasks A B, as argparse's nargs="+" took it
+    if plan: return _eval_plan(model, benchmark, tasks, gpu_tokens_per_s)
+    try:
+        cfg = run_config("eval", profile, out, seed, param)
+        guard_stage(cfg, "eval", [cfg.run_dir / "artifacts" / "mteb" / "eval_scores.csv"], resume=resume, force=force)
+        todo = _eval_tasks(cfg, model, suite, benchmark, tasks)
+        emb, use_st = _eval_model(model, cfg)
+    except KeyError as e: return _fail("eval", e.args[0] if e.args else e, 2)
+    except (RuntimeError, FileNotFoundError, ValueError, OSError) as e: return _fail("eval", e, 2)
+    bs = batch_size or cfg.mteb.batch_size
+    enc = _eval_encoder(cfg, model, emb, use_st, suite, bs)
+    scores = evaluate_model(enc, todo, cfg.artifact("mteb", "cache"), name=enc.name, batch_size=bs, overwrite=force)
+    with atomic_path(path := cfg.artifact("mteb", "eval_scores.csv")) as tmp: scores.to_csv(tmp, index=False)
+    print(scores.round(2).to_string(index=False))
+    m = task_means(scores)
+    print(f"Mean(task) {m.mean_task.iloc[0]:.2f}  Mean(type) {m.mean_type.iloc[0]:.2f}  ({len(scores)} tasks)")
+    print(f"results: {cfg.artifact('mteb', 'cache')}  scores: {path}")
+    return 0
+
+# %% ../nbs/11_cli.ipynb #3f34acce
+def _board_text(t) -> str:
+    "The leaderboard as text: Mean(task), Mean(type), tasks, Borda points and rank per model."
+    show = t[["mean_task", "mean_type", "n_tasks", "borda_points", "borda_rank"]].rename(columns={
+        "mean_task": "Mean(task)", "mean_type": "Mean(type)", "n_tasks": "tasks", "borda_points": "Borda points",
+        "borda_rank": "rank"})
+    return show.round(2).to_string()
+
+@cli.command("leaderboard", short_help="Borda placement among published peers",
+             help="Mean(task), Mean(type), Borda points and rank on MTEB(eng, v2): the published peers, plus your mteb "
+                  "results when --results is given.")
+@click.option("--results", default=None, help="an mteb results folder (e.g. RUN/artifacts/mteb/cache)")
+@click.option("--top", type=int, default=None, help="show only the first N rows")
+def leaderboard_command(results, top) -> int:
+    from embedding_lab.suite import ResultsError, leaderboard_table, read_checked_results
+    try: t = leaderboard_table(read_checked_results(results) if results else None)
+    except (FileNotFoundError, ResultsError) as e: return _fail("leaderboard", e, 2)
+    print(_board_text(t.head(top) if top else t))
+    return 0
+
+# %% ../nbs/11_cli.ipynb #1c9d42d7
+def _study_summary(st, out: Path) -> list[str]:
+    "The thumbnail study's headline numbers, one line each."
+    m = st.metrics
+    lines = [f"{m['items']} items scored, {m['rows_skipped']} rows skipped (see {out / 'problems.txt'})",
+             f"zero-shot (val-chosen threshold) test accuracy {m['zeroshot_accuracy_accuracy']:.3f}, "
+             f"AUROC {m['zeroshot_accuracy_auroc']:.3f}"]
+    if "classifier_accuracy" in m:
+        lines.append(f"classifier test accuracy {m['classifier_accuracy']:.3f}, AUROC {m['classifier_auroc']:.3f} "
+                     f"(epoch {m['classifier_best_epoch']} of {m['classifier_epochs']} kept)")
+    if st.groups is not None:
+        g = st.group_stats; a, b = st.groups.group.tolist()
+        lines.append(f"{a} vs {b} outlets ({g['n_a']} vs {g['n_b']} items): Cohen's d {g['cohens_d']:.3f} "
+                     f"[{g['d_lo']:.3f}, {g['d_hi']:.3f}], Mann-Whitney p {g['mwu_p']:.2g}")
+    if st.precision is not None:
+        lines += [f"precision@k on the labelled test items (pool of {st.precision.attrs['pool']}, "
+                  f"{st.precision.attrs['positives']} incongruent):", st.precision.round(3).to_string()]
+    return lines + [f"outputs in {out}"]
+
+@cli.command("thumbnail", short_help="CLIP thumbnail/headline study on a data set",
+             help="CLIP thumbnail-headline study (Choi et al. 2022).")
+@click.option("--data", default=None, help="CSV/JSONL with title,image[,source,label,outlet_type] or the paper's "
+              "Title,News_url,Image_url,Label (+ an outlet-type column); default: the offline animal-silhouette corpus")
+@click.option("--model", default=None, help="trained | NAME:TAG (e.g. ViT-B-32:openai) | local-dir:DIR | DIR")
+@run_options
+@click.option("--resume", is_flag=True, help="run the study again in a folder where it ran, with the saved config")
+@click.option("--force", is_flag=True, help="start the study over, replacing its outputs in this run folder")
+def thumbnail_command(data, model, profile, out, seed, param, resume, force) -> int:
+    from embedding_lab import thumbnail as TH
+    from embedding_lab.clip import ModelUnavailable
+    try:
+        cfg = run_config("thumbnail", profile, out, seed, param)
+        d = cfg.run_dir / "artifacts" / "thumbnail"
+        guard_stage(cfg, "thumbnail", [cfg.run_dir / "metrics" / "thumbnail.json", d / "scores.parquet", d / "sources.csv"],
+                    resume=resume, force=force)
+        if force: (cfg.run_dir / "metrics" / "thumbnail.json").unlink(missing_ok=True)   # no numbers of the old study survive
+        st = TH.run_study(cfg, data, model)
+        folder = TH.save_study(cfg, st)
+        import matplotlib; matplotlib.use("Agg"); TH.plot_study(cfg, st)
+        record_metrics(cfg, "thumbnail", st.metrics)
+    except (TH.ThumbnailError, ModelUnavailable, ConfigError, FileNotFoundError) as e: return _fail("thumbnail", e, 2)
+    print("\n".join(_study_summary(st, folder)))
+    return 0

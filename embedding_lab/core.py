@@ -10,14 +10,18 @@ import contextlib, datetime, difflib, hashlib, importlib.metadata, importlib.res
 import json, math, os, random, re, shutil, socket, subprocess, sys, tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from types import UnionType
+from typing import Annotated, Any, Iterable, Literal, Sequence, Union, get_args, get_origin
 import numpy as np
 import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 # %% auto #0
-__all__ = ['RANGES', 'ASSETS', 'SPLITS', 'LOCK_FILE', 'STAGE_OUTPUTS', 'ConfigError', 'profiles_dir', 'available_profiles',
-           'check_value', 'merge_config', 'check_range', 'check_ranges', 'parse_override', 'nest', 'Section',
-           'load_yaml', 'profile_file', 'resolve_config', 'cache_dir', 'Config', 'saved_config', 'check_same_profile',
+__all__ = ['Int1', 'Int0', 'Float', 'Pos', 'Share', 'Fractions', 'Device', 'ASSETS', 'SPLITS', 'LOCK_FILE', 'STAGE_OUTPUTS',
+           'ConfigError', 'profiles_dir', 'available_profiles', 'load_yaml', 'parse_override', 'nest', 'as_overrides',
+           'Section', 'DataConfig', 'TeacherWeights', 'TeacherConfig', 'MiningConfig', 'ModelConfig', 'TrainConfig',
+           'MtebConfig', 'ThumbnailConfig', 'ReportConfig', 'RunConfig', 'config_error', 'validate_config',
+           'profile_file', 'resolve_config', 'cache_dir', 'Config', 'saved_config', 'check_same_profile',
            'seed_everything', 'set_threads', 'set_offline', 'get_device', 'Asset', 'AssetMissing', 'asset_requirements',
            'asset_path', 'atomic_path', 'atomic_write', 'write_json', 'fingerprint', 'hash_unit', 'assign_splits',
            'ir_metrics', 'package_versions', 'git_revision', 'provenance', 'record_metrics', 'read_metrics',
@@ -37,141 +41,15 @@ def available_profiles() -> list[str]:
     "Names of the shipped profiles."
     return sorted(p.stem for p in profiles_dir().glob("*.yaml") if p.stem != "base")
 
-# %% ../nbs/00_core.ipynb #ff370251
-def _type_name(v) -> str: return type(v).__name__
+def load_yaml(path) -> dict:
+    "Read a YAML mapping (an empty file gives `{}`)."
+    path = Path(path)
+    try: d = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e: raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    if not isinstance(d, dict): raise ConfigError(f"{path}: a config file must be a mapping")
+    return d
 
-def check_value(key: str,     # dotted key, used in the message
-                value: Any,   # the new value
-                default: Any, # the default from base.yaml, which gives the type
-               ) -> Any:
-    "Return `value` (ints widened to float where the default is a float) or raise `ConfigError`."
-    if default is None or value is None: return value
-    if isinstance(default, bool):
-        if isinstance(value, bool): return value
-    elif isinstance(default, int):
-        if isinstance(value, int) and not isinstance(value, bool): return value
-    elif isinstance(default, float):
-        if isinstance(value, (int, float)) and not isinstance(value, bool): return float(value)
-    elif isinstance(default, str):
-        if isinstance(value, str): return value
-    elif isinstance(default, list):
-        if isinstance(value, (list, tuple)): return list(value)
-    elif isinstance(default, dict):
-        if isinstance(value, dict): return value
-    else: return value
-    raise ConfigError(f"config key '{key}' must be {_type_name(default)} (like its default {default!r}), "
-                      f"got {_type_name(value)} {value!r}")
-
-# %% ../nbs/00_core.ipynb #989218f6
-def merge_config(base: dict,      # validated config so far (defaults)
-                 over: dict,      # values to apply
-                 prefix: str = "",# dotted path of `base`, for messages
-                ) -> dict:
-    "A new dict: `over` applied to `base`, every key and type checked against `base`."
-    out = dict(base)
-    for k, v in (over or {}).items():
-        key = f"{prefix}{k}"
-        if k not in base:
-            if base == {} and prefix: out[k] = v; continue   # open section
-            hint = difflib.get_close_matches(str(k), [str(x) for x in base], n=1)
-            raise ConfigError(f"unknown config key '{key}'" + (f"; did you mean '{prefix}{hint[0]}'?" if hint else
-                              f"; known keys: {', '.join(map(str, base))}"))
-        d = base[k]
-        if isinstance(d, dict) and d and isinstance(v, dict): out[k] = merge_config(d, v, key + ".")
-        elif isinstance(d, dict) and not d and isinstance(v, dict): out[k] = {**d, **v}
-        else: out[k] = check_value(key, v, d)
-    return out
-
-# %% ../nbs/00_core.ipynb #73c86492
-RANGES: dict[str, str] = {
-    "seed": ">= 0", "threads": ">= 0 or null", "device": "re:auto|cpu|cuda(:\\d+)?",
-    "data.max_pairs": ">= 1 or null", "data.query_chars": ">= 1", "data.positive_chars": ">= 1",
-    "data.min_positive_chars": ">= 0", "data.split_fractions": "fractions", "data.few_shot_max": ">= 0",
-    "data.example_chars": ">= 1", "data.kind": "retrieval | symmetric | classification | clustering",
-    "data.task_rows": ">= 1", "data.task_chars": ">= 20", "data.cluster_negatives": ">= 1",
-    "teacher.weights": ">= 0", "teacher.normalize": "minmax | zscore", "teacher.tau": "> 0",
-    "teacher.batch_size": ">= 1", "teacher.candidates": ">= 1", "teacher.eval_queries": ">= 1 or null",
-    "teacher.cross_steps": ">= 1", "teacher.cross_batch": ">= 2", "teacher.cross_lr": "> 0",
-    "teacher.cross_max_length": ">= 2", "teacher.cross_train_layers": ">= -1", "teacher.cross_bm25_share": "[0, 1]",
-    "mining.top_k": ">= 1", "mining.negatives": ">= 1", "mining.max_queries": ">= 1",
-    "mining.relative_margin": "[0, 1]", "mining.absolute_margin": ">= 0", "mining.margin_on": "dense | fused",
-    "mining.select": "hardest | window", "mining.rank_window": ">= 0", "mining.index": "auto | flat | ivf | hnsw",
-    "mining.ann_min_corpus": ">= 0", "mining.ann_kind": "ivf | hnsw", "mining.ann_recall": "(0, 1] or null", "mining.ann_sample": ">= 1",
-    "mining.nprobe": ">= 1",
-    "mining.hnsw_m": ">= 1", "mining.ef_search": ">= 1", "mining.search_batch": ">= 1",
-    "model.max_length": ">= 2", "model.batch_size": ">= 1", "model.layers": ">= 1", "model.query_max_length": ">= 2", "model.dtype": "auto | float32 | bfloat16 | float16",
-    "model.lora_r": ">= 1", "model.lora_alpha": "> 0", "model.lora_dropout": "[0, 1)", "model.lora_layers": ">= 1",
-    "model.eval_queries": ">= 1",
-    "train.method": "inbatch | hardneg | distill", "train.steps": ">= 1", "train.batch_size": ">= 1",
-    "train.grad_accum": ">= 1", "train.lr": "> 0", "train.weight_decay": ">= 0", "train.warmup_ratio": "[0, 1]",
-    "train.max_grad_norm": "> 0", "train.tau": "> 0", "train.kl_tau": "> 0", "train.kl_weight": ">= 0",
-    "train.teacher_tau": "> 0", "train.negatives": ">= 0", "train.max_length": ">= 2", "train.few_shot_max": ">= 0",
-    "train.grad_cache_chunk": ">= 1", "train.length_buckets": ">= 1", "train.checkpoint_every": ">= 0", "train.ablation_seeds": ">= 0",
-    "train.eval_queries": ">= 1", "train.eval_train_positives": ">= 0",
-    "mteb.max_items": ">= 1 or null", "mteb.general_items": ">= 1 or null", "mteb.rerank_negatives": ">= 1", "mteb.samples_per_label": ">= 1",
-    "mteb.n_experiments": ">= 1", "mteb.few_shot": ">= 0", "mteb.batch_size": ">= 1",
-    "thumbnail.w": "> 0", "thumbnail.batch_size": ">= 1", "thumbnail.max_pixels": ">= 1",
-    "thumbnail.download_workers": ">= 1", "thumbnail.download_retries": ">= 0", "thumbnail.download_timeout_s": "> 0",
-    "thumbnail.split_fractions": "fractions", "thumbnail.clf_lr": "> 0", "thumbnail.clf_batch": ">= 1",
-    "thumbnail.clf_epochs": ">= 1", "thumbnail.n_boot": ">= 1", "thumbnail.precision_k": ">= 1",
-    "thumbnail.study_items": ">= 1", "thumbnail.outlet_rates": "[0, 1]", "thumbnail.clip_train_images": ">= 1",
-    "thumbnail.clip_epochs": ">= 1", "thumbnail.clip_batch": ">= 2", "thumbnail.clip_lr": "> 0",
-    "thumbnail.clip_width": ">= 1", "thumbnail.clip_layers": ">= 1", "thumbnail.clip_embed_dim": ">= 1",
-    "thumbnail.clip_context": ">= 2", "thumbnail.clf_max_grad_norm": "> 0 or null",
-    "thumbnail.clf_plateau_factor": "(0, 1) or null", "thumbnail.clf_plateau_patience": ">= 0",
-    "thumbnail.clf_select": "best | last", "report.timeout_s": ">= 1",
-}
-
-_CMP = {">=": lambda v, b: v >= b, ">": lambda v, b: v > b, "<=": lambda v, b: v <= b, "<": lambda v, b: v < b}
-
-def _in_range(v, rule: str) -> bool:
-    "Whether one value meets a rule of `RANGES`."
-    if rule.startswith("re:"): return isinstance(v, str) and re.fullmatch(rule[3:], v) is not None
-    if "|" in rule: return v in [w.strip() for w in rule.split("|")]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v): return False
-    m = re.fullmatch(r"(>=|>|<=|<)\s*(-?[\d.]+)", rule)
-    if m: return _CMP[m.group(1)](v, float(m.group(2)))
-    m = re.fullmatch(r"([\[(])\s*(-?[\d.]+),\s*(-?[\d.]+)\s*([\])])", rule)
-    if m is None: raise ValueError(f"bad range rule {rule!r}")
-    lo, hi = float(m.group(2)), float(m.group(3))
-    return (v >= lo if m.group(1) == "[" else v > lo) and (v <= hi if m.group(4) == "]" else v < hi)
-
-def check_range(key: str,   # dotted key, used in the message
-                value: Any, # the value (a list or mapping is checked item by item)
-                rule: str,  # a rule of `RANGES`
-               ) -> None:
-    "Raise `ConfigError` naming the key and the range when `value` breaks `rule`."
-    if rule == "fractions":
-        ok = isinstance(value, list) and len(value) == 3 and all(_in_range(v, "[0, 1]") for v in value) \
-             and math.isclose(sum(value), 1.0, abs_tol=1e-6)
-        if not ok: raise ConfigError(f"config key '{key}' must be three fractions in [0, 1] summing to 1, got {value!r}")
-        return
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else [(None, value)]
-    for k, v in items:
-        if not _in_range(v, rule):
-            where = key if k is None else f"{key}.{k}" if isinstance(value, dict) else f"{key}[{k}]"
-            what = f"one of {rule}" if "|" in rule else "a match of " + rule[3:] if rule.startswith("re:") else rule
-            raise ConfigError(f"config key '{where}' must be {what}, got {v!r}")
-
-def check_ranges(data: dict,            # a resolved config
-                 defaults: dict | None = None,  # base.yaml (a null default lets a key be null)
-                ) -> dict:
-    "Check every key of `RANGES` in a resolved config; return it unchanged."
-    defaults = defaults if defaults is not None else load_yaml(profiles_dir() / "base.yaml")
-    for key, rule in RANGES.items():
-        *head, last = key.split(".")
-        d, dd = data, defaults
-        for h in head: d, dd = d.get(h, {}), dd.get(h, {})
-        if last not in d: continue
-        v, nullable = d[last], rule.endswith(" or null")
-        rule = rule.removesuffix(" or null")
-        if v is None:
-            if nullable or dd.get(last) is None: continue
-            raise ConfigError(f"config key '{key}' must be {rule}, got null")
-        check_range(key, v, rule)
-    return data
-
-# %% ../nbs/00_core.ipynb #7280b901
+# %% ../nbs/00_core.ipynb #c0db557e
 def parse_override(s: str) -> dict:
     "`'a.b=3'` -> `{'a': {'b': 3}}`; the value is parsed as YAML."
     if "=" not in s: raise ConfigError(f"override '{s}' is not of the form key=value")
@@ -194,24 +72,194 @@ def nest(flat: dict) -> dict:
         d[last] = val
     return out
 
-# %% ../nbs/00_core.ipynb #2d7bec31
-class Section(dict):
-    "A read-only view of a config section with attribute access."
+def _deep_update(a: dict, b: dict) -> dict:
+    "A new mapping: `b` merged into `a`, section by section."
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = _deep_update(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+def as_overrides(overrides: dict | Sequence[str] | None) -> dict:
+    "Nested overrides from `key=value` strings, a nested mapping, or a mapping of dotted keys (where None = unset)."
+    if overrides is None: return {}
+    if isinstance(overrides, dict):
+        if any("." in str(k) for k in overrides):
+            return nest({k: v for k, v in overrides.items() if v is not None})
+        return dict(overrides)
+    out: dict = {}
+    for s in overrides: out = _deep_update(out, parse_override(s))
+    return out
+
+# %% ../nbs/00_core.ipynb #1c34de39
+def _fractions(v: list[float]) -> list[float]:
+    if len(v) != 3 or not all(0 <= x <= 1 for x in v) or not math.isclose(sum(v), 1.0, abs_tol=1e-6):
+        raise ValueError("three fractions in [0, 1] summing to 1")
+    return v
+
+Int1 = Annotated[int, Field(ge=1)]                                   # counts and sizes
+Int0 = Annotated[int, Field(ge=0)]
+Float = Annotated[float, Field(allow_inf_nan=False)]
+Pos = Annotated[float, Field(gt=0, allow_inf_nan=False)]             # rates, temperatures, learning rates
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]     # a share in [0, 1]
+Fractions = Annotated[list[Float], AfterValidator(_fractions)]       # train / dev / test
+Device = Annotated[str, Field(pattern=r"^(auto|cpu|cuda(:\d+)?)$")]
+
+class Section(BaseModel):
+    "A typed, read-only config section: `cfg.train.lr`, `cfg.train['lr']`, `dict(cfg.train)`."
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    def __getitem__(self, k): return getattr(self, k)
+    def __contains__(self, k): return k in type(self).model_fields
+    def get(self, k, default=None): return getattr(self, k, default)
+    def keys(self): return type(self).model_fields.keys()
+    def items(self): return [(k, getattr(self, k)) for k in self.keys()]
     def __getattr__(self, k):
-        if k.startswith("__"): raise AttributeError(k)
-        if k not in self: raise AttributeError(f"config has no key '{k}'; it has: {', '.join(self)}")
-        v = self[k]
-        return Section(v) if isinstance(v, dict) else v
+        if k.startswith("_"): return super().__getattr__(k)
+        raise AttributeError(f"config has no key '{k}'; it has: {', '.join(type(self).model_fields)}")
     def __setattr__(self, k, v): raise AttributeError("config is read-only; use overrides")
 
-def load_yaml(path) -> dict:
-    "Read a YAML mapping (an empty file gives `{}`)."
-    path = Path(path)
-    try: d = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as e: raise ConfigError(f"{path}: not valid YAML: {e}") from None
-    if not isinstance(d, dict): raise ConfigError(f"{path}: a config file must be a mapping")
+# %% ../nbs/00_core.ipynb #86f2426a
+class DataConfig(Section):
+    pairs_file: str | None; skip_invalid: bool; max_pairs: Int1 | None
+    query_chars: Int1; positive_chars: Int1; min_positive_chars: Int0; split_fractions: Fractions
+    few_shot_max: Int0; example_chars: Int1; instruction: str; task: str
+    kind: Literal["retrieval", "symmetric", "classification", "clustering"]
+    tasks: list[str]; task_rows: Int1; task_chars: Annotated[int, Field(ge=20)]; cluster_negatives: Int1
+
+class TeacherWeights(Section):
+    bm25: Annotated[Float, Field(ge=0)]; dense: Annotated[Float, Field(ge=0)]; cross: Annotated[Float, Field(ge=0)]
+
+class TeacherConfig(Section):
+    bi_encoder: str; cross_encoder: str | None; weights: TeacherWeights; normalize: Literal["minmax", "zscore"]
+    tau: Pos; batch_size: Int1; candidates: Int1; eval_queries: Int1 | None
+    cross_steps: Int1; cross_batch: Annotated[int, Field(ge=2)]; cross_lr: Pos
+    cross_max_length: Annotated[int, Field(ge=2)]; cross_train_layers: Annotated[int, Field(ge=-1)]; cross_bm25_share: Share
+
+class MiningConfig(Section):
+    top_k: Int1; negatives: Int1; max_queries: Int1 | None; relative_margin: Share
+    absolute_margin: Annotated[Float, Field(ge=0)]; margin_on: Literal["dense", "fused"]
+    select: Literal["hardest", "window"]; rank_window: list[Int0]; cross_check: bool; cross_margin: Float
+    rerank: bool; index: Literal["auto", "flat", "ivf", "hnsw"]; ann_min_corpus: Int0; ann_kind: Literal["ivf", "hnsw"]
+    ann_recall: Annotated[Float, Field(gt=0, le=1)] | None; ann_sample: Int1; nprobe: Int1; hnsw_m: Int1
+    ef_search: Int1; search_batch: Int1; teachers: list[str]
+
+class ModelConfig(Section):
+    base: str; layers: Int1 | None; max_length: Annotated[int, Field(ge=2)]
+    query_max_length: Annotated[int, Field(ge=2)] | None; batch_size: Int1
+    dtype: Literal["auto", "float32", "bfloat16", "float16"]; lora_r: Int1; lora_alpha: Annotated[int, Field(gt=0)]
+    lora_dropout: Annotated[Float, Field(ge=0, lt=1)]; lora_targets: list[str]; lora_layers: Int1 | None; eval_queries: Int1
+
+class TrainConfig(Section):
+    method: Literal["inbatch", "hardneg", "distill"]; steps: Int1; batch_size: Int1; grad_accum: Int1; lr: Pos
+    weight_decay: Annotated[Float, Field(ge=0)]; warmup_ratio: Share; max_grad_norm: Pos; tau: Pos; kl_tau: Pos
+    kl_weight: Annotated[Float, Field(ge=0)]; teacher_tau: Pos; negatives: Int0
+    max_length: Annotated[int, Field(ge=2)] | None; few_shot_max: Int0; length_buckets: Int1
+    grad_checkpointing: bool; grad_cache: bool; grad_cache_chunk: Int1; checkpoint_every: Int0
+    ablations: list[str]; ablation_seeds: list[Int0]; eval_queries: Int1; eval_train_positives: Int0; export: bool
+
+class MtebConfig(Section):
+    tasks: list[str] | None; models: list[str]; max_items: Int1 | None; general_items: Int1 | None
+    rerank_negatives: Int1; samples_per_label: Int1; n_experiments: Int1; instructions: bool; few_shot: Int0
+    compare_zero_shot: list[str]; batch_size: Int1; benchmark: str
+
+class ThumbnailConfig(Section):
+    model: str; w: Pos; batch_size: Int1; max_pixels: Int1; download_dir: str | None; download_workers: Int1
+    download_retries: Int0; download_timeout_s: Pos; split_fractions: Fractions; swap_across_topics: bool
+    clf_lr: Pos; clf_batch: Int1; clf_epochs: Int1; clf_seed: int; clf_max_grad_norm: Pos | None
+    clf_plateau_factor: Annotated[Float, Field(gt=0, lt=1)] | None; clf_plateau_patience: Int0
+    clf_select: Literal["best", "last"]; n_boot: Int1; precision_k: list[Int1]; study_items: Int1
+    outlet_names: list[str]; outlet_rates: list[Share]; outlet_types: list[str]; group_column: str; groups: list[str]
+    clip_train_images: Int1; clip_epochs: Int1; clip_batch: Annotated[int, Field(ge=2)]; clip_lr: Pos
+    clip_width: Int1; clip_layers: Int1; clip_embed_dim: Int1; clip_context: Annotated[int, Field(ge=2)]
+
+class ReportConfig(Section):
+    stages: list[str] | None; html: bool; timeout_s: Int1
+
+class RunConfig(Section):
+    "Every setting of a run: the top-level keys and one typed section per stage."
+    profile: str; seed: Int0; device: Device; threads: Int0 | None; offline: bool; deterministic: bool
+    data: DataConfig; teacher: TeacherConfig; mining: MiningConfig; model: ModelConfig; train: TrainConfig
+    mteb: MtebConfig; thumbnail: ThumbnailConfig; report: ReportConfig
+
+# %% ../nbs/00_core.ipynb #70f49b61
+_TYPE_NAMES = {"int_type": "int", "int_from_float": "int", "float_type": "float", "bool_type": "bool",
+               "string_type": "str", "list_type": "list", "dict_type": "dict", "model_type": "dict"}
+
+def _dotted(loc) -> str:
+    "`('thumbnail', 'outlet_rates', 1)` -> `thumbnail.outlet_rates[1]`."
+    out = ""
+    for x in loc: out += f"[{x}]" if isinstance(x, int) else f".{x}" if out else str(x)
+    return out
+
+def _unwrap(ann) -> tuple[Any, list]:
+    "The bare type of an annotation and the constraints around it (Optional and Annotated taken off)."
+    meta = []
+    while True:
+        if get_origin(ann) is Annotated:
+            base, *extra = get_args(ann); ann = base
+            for m in extra: meta += list(getattr(m, "metadata", [])) + [m]
+        elif get_origin(ann) in (Union, UnionType) and type(None) in get_args(ann):
+            ann = next(a for a in get_args(ann) if a is not type(None))
+        else: return ann, meta
+
+def _field_at(loc) -> tuple[Any, list]:
+    "Type and constraints of the field at `loc` of `RunConfig` (list items by index)."
+    ann, meta = RunConfig, []
+    for x in loc:
+        if isinstance(x, int): ann, meta = _unwrap(get_args(ann)[0])
+        elif isinstance(ann, type) and issubclass(ann, BaseModel) and x in ann.model_fields:
+            f = ann.model_fields[x]; ann, meta = _unwrap(f.annotation); meta += list(f.metadata)
+        else: return None, []
+    return ann, meta
+
+def _rule(ann, meta) -> str | None:
+    "A field's rule as people read it: `>= 1`, `[0, 1)`, `one of a | b`."
+    if get_origin(ann) is Literal: return "one of " + " | ".join(map(str, get_args(ann)))
+    b = {k: getattr(m, k) for m in meta for k in ("ge", "gt", "le", "lt", "pattern") if getattr(m, k, None) is not None}
+    if "pattern" in b: return "one of auto | cpu | cuda | cuda:N"
+    lo = (f"[{b['ge']:g}" if "ge" in b else f"({b['gt']:g}" if "gt" in b else None)
+    hi = (f"{b['le']:g}]" if "le" in b else f"{b['lt']:g})" if "lt" in b else None)
+    if lo and hi: return f"{lo}, {hi}"
+    if lo: return (">= " if lo[0] == "[" else "> ") + lo[1:]
+    return None
+
+def _shown(v, ann) -> str:
+    if v is None: return "null"
+    return repr(float(v) if ann is float and isinstance(v, int) and not isinstance(v, bool) else v)
+
+def _default_at(defaults: dict, loc):
+    d = defaults
+    for x in loc:
+        if not isinstance(d, (dict, list)) or (isinstance(d, dict) and x not in d) or (isinstance(d, list) and x >= len(d)): return None
+        d = d[x]
     return d
 
+def config_error(err: dict,                 # one error of pydantic's `ValidationError.errors()`
+                 defaults: dict | None = None,  # base.yaml, for the "like its default" hint
+                ) -> ConfigError:
+    "A `ConfigError` naming the dotted key, the rule it breaks and the value (a did-you-mean for an unknown key)."
+    loc, v, kind = tuple(err["loc"]), err.get("input"), err["type"]
+    key, (ann, meta) = _dotted(loc), _field_at(loc)
+    if kind == "extra_forbidden":
+        parent, _ = _field_at(loc[:-1]); known = list(parent.model_fields) if parent else []
+        pre = _dotted(loc[:-1]) + "." if len(loc) > 1 else ""
+        hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        return ConfigError(f"unknown config key '{key}'" + (f"; did you mean '{pre}{hint[0]}'?" if hint else
+                           f"; known keys: {', '.join(known)}"))
+    if kind == "missing": return ConfigError(f"config key '{key}' is missing (base.yaml gives every key a default)")
+    rule = _rule(ann, meta)
+    if kind == "value_error": rule = str(err.get("ctx", {}).get("error", err["msg"]))
+    if kind in _TYPE_NAMES and v is not None:
+        d = _default_at(defaults or {}, loc)
+        like = f" (like its default {d!r})" if d is not None else ""
+        return ConfigError(f"config key '{key}' must be {_TYPE_NAMES[kind]}{like}, got {type(v).__name__} {v!r}")
+    return ConfigError(f"config key '{key}' must be {rule or _TYPE_NAMES.get(kind, err['msg'])}, got {_shown(v, ann)}")
+
+def validate_config(data: dict, defaults: dict | None = None) -> RunConfig:
+    "The typed config of a merged mapping; the first problem found as a `ConfigError`."
+    try: return RunConfig.model_validate(data)
+    except ValidationError as e: raise config_error(e.errors()[0], defaults) from None
+
+# %% ../nbs/00_core.ipynb #362b7031
 def profile_file(profile: str) -> Path:
     "Path of a profile given by name (`tiny`) or as a path to a YAML file."
     p = Path(profile)
@@ -222,14 +270,15 @@ def profile_file(profile: str) -> Path:
     return f
 
 def resolve_config(profile: str = "tiny", overrides: dict | None = None) -> dict:
-    "Base defaults + profile + overrides, validated."
+    "Base defaults + profile + overrides (nested), validated."
     base = load_yaml(profiles_dir() / "base.yaml")
     prof = load_yaml(profile_file(profile))
-    cfg = merge_config(base, prof)
-    if Path(profile).suffix not in (".yaml", ".yml"): cfg["profile"] = profile
-    return check_ranges(merge_config(cfg, overrides or {}), base)
+    validate_config(_deep_update(base, prof), base)             # a profile's own mistakes are named before the overrides'
+    data = _deep_update(base, prof)
+    if Path(profile).suffix not in (".yaml", ".yml"): data["profile"] = profile
+    return validate_config(_deep_update(data, overrides or {}), base).model_dump()
 
-# %% ../nbs/00_core.ipynb #53bf4521
+# %% ../nbs/00_core.ipynb #199182bd
 def cache_dir() -> Path:
     "Folder for content-keyed caches shared by runs (`$EMBEDDING_LAB_CACHE`, default `~/.cache/embedding-lab`)."
     d = Path(os.environ.get("EMBEDDING_LAB_CACHE", Path.home() / ".cache" / "embedding-lab"))
@@ -237,52 +286,50 @@ def cache_dir() -> Path:
     return d
 
 class Config:
-    "The resolved configuration of one run and the run folder it writes to."
-    def __init__(self, data: dict, run_dir: str | Path):
-        object.__setattr__(self, "_d", data)
+    "The validated configuration of one run (`RunConfig`) and the run folder it writes to."
+    def __init__(self, data: RunConfig | dict, run_dir: str | Path):
+        object.__setattr__(self, "_m", data if isinstance(data, RunConfig) else validate_config(data))
         object.__setattr__(self, "run_dir", Path(run_dir))
     def __getattr__(self, k):
         if k.startswith("_"): raise AttributeError(k)
-        d = object.__getattribute__(self, "_d")
-        if k not in d: raise AttributeError(f"config has no key '{k}'; it has: {', '.join(d)}")
-        return Section(d[k]) if isinstance(d[k], dict) else d[k]
+        m = object.__getattribute__(self, "_m")
+        if k not in RunConfig.model_fields: raise AttributeError(f"config has no key '{k}'; it has: {', '.join(RunConfig.model_fields)}")
+        return getattr(m, k)
     def __setattr__(self, k, v): raise AttributeError("config is read-only; use overrides")
-    def __repr__(self): return f"Config(profile={self._d.get('profile')!r}, seed={self._d.get('seed')}, run_dir='{self.run_dir}')"
-    def __getitem__(self, k): return self._d[k]
-    def get(self, k, default=None): return self._d.get(k, default)
-    def to_dict(self) -> dict: return json.loads(json.dumps(self._d))
+    def __repr__(self): return f"Config(profile={self._m.profile!r}, seed={self._m.seed}, run_dir='{self.run_dir}')"
+    def __getitem__(self, k): return getattr(self._m, k)
+    def get(self, k, default=None): return getattr(self._m, k, default)
+    def to_dict(self) -> dict: return self._m.model_dump()
 
     @classmethod
     def load(cls, profile: str | None = "tiny",  # profile name or YAML file; None = the run folder's (else tiny)
-             run_dir: str | Path | None = None,  # run folder; None = a new temporary folder
+             run_dir: str | Path | None = None,  # run folder; None = a new folder name under the temp dir (not created)
              seed: int | None = None,        # overrides the profile's seed
-             overrides: dict | list | None = None,  # nested dict, or `key=value` strings
-             save: bool = True,              # write config.json when it is new or changed (False: only read)
-             **params,                        # notebook knobs as dotted keys; None values are ignored
+             overrides: dict | Sequence[str] | None = None,  # `key=value` strings, a nested mapping, or {dotted key: value}
+             **params,                        # dotted keys as `section__key=value`; None values are ignored
             ) -> "Config":
-        "Resolve (or reload from the run folder) the config, apply overrides, save it when it changed, set env and threads."
-        over: dict = {}
-        if isinstance(overrides, (list, tuple)):
-            for s in overrides: over = _deep_update(over, parse_override(s))
-        elif overrides: over = _deep_update(over, overrides)
+        "The config of a run folder (its saved one, else the profile) with overrides; reads files, changes nothing."
+        if "save" in params: raise TypeError("Config.load only reads now: drop save=...; call cfg.start() (or cfg.save()) to write config.json")
+        over = as_overrides(overrides)
         knobs = {k.replace("__", "."): v for k, v in params.items() if v is not None}
         if knobs: over = _deep_update(over, nest(knobs))
         if seed is not None: over["seed"] = seed
-        if run_dir is None: run_dir = tempfile.mkdtemp(prefix=f"embedding-lab-{Path(str(profile)).stem}-")
+        if run_dir is None:
+            run_dir = Path(tempfile.gettempdir()) / f"embedding-lab-{Path(str(profile)).stem}-{os.urandom(4).hex()}"
         run_dir = Path(run_dir)
         if run_dir.exists() and not run_dir.is_dir():
             raise ConfigError(f"{run_dir}: is a file, not a run folder; choose another --out")
         saved = saved_config(run_dir)
-        if saved is not None:
-            check_same_profile(run_dir, saved.get("profile"), profile)
-            base = load_yaml(profiles_dir() / "base.yaml")
-            data = check_ranges(merge_config(merge_config(base, saved), over), base)
-        else:
-            data = resolve_config(profile or "tiny", over)
-        cfg = cls(data, run_dir)
-        cfg.apply_environment()
-        if save: cfg.save(changed_only=True)
-        return cfg
+        if saved is None: return cls(resolve_config(profile or "tiny", over), run_dir)
+        check_same_profile(run_dir, saved.get("profile"), profile)
+        base = load_yaml(profiles_dir() / "base.yaml")
+        return cls(validate_config(_deep_update(_deep_update(base, saved), over), base), run_dir)
+
+    def start(self) -> "Config":
+        "What a stage does first: offline flags, threads and seeds as configured, and `config.json` saved when new or changed."
+        self.apply_environment()
+        self.save(changed_only=True)
+        return self
 
     def save(self, changed_only: bool = False) -> Path:
         "Write the resolved config with provenance (package versions, git revision) to `config.json`."
@@ -294,9 +341,9 @@ class Config:
 
     def apply_environment(self):
         "Offline flags, thread count and seeds, as configured."
-        if self._d.get("offline"): set_offline()
-        set_threads(self._d.get("threads"))
-        seed_everything(self._d.get("seed", 0), deterministic=self._d.get("deterministic", True))
+        if self.offline: set_offline()
+        set_threads(self.threads)
+        seed_everything(self.seed, deterministic=self.deterministic)
 
     def artifact(self, *parts: str, mkdir: bool = True) -> Path:
         "Path under `run_dir/artifacts/`; parent folders are created."
@@ -326,12 +373,6 @@ def check_same_profile(run_dir: Path, saved: str | None, given: str | None) -> N
         return
     raise ConfigError(f"{run_dir} was made with profile '{saved}', not '{given}': leave out --profile to continue it "
                       "with its own config, or choose another --out")
-
-def _deep_update(a: dict, b: dict) -> dict:
-    out = dict(a)
-    for k, v in b.items():
-        out[k] = _deep_update(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
 
 # %% ../nbs/00_core.ipynb #1ad0790c
 def seed_everything(seed: int = 0,           # seed for python, numpy and torch
@@ -587,17 +628,17 @@ def add_run_args(parser, default_profile: str = "quick"):
                         help="override a config value, e.g. -p train.steps=20 (repeatable)")
     return parser
 
-def config_from_args(args,
-                     save: bool = True,  # save config.json now (False: `guard_stage` saves it once the command may run)
-                    ) -> Config:
-    "The `Config` that parsed run options describe (a new run folder when `--out` is not given); holds its lock."
+def config_from_args(args, save: bool = True) -> Config:
+    "The `Config` that parsed run options describe; holds its lock."
     out = Path(args.out) if args.out else new_run_dir()
     profile = args.profile
     if profile is None and saved_config(out) is None: profile = getattr(args, "default_profile", None) or "quick"
-    cfg = Config.load(profile, run_dir=out, seed=args.seed, overrides=args.param, save=False)
+    cfg = Config.load(profile, run_dir=out, seed=args.seed, overrides=args.param)
     acquire_run_folder(cfg.run_dir, getattr(args, "run_command", None))   # held until the process ends
+    cfg.apply_environment()
     if save: cfg.save(changed_only=True)
     return cfg
+
 
 # %% ../nbs/00_core.ipynb #ac3f207e
 class RunFolderBusy(ConfigError):

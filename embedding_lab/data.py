@@ -21,7 +21,7 @@ __all__ = ['PAIR_COLUMNS', 'REQUIRED', 'TASK_KINDS', 'LISTED_KINDS', 'DOC_INSTRU
            'load_pairs', 'clean_text', 'lead', 'news_articles', 'news_pairs', 'lee_sts', 'rotten_tomatoes',
            'guardian_headlines', 'split_pairs', 'kinds_of', 'main_rows', 'TaskSpec', 'story_pairs', 'sentiment_pairs',
            'outlet_pairs', 'check_tasks', 'format_query', 'format_document', 'sample_examples', 'format_queries',
-           'cli_data', 'build_pairs', 'extra_tasks', 'prepare_data', 'suite_test_texts', 'leaked_texts', 'save_parquet',
+           'build_pairs', 'extra_tasks', 'prepare_data', 'suite_test_texts', 'leaked_texts', 'save_parquet',
            'load_splits']
 
 # %% ../nbs/01_data.ipynb #8a29ced8
@@ -443,26 +443,6 @@ def format_queries(df: pd.DataFrame, pool: pd.DataFrame | None = None, k_max: in
         ex = sample_examples(pool, row, k_max, seed) if pool is not None else []
         out.append(format_query(row["query"], row.get("instruction"), ex))
     return out
-
-# %% ../nbs/01_data.ipynb #5c95d189
-def cli_data(argv: list[str] | None = None) -> int:
-    "The `embedding-lab data` command."
-    import argparse, sys
-    p = argparse.ArgumentParser(prog="embedding-lab data", description="Check training-pair files.")
-    sub = p.add_subparsers(dest="action", required=True)
-    c = sub.add_parser("check", help="validate a pairs file (.jsonl, .csv, .parquet); list every bad row")
-    c.add_argument("file")
-    args = p.parse_args(argv)
-    try: df, bad = load_pairs(args.file, skip_invalid=True)
-    except FileNotFoundError as e:
-        print(f"embedding-lab data check: {e}", file=sys.stderr); return 2
-    except DataError as e:
-        print("\n".join(e.problems)); print(f"0 valid rows, {len(e.problems)} invalid"); return 1
-    for b in bad: print(b)
-    tasks = check_tasks(df.assign(kind=kinds_of(df)))       # whole-task problems (kinds, instructions, labels)
-    for t in tasks: print(f"{args.file}: {t}")
-    print(f"{len(df)} valid rows, {len(bad)} invalid" + (f", {len(tasks)} task problem(s)" if tasks else ""))
-    return 1 if bad or tasks else 0
 
 # %% ../nbs/01_data.ipynb #f1488dd9
 def build_pairs(cfg: Config) -> tuple[pd.DataFrame, list[str]]:

@@ -21,7 +21,7 @@ from .suite import (MTEB_ENG_V2, INSTRUCTIONS, SUITE_INSTRUCTIONS, SUITE_NAMES, 
 __all__ = ['HUB_ID', 'EmbeddingCache', 'model_meta_for', 'SentenceTransformerEmbedder', 'evaluate_model', 'check_safetensors',
            'is_hub_id', 'hub_model_cached', 'check_model_spec', 'load_model', 'models_in_run', 'bm25_model',
            'mteb_st_model', 'run_suite', 'shot_comparison', 'model_card', 'complete_student', 'measure_throughput',
-           'cli_eval', 'cli_leaderboard', 'MtebEncoder']
+           'MtebEncoder']
 
 # %% ../nbs/07_mteb.ipynb #6b002498
 class EmbeddingCache:
@@ -412,12 +412,6 @@ def complete_student(cfg: Config, table: pd.DataFrame | None = None) -> Path | N
     return st
 
 # %% ../nbs/07_mteb.ipynb #0da14f62
-def _table_text(t: pd.DataFrame) -> str:
-    cols = ["mean_task", "mean_type", "n_tasks", "borda_points", "borda_rank"]
-    show = t[cols].rename(columns={"mean_task": "Mean(task)", "mean_type": "Mean(type)", "n_tasks": "tasks",
-                                   "borda_points": "Borda points", "borda_rank": "rank"})
-    return show.round(2).to_string()
-
 def measure_throughput(model, n: int = 48, batch_size: int = 16) -> tuple[float, float]:
     "(tokens per second, characters per token) of encoding `n` news leads (~400 characters) with `model`."
     import time
@@ -432,104 +426,3 @@ def measure_throughput(model, n: int = 48, batch_size: int = 16) -> tuple[float,
     t0 = time.perf_counter(); enc(); dt = time.perf_counter() - t0
     return n_tok / dt, sum(map(len, texts)) / n_tok
 
-def _cli_plan(args, err) -> int:
-    "`embedding-lab eval --plan`: the size and the estimated time of a benchmark run, before running it."
-    from embedding_lab.suite import task_sizes, plan_eval
-    try:
-        tasks = [t.metadata.name for t in resolve_tasks(args.benchmark, args.tasks)]
-        p = Path(str(args.model))
-        model = mteb_st_model(args.model) if (p / "modules.json").exists() else load_model(args.model)
-    except KeyError as e: return err(e.args[0] if e.args else e)
-    except (RuntimeError, FileNotFoundError, ValueError, OSError) as e: return err(e)
-    tps, cpt = measure_throughput(model)
-    max_len = getattr(getattr(model, "model", None), "max_seq_length", None) or getattr(model, "max_length", 512)
-    plan = plan_eval(task_sizes(tasks), cpt, max_len, {"this CPU": tps, "GPU": args.gpu_tokens_per_s})
-    cols = ["task", "task_type", "texts", "tokens"] + [c for c in plan.columns if c.startswith("hours")]
-    print(plan[cols].round(2).to_string(index=False))
-    tot = plan[[c for c in plan.columns if c.startswith("hours")]].sum()
-    print(f"{len(plan)} tasks, {int(plan.texts.sum()):,} texts, {int(plan.tokens.sum()):,} tokens (max {max_len} a text, "
-          f"{cpt:.2f} characters a token); measured here: {tps:,.0f} tokens/s; " +
-          ", ".join(f"{k[7:-1]}: {v:,.1f} h ({v / 24:.2f} days)" for k, v in tot.items()))
-    if not args.gpu_tokens_per_s: print("GPU: give --gpu-tokens-per-s (a measured encoding throughput) for its estimate")
-    return 0
-
-def cli_eval(argv: list[str] | None = None) -> int:
-    "The `embedding-lab eval` command: score a model on MTEB(eng, v2) (or a subset, or the offline suite)."
-    import argparse
-    from embedding_lab.core import add_run_args, config_from_args, guard_stage, get_device
-    p = argparse.ArgumentParser(prog="embedding-lab eval",
-                                description="Score an embedder with mteb; results are cached in the run folder "
-                                            "(artifacts/mteb/cache) so an interrupted run resumes task by task.")
-    p.add_argument("--model", required=True, help="builtin:smollm2-135m, a student folder, a LoRA adapter, "
-                                                  "'minilm' or a sentence-transformers folder")
-    p.add_argument("--benchmark", default=MTEB_ENG_V2, help=f"mteb benchmark name (default: {MTEB_ENG_V2})")
-    p.add_argument("--tasks", nargs="+", default=None, help="only these tasks (mteb task names)")
-    p.add_argument("--suite", choices=["benchmark", "offline"], default="benchmark",
-                   help="benchmark = the mteb benchmark's tasks (hub datasets); offline = this project's six tasks")
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--resume", action="store_true", help="continue into a folder that has eval scores: tasks already "
-                                                         "in the result cache are read back, the rest scored")
-    p.add_argument("--force", action="store_true", help="score every task again (the result cache is not read)")
-    p.add_argument("--plan", action="store_true", help="print each task's texts, tokens and estimated hours (this CPU, "
-                                                       "measured now; a GPU with --gpu-tokens-per-s) and exit; no scoring")
-    p.add_argument("--gpu-tokens-per-s", type=float, default=None,
-                   help="--plan: a GPU's encoding throughput (tokens/s, e.g. from benchmarks/bench_train_gpu.py)")
-    add_run_args(p)
-    args = p.parse_args(argv)
-    err = lambda m: (print(f"embedding-lab eval: {m}", file=sys.stderr), 2)[1]
-    if args.plan: return _cli_plan(args, err)
-    try:
-        cfg = config_from_args(args, save=False)
-        guard_stage(cfg, "eval", [cfg.run_dir / "artifacts" / "mteb" / "eval_scores.csv"], resume=args.resume,
-                    force=args.force)
-        if args.suite == "offline":
-            check_model_spec(args.model, offline=cfg.offline)   # a broken model fails before any data is built
-            from embedding_lab.report import ensure_inputs
-            ensure_inputs(cfg, "07_mteb")                 # the suite's corpora of this run folder
-            tasks = suite_tasks(cfg, args.tasks)
-        else:
-            if cfg.offline: os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-            tasks = resolve_tasks(args.benchmark, args.tasks)
-            check_datasets(tasks)                         # missing datasets are named first, then the model
-            check_model_spec(args.model, offline=cfg.offline)
-        p = Path(str(args.model))
-        # sentence-transformers models (a folder or a hub id) go through mteb's own wrapper: their stored prompts
-        use_st = (p / "modules.json").exists() or is_hub_id(str(args.model))
-        emb = mteb_st_model(args.model, device=str(get_device(cfg.device))) if use_st else \
-              load_model(args.model, max_length=cfg.model.max_length)
-    except KeyError as e: return err(e.args[0] if e.args else e)
-    except (RuntimeError, FileNotFoundError, ValueError, OSError) as e: return err(e)
-    bs = args.batch_size or cfg.mteb.batch_size
-    rev = fingerprint(str(args.model), cfg.model.max_length) if args.suite == "benchmark" else \
-          fingerprint(str(args.model), dict(cfg.mteb), cfg.model.max_length, cfg.seed)
-    if use_st:
-        enc = emb; enc.mteb_model_meta = enc.mteb_model_meta.model_copy(update={"revision": rev})
-        enc.name = enc.mteb_model_meta.name
-    else:
-        # the offline suite's in-context examples (mteb.few_shot) for an instruction-following model, as 07_mteb uses
-        ex = suite_examples(cfg) if args.suite == "offline" else {}
-        enc = _encoder_class()(emb, revision=rev, batch_size=bs, examples=ex,
-                          use_instructions=getattr(emb, "follows_instructions", True) and cfg.mteb.instructions)
-    scores = evaluate_model(enc, tasks, cfg.artifact("mteb", "cache"), name=enc.name, batch_size=bs, overwrite=args.force)
-    out = cfg.artifact("mteb", "eval_scores.csv")
-    with atomic_path(out) as tmp: scores.to_csv(tmp, index=False)
-    print(scores.round(2).to_string(index=False))
-    m = task_means(scores)
-    print(f"Mean(task) {m.mean_task.iloc[0]:.2f}  Mean(type) {m.mean_type.iloc[0]:.2f}  ({len(scores)} tasks)")
-    print(f"results: {cfg.artifact('mteb', 'cache')}  scores: {out}")
-    return 0
-
-def cli_leaderboard(argv: list[str] | None = None) -> int:
-    "The `embedding-lab leaderboard` command: peers of MTEB(eng, v2), with the user's results placed among them."
-    import argparse
-    p = argparse.ArgumentParser(prog="embedding-lab leaderboard",
-                                description="Mean(task), Mean(type), Borda points and rank on MTEB(eng, v2): the "
-                                            "published peers, plus your mteb results when --results is given.")
-    p.add_argument("--results", default=None, help="an mteb results folder (e.g. RUN/artifacts/mteb/cache)")
-    p.add_argument("--top", type=int, default=None, help="show only the first N rows")
-    args = p.parse_args(argv)
-    try: t = leaderboard_table(read_checked_results(args.results) if args.results else None)
-    except (FileNotFoundError, ResultsError) as e:
-        print(f"embedding-lab leaderboard: {e}", file=sys.stderr); return 2
-    print(_table_text(t.head(args.top) if args.top else t))
-    return 0

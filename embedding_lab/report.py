@@ -355,7 +355,7 @@ def run_report(profile: str | None = "quick",  # profile name or YAML file (None
     nbs_dir = notebooks_dir(nbs)
     run_dir = (Path(out) if out else new_run_dir()).resolve()   # the notebooks run in nbs/: no relative paths
     if profile is None and saved_config(run_dir) is None: profile = "quick"
-    cfg = Config.load(profile, run_dir=run_dir, seed=seed, overrides=list(overrides), save=False)
+    cfg = Config.load(profile, run_dir=run_dir, seed=seed, overrides=list(overrides))
     stages = select_stages(stage_notebooks(nbs_dir), only or cfg.report.stages)
     try: acquire_run_folder(run_dir, "embedding-lab report")
     except ConfigError as e: raise ReportError(str(e)) from None

@@ -4,10 +4,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from embedding_lab.data import DataError, cli_data, load_pairs
+from embedding_lab.data import DataError, load_pairs
 from embedding_lab import thumbnail as th
 from embedding_lab.suite import ResultsError
-from embedding_lab.mteb_eval import cli_eval, cli_leaderboard, read_checked_results
+from embedding_lab.mteb_eval import read_checked_results
 
 
 def _one_line(err: str) -> bool:
@@ -19,7 +19,7 @@ def _one_line(err: str) -> bool:
 def test_csv_lines_are_the_files_lines_and_missing_markers_are_bad_rows(tmp_path, capsys):
     f = tmp_path / "p.csv"
     f.write_text('query,positive\nq1,\nq2,"two\nlines"\nq3,NaN\nq4,nan\nq5,None\nq6,N/A\nq7,fine\n')
-    assert cli_data(["check", str(f)]) == 1
+    assert main(["data", "check", str(f)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"{f}:2: missing 'positive'"
     assert [l.split(":", 2)[1] for l in out[1:5]] == ["5", "6", "7", "8"]
@@ -43,7 +43,7 @@ def test_leaderboard_scores_are_checked_not_dropped_or_scaled(tmp_path, capsys, 
     f = tmp_path / "STS12.json"
     f.write_text(json.dumps({"task_name": "STS12", "mteb_version": "2.0.0",
                              "scores": {"test": [{"main_score": score, "hf_subset": "default"}]}}))
-    assert cli_leaderboard(["--results", str(tmp_path)]) == 2
+    assert main(["leaderboard", "--results", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert _one_line(err) and f"{f}: scores.test[0].{needle}" in err
 
@@ -60,7 +60,7 @@ def test_thumbnail_jsonl_bad_lines_and_encoding(tmp_path, capsys):
                    f"{f}:5: label must be 0 or 1, got inf"]
     g = tmp_path / "l.csv"
     g.write_bytes("title,image\nCaf\u00e9,a.png\n".encode("latin-1"))
-    assert th.cli_thumbnail(["--data", str(g), "--profile", "tiny", "--out", str(tmp_path / "run")]) == 2
+    assert main(["thumbnail", "--data", str(g), "--profile", "tiny", "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert _one_line(err) and f"{g}:2: not UTF-8 text (byte 0xe9)" in err
 
@@ -77,7 +77,7 @@ def test_leaderboard_bad_files_are_one_line(tmp_path, capsys, content, needle):
     if content == "folder": f.mkdir()
     elif isinstance(content, bytes): f.write_bytes(content)
     else: f.write_text(content if isinstance(content, str) else json.dumps(content))
-    assert cli_leaderboard(["--results", str(tmp_path)]) == 2
+    assert main(["leaderboard", "--results", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert _one_line(err) and f"{f}: {needle}" in err
 
@@ -90,18 +90,17 @@ def test_eval_refuses_a_half_written_model(tmp_path, capsys):
     save_file({"w": np.ones((64, 64), np.float32)}, m / "model.safetensors")
     data = (m / "model.safetensors").read_bytes()
     (m / "model.safetensors").write_bytes(data[: len(data) // 2])
-    assert cli_eval(["--model", str(m), "--suite", "offline", "--profile", "tiny", "--out", str(tmp_path / "run")]) == 2
+    assert main(["eval", "--model", str(m), "--suite", "offline", "--profile", "tiny", "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert _one_line(err) and f"{m / 'model.safetensors'}: truncated safetensors file" in err
 
 
 def test_mine_corpus_in_latin1_is_one_line(tmp_path, capsys):
-    from embedding_lab.mining import cli_mine
     pairs = tmp_path / "p.jsonl"
     pairs.write_text("".join(json.dumps({"query": f"q{i}", "positive": f"doc {i}"}) + "\n" for i in range(5)))
     corpus = tmp_path / "c.txt"
     corpus.write_bytes("first doc\nZ\u00fcrich caf\u00e9\n".encode("latin-1"))
-    assert cli_mine(["--pairs", str(pairs), "--corpus", str(corpus), "--profile", "tiny", "--out", str(tmp_path / "run")]) == 2
+    assert main(["mine", "--pairs", str(pairs), "--corpus", str(corpus), "--profile", "tiny", "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert _one_line(err) and f"{corpus}:2: not UTF-8 text (byte 0xfc)" in err
 
@@ -176,10 +175,10 @@ def test_stale_splits_are_refused_naming_the_stage_and_setting(tmp_path, capsys)
     "A stage command in a folder whose splits were made with other data settings stops instead of reusing them."
     args = ["--model", "minilm", "--suite", "offline", "--tasks", "EmbLabLeeSTS", "--profile", "tiny",
             "--out", str(tmp_path / "run")]
-    assert cli_eval(args) == 0                                   # builds the splits (01_data) for this config
+    assert main(["eval", *args]) == 0                                   # builds the splits (01_data) for this config
     stamp = (tmp_path / "run" / "artifacts" / "data" / "stamp.json").read_text()
     capsys.readouterr()
-    assert cli_eval(args + ["--force", "-p", "data.max_pairs=50"]) == 2
+    assert main(["eval", *args + ["--force", "-p", "data.max_pairs=50"]]) == 2
     err = capsys.readouterr().err
     assert _one_line(err) and "artifacts/data was made by 01_data with other settings (data.max_pairs: 200 -> 50)" in err
     assert (tmp_path / "run" / "artifacts" / "data" / "stamp.json").read_text() == stamp   # nothing rebuilt behind it

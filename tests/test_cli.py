@@ -2,10 +2,15 @@
 import json, shutil, subprocess, sys
 from pathlib import Path
 import pytest
-from embedding_lab.cli import STAGE_COMMANDS, main
+from embedding_lab.cli import cli, main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXE = shutil.which("embedding-lab") or str(Path(sys.executable).parent / "embedding-lab")
+COMMANDS = ["report", "assets", "config", "data", "mine", "train", "eval", "leaderboard", "thumbnail"]
+
+
+def test_the_table_of_commands():
+    assert list(cli.commands) == COMMANDS
 
 
 
@@ -17,13 +22,13 @@ def run(*args, timeout=300):
 def test_top_level_help_lists_commands():
     r = run("--help")
     assert r.returncode == 0
-    for cmd in ["report", "assets", "config", *STAGE_COMMANDS]:
+    for cmd in COMMANDS:
         assert cmd in r.stdout
 
 
-@pytest.mark.parametrize("cmd", ["report", "assets", "config", *STAGE_COMMANDS])
+@pytest.mark.parametrize("cmd", COMMANDS + ["data check"])
 def test_every_subcommand_has_help(cmd):
-    r = run(cmd, "--help")
+    r = run(*cmd.split(), "--help")
     assert r.returncode == 0, r.stderr
     assert "usage: embedding-lab" in r.stdout
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from embedding_lab.core import (Config, ConfigError, AssetMissing, ASSETS, Asset, asset_path, atomic_path,
-                                atomic_write, merge_config, parse_override, record_metrics, read_metrics,
+                                atomic_write, parse_override, record_metrics, read_metrics,
                                 resolve_config, seed_everything, asset_requirements)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ def test_unknown_profile_and_bad_yaml(tmp_path):
 def test_profile_file_and_overrides_saved_with_provenance(tmp_path):
     prof = tmp_path / "mine.yaml"
     prof.write_text("data:\n  max_pairs: 12\n")
-    cfg = Config.load(str(prof), run_dir=tmp_path / "run", seed=7, overrides=["data.positive_chars=99", "train.lr=1e-4"])
+    cfg = Config.load(str(prof), run_dir=tmp_path / "run", seed=7, overrides=["data.positive_chars=99", "train.lr=1e-4"]).start()
     assert (cfg.data.max_pairs, cfg.data.positive_chars, cfg.seed) == (12, 99, 7)
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["data"]["positive_chars"] == 99 and saved["seed"] == 7

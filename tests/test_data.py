@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from embedding_lab.core import Config
-from embedding_lab.data import (DataError, cli_data, format_query, load_pairs, prepare_data, sample_examples,
+from embedding_lab.data import (DataError, format_query, load_pairs, prepare_data, sample_examples,
+from embedding_lab.cli import main
                                 split_pairs, assign_splits)
 
 
@@ -67,11 +68,11 @@ def test_unsupported_missing_and_empty_files(tmp_path):
 def test_cli_data_check_exit_codes(tmp_path, capsys):
     good = _write_jsonl(tmp_path / "g.jsonl", [{"query": "a", "positive": "b"}])
     bad = _write_jsonl(tmp_path / "b.jsonl", [{"query": "a", "positive": "b"}, {"query": "a"}])
-    assert cli_data(["check", str(good)]) == 0
-    assert cli_data(["check", str(bad)]) == 1
+    assert main(["data", "check", str(good)]) == 0
+    assert main(["data", "check", str(bad)]) == 1
     out = capsys.readouterr().out
     assert f"{bad}:2: missing 'positive'" in out and "1 valid rows, 1 invalid" in out
-    assert cli_data(["check", str(tmp_path / "missing.jsonl")]) == 2
+    assert main(["data", "check", str(tmp_path / "missing.jsonl")]) == 2
 
 
 def test_user_pairs_file_flows_into_splits_and_counts_invalid(tmp_path):
@@ -162,7 +163,7 @@ def test_bad_multitask_files_name_the_task(tmp_path, capsys, edit, message):
     with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
         prepare_data(cfg)
     assert not (tmp_path / "run" / "artifacts" / "data" / "train.parquet").exists()     # nothing half-written
-    assert cli_data(["check", str(f)]) == 1
+    assert main(["data", "check", str(f)]) == 1
     assert message in capsys.readouterr().out
 
 
@@ -180,7 +181,7 @@ def test_builtin_tasks_hold_no_suite_test_text(tmp_path):
 
 
 def test_other_trainers_formats_load_and_flagembedding_scores_become_soft_labels(tmp_path, capsys):
-    from embedding_lab.mining import run_mining, load_mined, cli_mine
+    from embedding_lab.mining import run_mining, load_mined
     rows = [{"query": f"q{i} about subject {i}", "pos": [f"passage {i} on subject {i}"],
              "neg": [f"passage {j} on subject {j}" for j in (i + 1, i + 2)],
              "pos_scores": [0.9], "neg_scores": [0.3, 0.2], "prompt": "Find the passage"} for i in range(30)]
@@ -202,6 +203,6 @@ def test_other_trainers_formats_load_and_flagembedding_scores_become_soft_labels
     st = _write_jsonl(tmp_path / "st.jsonl", [{"anchor": f"q{i} about subject {i}",
                                                "positive": f"passage {i} on subject {i}"} for i in range(30)])
     out = tmp_path / "flag.jsonl"
-    assert cli_mine(["--pairs", str(st), "--profile", "tiny", "--out", str(tmp_path / "m"), "--flag-jsonl", str(out)]) == 0
+    assert main(["mine", "--pairs", str(st), "--profile", "tiny", "--out", str(tmp_path / "m"), "--flag-jsonl", str(out)]) == 0
     back, _ = load_pairs(out)
     assert len(back) == 30 and all(len(s) == 1 + len(n) for s, n in zip(back.scores, back.negatives))

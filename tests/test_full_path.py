@@ -74,7 +74,7 @@ def full_run(tmp_path_factory):
 
 def test_the_full_profile_keeps_its_code_paths(tmp_path):
     "The overrides change sizes only: the switches the test is about are the full profile's own."
-    cfg = Config.load("full", run_dir=tmp_path / "r", overrides=overrides(tmp_path / "m"), save=False)
+    cfg = Config.load("full", run_dir=tmp_path / "r", overrides=overrides(tmp_path / "m"))
     assert cfg.profile == "full" and cfg.train.grad_cache and cfg.train.grad_checkpointing
     assert cfg.teacher.cross_encoder == "train" and cfg.mining.cross_check
     assert cfg.model.lora_layers is None and cfg.model.layers is None and len(cfg.model.lora_targets) == 7
@@ -128,7 +128,7 @@ def test_the_exported_student_loads_both_ways_and_scores(full_run):
     assert np.isfinite(a).all() and np.isfinite(b).all()
     assert (a * b).sum(1).min() > 0.99 and (a * c).sum(1).min() > 0.99   # bf16 weights and merge: close, not equal
     assert ME.mteb_st_model(st_dir).mteb_model_meta.name == "embedding-lab/student"
-    cfg = Config.load(None, run_dir=run, save=False)       # the run folder's config, as 07_mteb reads it
+    cfg = Config.load(None, run_dir=run)       # the run folder's config, as 07_mteb reads it
     scores, notes = ME.run_suite(cfg, {"student": str(st_dir)}, show_progress=False)
     assert not notes, notes
     assert set(scores.model) == {"student"} and len(scores) == 6 and scores.main_score.between(0, 100).all()

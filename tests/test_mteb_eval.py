@@ -10,6 +10,7 @@ from embedding_lab.core import Config
 from embedding_lab import suite as bm
 from embedding_lab import mteb_eval as me
 from doubles import HashEmbedder
+from embedding_lab.cli import main
 
 
 class RecordingEmbedder(HashEmbedder):
@@ -211,11 +212,11 @@ def test_eval_fails_at_once_offline(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub"))
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "empty-ds"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    rc = me.cli_eval(["--model", "/no/such/model", "--tasks", "STS12", "ArguAna", "--profile", "tiny",
+    rc = main(["eval", "--model", "/no/such/model", "--tasks", "STS12", "ArguAna", "--profile", "tiny",
                       "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
     assert rc == 2 and "STS12: mteb/sts12-sts@" in err and "ArguAna" in err and "not in the local HF cache" in err
-    rc = me.cli_eval(["--model", "x", "--tasks", "NoSuchTask", "--profile", "tiny", "--out", str(tmp_path / "run")])
+    rc = main(["eval", "--model", "x", "--tasks", "NoSuchTask", "--profile", "tiny", "--out", str(tmp_path / "run")])
     assert rc == 2 and "unknown task 'NoSuchTask'" in capsys.readouterr().err
 
 
@@ -226,7 +227,7 @@ def test_model_path_that_is_not_an_embedder(tmp_path, capsys):
         me.load_model(tmp_path)
     with pytest.raises(FileNotFoundError, match="not found"):
         me.load_model(tmp_path / "missing")
-    rc = me.cli_eval(["--model", str(tmp_path), "--suite", "offline", "--profile", "tiny", "--out", str(tmp_path / "run")])
+    rc = main(["eval", "--model", str(tmp_path), "--suite", "offline", "--profile", "tiny", "--out", str(tmp_path / "run")])
     assert rc == 2 and "is not an embedder" in capsys.readouterr().err
 
 
@@ -237,7 +238,7 @@ def test_results_from_another_mteb_version(tmp_path, capsys):
                              "scores": {"test": [{"main_score": 0.7, "hf_subset": "default"}]}}))
     with pytest.raises(bm.ResultsError, match=r"STS12.json: written by mteb 1\.12\.41"):
         bm.read_results(tmp_path)
-    assert me.cli_leaderboard(["--results", str(tmp_path)]) == 2
+    assert main(["leaderboard", "--results", str(tmp_path)]) == 2
     assert "mteb 1.12.41" in capsys.readouterr().err
     (tmp_path / "bad.json").write_text("[1, 2]")
     f.unlink()
@@ -255,14 +256,14 @@ def test_leaderboard_merges_user_results(tmp_path, capsys):
     assert "me/student" in lb.index and lb.loc["me/student", "n_tasks"] == 1
     assert math.isnan(lb.loc["me/student", "mean_task"])
     assert lb.loc["me/student", "borda_points"] == 18          # best of 19 models on STS12, 0 elsewhere
-    assert me.cli_leaderboard([]) == 0
+    assert main(["leaderboard"]) == 0
     out = capsys.readouterr().out
     assert "LGAI-Embedding-Preview" in out and "Borda points" in out and "me/student" not in out
 
 
 def test_cli_eval_offline_suite(tmp_path, capsys):
     out = tmp_path / "run"
-    rc = me.cli_eval(["--model", "minilm", "--suite", "offline", "--tasks", "EmbLabNewsRetrieval", "EmbLabLeeSTS",
+    rc = main(["eval", "--model", "minilm", "--suite", "offline", "--tasks", "EmbLabNewsRetrieval", "EmbLabLeeSTS",
                       "--profile", "tiny", "--out", str(out), "-p", "mteb.max_items=6"])
     assert rc == 0
     text = capsys.readouterr().out
@@ -300,18 +301,18 @@ def test_eval_of_a_sentence_transformers_folder_equals_mteb_own(tmp_path, capsys
     names = ["EmbLabLeeSTS", "EmbLabNewsRetrieval"]
     path = asset_path("minilm")
     common = ["--suite", "offline", "--tasks", *names, "--profile", "tiny", "-p", "mteb.max_items=10"]
-    assert me.cli_eval(["--model", str(path), "--out", str(tmp_path / "a"), *common]) == 0
+    assert main(["eval", "--model", str(path), "--out", str(tmp_path / "a"), *common]) == 0
     ours = pd.read_csv(tmp_path / "a" / "artifacts" / "mteb" / "eval_scores.csv").set_index("task").main_score
     tasks = bm.suite_tasks(Config.load("tiny", run_dir=tmp_path / "a"), names)
     theirs = _mteb_scores(SentenceTransformer(str(path), device="cpu"), tasks)
     for t in names: assert ours[t] == pytest.approx(theirs[t], abs=1e-3)
     # the builtin name (this project's wrapper: no instruction for MiniLM) gives the same numbers
-    assert me.cli_eval(["--model", "minilm", "--out", str(tmp_path / "b"), *common]) == 0
+    assert main(["eval", "--model", "minilm", "--out", str(tmp_path / "b"), *common]) == 0
     ours_b = pd.read_csv(tmp_path / "b" / "artifacts" / "mteb" / "eval_scores.csv").set_index("task").main_score
     for t in names: assert ours_b[t] == pytest.approx(theirs[t], abs=1e-3)
     # a hub id with the hub offline fails at once, naming it
     capsys.readouterr()
-    assert me.cli_eval(["--model", "someorg/not-cached-model", "--out", str(tmp_path / "c"), *common]) == 2
+    assert main(["eval", "--model", "someorg/not-cached-model", "--out", str(tmp_path / "c"), *common]) == 2
     err = capsys.readouterr().err
     assert "someorg/not-cached-model" in err and "offline" in err
 
@@ -338,7 +339,7 @@ def test_the_student_scores_the_same_in_mteb_and_in_eval(tmp_path):
 
 def test_eval_plan_sizes_a_benchmark_run_without_scoring(tmp_path, capsys):
     out = tmp_path / "run"
-    assert me.cli_eval(["--model", "minilm", "--plan", "--tasks", "STS12", "ArguAna", "--gpu-tokens-per-s", "50000",
+    assert main(["eval", "--model", "minilm", "--plan", "--tasks", "STS12", "ArguAna", "--gpu-tokens-per-s", "50000",
                         "--profile", "tiny", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "ArguAna" in text and "STS12" in text and "2 tasks" in text and "GPU:" in text and "this CPU:" in text
@@ -365,7 +366,7 @@ def test_scoring_refuses_adapters_trained_with_other_settings(tmp_path):
     cfg = Config.load("tiny", run_dir=tmp_path)
     stamp_output(cfg, "ablations")
     me.models_in_run(cfg)                                               # the same config: fine
-    other = Config.load(None, run_dir=tmp_path, save=False, overrides=["train.lr=0.5"])
+    other = Config.load(None, run_dir=tmp_path, overrides=["train.lr=0.5"])
     with pytest.raises(StaleOutputError, match=r"made by 05_train with other settings \(train.lr: 0.001 -> 0.5\)"):
         me.models_in_run(other)
     assert "BM25" in me.models_in_run(other, which=("base", "bm25"))[0]   # what 05 did not train is still scored

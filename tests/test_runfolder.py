@@ -80,7 +80,7 @@ def test_config_command_writes_nothing(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["config", "--profile", "tiny", "--out", str(out), "-p", "seed=5"]) == 0
     assert json.loads(capsys.readouterr().out)["seed"] == 5 and not out.exists()
-    Config.load("tiny", run_dir=out)
+    Config.load("tiny", run_dir=out).save()
     before = (out / "config.json").read_bytes()
     assert main(["config", "--out", str(out), "-p", "train.steps=9"]) == 0
     assert json.loads(capsys.readouterr().out)["train"]["steps"] == 9
@@ -115,7 +115,6 @@ def test_two_concurrent_reports_second_fails_at_once_naming_the_first(tmp_path, 
 
 
 def test_stage_commands_take_the_lock_too(tmp_path):
-    from embedding_lab.thumbnail import cli_thumbnail
     out = tmp_path / "run"
     code = f"from embedding_lab.core import acquire_run_folder; import time; acquire_run_folder({str(out)!r}, 'holder'); print('ok', flush=True); time.sleep(30)"
     p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
@@ -204,22 +203,20 @@ def test_every_shipped_profile_is_in_range():
 
 def test_mine_and_eval_refuse_to_overwrite_without_force(tmp_path, capsys):
     "A second `mine` or `eval` into a folder that has its output is refused; --force (and eval's --resume) run again."
-    from embedding_lab.mining import cli_mine
-    from embedding_lab.mteb_eval import cli_eval
     pairs = tmp_path / "p.jsonl"
     pairs.write_text("".join(json.dumps({"query": f"question {i} about topic {i % 5}",
                                          "positive": f"answer {i}: topic {i % 5} explained in words {i * 7}"}) + "\n"
                              for i in range(24)))
     out = tmp_path / "run"
     mine = ["--pairs", str(pairs), "--profile", "tiny", "--out", str(out)]
-    assert cli_mine(mine) == 0
+    assert main(["mine", *mine]) == 0
     first = (out / "artifacts" / "mining" / "mined.parquet").stat().st_mtime_ns
-    assert cli_mine(mine) == 2
+    assert main(["mine", *mine]) == 2
     assert "mine already ran here (artifacts/mining/mined.parquet); use --force to run it again" in capsys.readouterr().err
     assert (out / "artifacts" / "mining" / "mined.parquet").stat().st_mtime_ns == first     # left as it was
-    assert cli_mine(mine + ["--force"]) == 0
+    assert main(["mine", *mine + ["--force"]]) == 0
     ev = ["--model", "minilm", "--suite", "offline", "--tasks", "EmbLabLeeSTS", "--profile", "tiny", "--out", str(out)]
-    assert cli_eval(ev) == 0
-    assert cli_eval(ev) == 2
+    assert main(["eval", *ev]) == 0
+    assert main(["eval", *ev]) == 2
     assert "eval already ran here" in capsys.readouterr().err
-    assert cli_eval(ev + ["--resume"]) == 0 and cli_eval(ev + ["--force"]) == 0
+    assert main(["eval", *ev + ["--resume"]]) == 0 and main(["eval", *ev + ["--force"]]) == 0

@@ -8,6 +8,7 @@ import embedding_lab.data as D
 import embedding_lab.model as M
 import embedding_lab.train as T
 from embedding_lab.core import Config, saved_config
+from embedding_lab.cli import main
 
 
 class _Emb:
@@ -30,16 +31,16 @@ def fake_train(monkeypatch):
     monkeypatch.setattr(M, "save_adapter", lambda emb, d, **kw: save_folder(emb, d))
     monkeypatch.setattr(M, "export_student", lambda model, tok, d, **kw: save_folder(model, d))
     monkeypatch.setattr(D, "load_splits", lambda cfg: {"train": pd.DataFrame({"instruction": ["find the article"]})})
-    import embedding_lab.report as R
-    monkeypatch.setattr(R, "ensure_inputs", lambda cfg, stage, **kw: [])          # no data: training is faked
+    import embedding_lab.cli as C
+    monkeypatch.setattr(C, "ensure_inputs", lambda cfg, stage, **kw: [])          # no data: training is faked
     return calls
 
 
 def _train(out, *extra):
-    return T.cli_train(["--profile", "tiny", "--out", str(out), *extra])
+    return main(["train", "--profile", "tiny", "--out", str(out), *extra])
 
 
-# needs the cli_train lines (guard_stage + --force)
+# needs the train command's guard_stage + --force
 def test_train_rerun_without_resume_is_refused(tmp_path, fake_train, capsys):
     out = tmp_path / "run"
     assert _train(out, "-p", "train.steps=12") == 0
@@ -53,7 +54,7 @@ def test_train_rerun_without_resume_is_refused(tmp_path, fake_train, capsys):
     assert ck.read_text() == "step 2 call 2" and saved_config(out)["train"]["steps"] == 2
 
 
-# needs the cli_train lines (guard_stage)
+# needs the train command's guard_stage
 def test_train_resume_that_changes_the_config_is_refused_and_config_kept(tmp_path, fake_train, capsys):
     out = tmp_path / "run"
     assert _train(out, "-p", "train.steps=12") == 0
@@ -61,7 +62,7 @@ def test_train_resume_that_changes_the_config_is_refused_and_config_kept(tmp_pat
     assert _train(out, "--resume", "-p", "train.steps=20") == 2
     assert "changes train.steps: 12 -> 20" in capsys.readouterr().err
     assert (out / "config.json").read_bytes() == before
-    assert T.cli_train(["--out", str(out), "--resume"]) == 0                    # a plain --resume still works
+    assert main(["train", "--out", str(out), "--resume"]) == 0                    # a plain --resume still works
     assert fake_train[-1] == {"method": "distill", "resume": True, "steps": 12}
 
 
@@ -78,10 +79,10 @@ def test_train_bad_range_fails_before_any_model_loads(tmp_path, fake_train, caps
 def test_train_profile_of_the_folder_wins_or_is_an_error(tmp_path, fake_train, capsys):
     out = tmp_path / "run"
     Config.load("tiny", run_dir=out)
-    assert T.cli_train(["--profile", "quick", "--out", str(out)]) == 2
+    assert main(["train", "--profile", "quick", "--out", str(out)]) == 2
     assert f"{out} was made with profile 'tiny', not 'quick'" in capsys.readouterr().err
     assert saved_config(out)["profile"] == "tiny" and fake_train == []
-    assert T.cli_train(["--out", str(out)]) == 0                             # no --profile: the folder's
+    assert main(["train", "--out", str(out)]) == 0                             # no --profile: the folder's
     assert fake_train[-1]["steps"] == 2                                       # tiny's steps, not quick's
 
 
