@@ -19,15 +19,17 @@ from .teacher import (BM25Index, cached_embeddings, fuse_scores, score_lists, lo
                                    train_corpus, _key)
 
 # %% auto #0
-__all__ = ['MINED_COLUMNS', 'MiningError', 'margin_mask', 'check_embeddings', 'build_index', 'ivf_nlist', 'ivf_train_sample',
+__all__ = ['MINED_COLUMNS', 'MiningError', 'margin_mask', 'check_embeddings', 'ivf_nlist', 'ivf_train_sample', 'build_index',
            'index_kind', 'search', 'AnnRecallError', 'exact_ids', 'recall_at_k', 'search_param', 'set_search_param',
-           'tune_search', 'ann_index', 'valid_candidates', 'select_negatives', 'MiningResult', 'mine', 'mining_path',
+           'tune_search', 'ann_index', 'valid_candidates', 'select_negatives', 'MiningResult', 'prepare_pairs',
+           'PairEmbeddings', 'embed_pairs', 'search_candidates', 'score_candidates', 'mine', 'mining_path',
            'save_mined', 'listed_frame', 'write_flag_jsonl', 'run_mining', 'load_mined', 'read_corpus', 'cli_mine']
 
-# %% ../nbs/03_mining.ipynb #987e40f0
+# %% ../nbs/03_mining.ipynb #e1109c72
 class MiningError(ValueError):
     "Input that mining cannot use (empty corpus, NaN embeddings, ...); the message says which."
 
+# %% ../nbs/03_mining.ipynb #5f8a5b03
 def margin_mask(pos: np.ndarray,   # teacher score of each query's positive, shape (q,)
                 cand: np.ndarray,  # teacher scores of its candidates, shape (q, k)
                 relative: float = 0.05,  # drop candidates above pos * (1 - relative)
@@ -36,7 +38,7 @@ def margin_mask(pos: np.ndarray,   # teacher score of each query's positive, sha
     "Keep candidates that score clearly below the positive."
     return (cand <= pos[:, None] * (1 - relative)) & (cand <= pos[:, None] - absolute)
 
-# %% ../nbs/03_mining.ipynb #8be23061
+# %% ../nbs/03_mining.ipynb #4bc3e585
 def check_embeddings(emb: np.ndarray, what: str = "embeddings",
                      dim: int | None = None,   # the dimension the rows must have (None: any)
                     ) -> np.ndarray:
@@ -50,6 +52,18 @@ def check_embeddings(emb: np.ndarray, what: str = "embeddings",
                                    "drop them or fix the encoder")
     return emb
 
+# %% ../nbs/03_mining.ipynb #47770c4c
+def ivf_nlist(n: int) -> int:
+    "IVF lists for `n` rows: 4 sqrt(n) up to 100k rows, 2 sqrt(n) above (k-means cost), at least 39 rows a list."
+    return max(1, min(int((4 if n <= 100_000 else 2) * math.sqrt(n)), n // 39 or 1))
+
+# %% ../nbs/03_mining.ipynb #24606023
+def ivf_train_sample(emb: np.ndarray, nlist: int, seed: int = 0, per_list: int = 64) -> np.ndarray:
+    "A seeded sample of `per_list` rows a list for k-means (all rows when there are fewer)."
+    n = len(emb)
+    return emb[np.random.default_rng(seed).choice(n, nlist * per_list, replace=False)] if n > nlist * per_list else emb
+
+# %% ../nbs/03_mining.ipynb #fa954c1d
 def build_index(emb: np.ndarray,       # (n, d) L2-normalised corpus embeddings
                 kind: str = "flat",    # flat | ivf | hnsw
                 nprobe: int = 16, hnsw_m: int = 32, ef_search: int = 128, seed: int = 0,
@@ -72,19 +86,12 @@ def build_index(emb: np.ndarray,       # (n, d) L2-normalised corpus embeddings
     index.add(emb)
     return index
 
-def ivf_nlist(n: int) -> int:
-    "IVF lists for `n` rows: 4 sqrt(n) up to 100k rows, 2 sqrt(n) above (k-means cost), at least 39 rows a list."
-    return max(1, min(int((4 if n <= 100_000 else 2) * math.sqrt(n)), n // 39 or 1))
-
-def ivf_train_sample(emb: np.ndarray, nlist: int, seed: int = 0, per_list: int = 64) -> np.ndarray:
-    "A seeded sample of `per_list` rows a list for k-means (all rows when there are fewer)."
-    n = len(emb)
-    return emb[np.random.default_rng(seed).choice(n, nlist * per_list, replace=False)] if n > nlist * per_list else emb
-
+# %% ../nbs/03_mining.ipynb #b8a8ea93
 def index_kind(n: int, index: str = "auto", ann_min_corpus: int = 100_000, ann_kind: str = "ivf") -> str:
     "The index to use for `n` corpus rows."
     return (ann_kind if n > ann_min_corpus else "flat") if index == "auto" else index
 
+# %% ../nbs/03_mining.ipynb #bffc691a
 def search(index, queries: np.ndarray, k: int, batch_size: int = 4096, desc: str = "searching") -> tuple[np.ndarray, np.ndarray]:
     "(scores, ids) of the top `k` per query, in batches; `k` is clamped to the index size; missing hits are (-inf, -1)."
     q = check_embeddings(queries, "query embeddings")
@@ -100,12 +107,13 @@ def search(index, queries: np.ndarray, k: int, batch_size: int = 4096, desc: str
     S[I < 0] = -np.inf
     return S, I
 
-# %% ../nbs/03_mining.ipynb #62d19394
+# %% ../nbs/03_mining.ipynb #3291ae17
 class AnnRecallError(MiningError):
     "The ANN index cannot reach the recall target; `best` is the highest recall it reached, `curve` every try."
     def __init__(self, msg: str, best: float, curve: list):
         super().__init__(msg); self.best, self.curve = best, curve
 
+# %% ../nbs/03_mining.ipynb #761f5a3d
 def exact_ids(corpus: np.ndarray, queries: np.ndarray, k: int, batch_size: int = 1024) -> np.ndarray:
     "Ids of the exact top-`k` inner products of each query, by brute force over `corpus` (not copied into an index)."
     import faiss
@@ -114,6 +122,7 @@ def exact_ids(corpus: np.ndarray, queries: np.ndarray, k: int, batch_size: int =
            for s in range(0, len(queries), batch_size)]
     return np.concatenate(out) if out else np.zeros((0, k), np.int64)
 
+# %% ../nbs/03_mining.ipynb #37b8da0e
 def recall_at_k(got: np.ndarray,    # (q, k) ids an ANN search returned (-1 = none)
                 truth: np.ndarray,  # (q, k) exact ids
                ) -> float:
@@ -121,6 +130,7 @@ def recall_at_k(got: np.ndarray,    # (q, k) ids an ANN search returned (-1 = no
     hits = sum(len(np.intersect1d(g[g >= 0], t[t >= 0])) for g, t in zip(got, truth))
     return hits / max(int((truth >= 0).sum()), 1)
 
+# %% ../nbs/03_mining.ipynb #4e3507e3
 def search_param(index) -> tuple[str, int]:
     "The search-time setting of an ANN index: ('nprobe', value) for IVF, ('ef_search', value) for HNSW."
     import faiss
@@ -128,11 +138,14 @@ def search_param(index) -> tuple[str, int]:
     try: return "nprobe", int(faiss.extract_index_ivf(index).nprobe)
     except Exception: raise MiningError(f"{type(index).__name__} has no search setting to tune (IVF or HNSW only)") from None
 
+# %% ../nbs/03_mining.ipynb #a3d446ec
 def set_search_param(index, value: int):
+    "Set the search-time setting of an IVF (`nprobe`) or HNSW (`efSearch`) index."
     import faiss
     if hasattr(index, "hnsw"): index.hnsw.efSearch = int(value)
     else: faiss.extract_index_ivf(index).nprobe = int(value)
 
+# %% ../nbs/03_mining.ipynb #f6f6efa7
 def tune_search(index,               # a filled faiss IVF or HNSW index
                 queries: np.ndarray, # (q, d) sample of queries
                 truth: np.ndarray,   # (q, k) their exact top-k ids (`exact_ids`)
@@ -176,6 +189,7 @@ def tune_search(index,               # a filled faiss IVF or HNSW index
     return {"param": name, "value": hit, "recall": curve[hit][0], "k": k, "sample": len(q),
             "curve": sorted((a, *b) for a, b in curve.items())}
 
+# %% ../nbs/03_mining.ipynb #e18f1f1c
 def ann_index(emb: np.ndarray,      # (n, d) corpus embeddings
               queries: np.ndarray,  # (q, d) the queries to be searched (a sample of them tunes the index)
               k: int,               # candidates per query: recall is measured at this k
@@ -213,7 +227,7 @@ def ann_index(emb: np.ndarray,      # (n, d) corpus embeddings
     out["ann_tune_s"] = round(time.perf_counter() - t0, 3)
     return index, out
 
-# %% ../nbs/03_mining.ipynb #fe1cc2b9
+# %% ../nbs/03_mining.ipynb #dbd526fe
 def valid_candidates(ids: np.ndarray,          # (q, k) corpus ids from `search` (-1 = none)
                      pos_ids: np.ndarray,      # (q,) corpus id of each positive (-1 = not in the corpus)
                      corpus_keys: Sequence[str],  # normalised text of each corpus row
@@ -225,6 +239,7 @@ def valid_candidates(ids: np.ndarray,          # (q, k) corpus ids from `search`
         if ids.size else np.zeros(ids.shape, bool)
     return (ids >= 0) & (ids != np.asarray(pos_ids)[:, None]) & ~same
 
+# %% ../nbs/03_mining.ipynb #d88e301f
 def select_negatives(scores: np.ndarray,   # (q, k) candidate scores (hardness order)
                      keep: np.ndarray,     # (q, k) survivors
                      n: int = 7,
@@ -245,16 +260,19 @@ def select_negatives(scores: np.ndarray,   # (q, k) candidate scores (hardness o
         out.append(order[:n])
     return out
 
-# %% ../nbs/03_mining.ipynb #403543f5
+# %% ../nbs/03_mining.ipynb #1f39b5a9
 @dataclass
 class MiningResult:
+    "What `mine` returns: the mined rows, the stage's numbers and the margin rule's decisions."
     frame: pd.DataFrame                 # the mined training set
     metrics: dict                       # numbers for metrics.json
     margins: pd.DataFrame = field(default_factory=pd.DataFrame)   # pos, cand, margin score and kept, per candidate
 
 MINED_COLUMNS = ["id", "query", "positive", "instruction", "task", "kind", "negatives", "teacher_scores"]
 
+# %% ../nbs/03_mining.ipynb #09528a8e
 def _clean_pairs(pairs: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    "The pairs with a non-empty query and positive (missing columns added, `id` filled in), and how many were dropped."
     df = pairs.copy()
     for c in ("instruction", "task", "id", "kind"):
         if c not in df: df[c] = None
@@ -264,19 +282,47 @@ def _clean_pairs(pairs: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     df["id"] = [str(v) if v is not None and v == v else f"row-{i}" for i, v in enumerate(df["id"])]
     return df, int((~ok).sum())
 
-def mine(cfg: Config, pairs: pd.DataFrame, corpus: Sequence[str] | None = None,
-         rerank: bool | None = None,   # let the cross-encoder rescore the chosen negatives (None: mining.rerank)
-        ) -> MiningResult:
-    "Mine hard negatives for `pairs` (query, positive, ...) from `corpus` (default: the pairs' positives)."
-    m = cfg.mining
+def prepare_pairs(pairs: pd.DataFrame,                # query, positive (instruction, task, id, kind optional)
+                  corpus: Sequence[str] | None = None,  # documents to mine from (None: the pairs' positives)
+                  max_queries: int | None = None,       # mine a seeded sample of this many pairs (None: all)
+                  seed: int = 0,
+                 ) -> tuple[pd.DataFrame, list[str], int]:
+    """(the pairs with a query and a positive, `id` filled in; the corpus: unique non-empty documents; how many pairs
+    had no query or no positive). Raises `MiningError` when the corpus or the pairs are empty; the corpus stays whole
+    when the pairs are sampled."""
     df, no_pos = _clean_pairs(pairs)
     corpus = list(dict.fromkeys(d for d in (train_corpus(df) if corpus is None else corpus) if isinstance(d, str) and d.strip()))
     if not corpus: raise MiningError("the corpus is empty: give documents (or pairs with positives) to mine from")
     if df.empty: raise MiningError(f"no pair with both a query and a positive ({no_pos} skipped)")
-    if m.max_queries is not None and len(df) > m.max_queries:   # a seeded sample of queries; the corpus stays whole
-        df = df.sample(m.max_queries, random_state=cfg.seed).sort_index().reset_index(drop=True)
-    if cfg.threads:
-        import faiss; faiss.omp_set_num_threads(int(cfg.threads))
+    if max_queries is not None and len(df) > max_queries:
+        df = df.sample(max_queries, random_state=seed).sort_index().reset_index(drop=True)
+    return df, corpus, no_pos
+
+# %% ../nbs/03_mining.ipynb #8a92b5f4
+@dataclass
+class PairEmbeddings:
+    "The pairs `mine` can use (finite query and positive vectors) with the teacher's embeddings it searches with."
+    df: pd.DataFrame          # the pairs kept, indexed from 0
+    corpus: list[str]         # the documents
+    keys: list[str]           # normalised text of each document (`_key`): duplicates of a positive are found by it
+    c_emb: np.ndarray         # (n, d) document embeddings, rows that are not finite included
+    c_ok: np.ndarray          # (n,) True where a document's embedding is finite
+    q_emb: np.ndarray         # (q, d) query embeddings
+    p_emb: np.ndarray         # (q, d) positive embeddings (its corpus row's, else its own)
+    pos_ids: np.ndarray       # (q,) corpus row of each positive (-1: not in the corpus)
+    pos_keys: list[str]       # normalised text of each positive
+    missing: list[str]        # positives not in the corpus (embedded on their own)
+    skipped_nan: int          # pairs dropped because the query's or the positive's embedding is not finite
+
+    def positive_scores(self) -> np.ndarray:
+        "The dense (bi-encoder) score of each query's positive, shape (q,)."
+        return (self.q_emb * self.p_emb).sum(1)
+
+# %% ../nbs/03_mining.ipynb #43b5fd2d
+def embed_pairs(cfg: Config, df: pd.DataFrame, corpus: list[str]) -> PairEmbeddings:
+    """The teacher's embeddings of the corpus, the queries and their positives (from its cache): a positive that is in
+    the corpus (up to case and white space) takes its row's vector, one that is not is embedded on its own; pairs
+    whose query or positive vector is not finite are dropped and counted."""
     c_emb = cached_embeddings(cfg, corpus, desc="corpus")
     c_ok = np.isfinite(c_emb).all(1)
     keys = [_key(d) for d in corpus]
@@ -286,8 +332,7 @@ def mine(cfg: Config, pairs: pd.DataFrame, corpus: Sequence[str] | None = None,
     q_emb = cached_embeddings(cfg, df["query"].tolist(), desc="queries")
     q_ok = np.isfinite(q_emb).all(1)
     df, q_emb = df[q_ok].reset_index(drop=True), q_emb[q_ok]
-    pos_keys = [_key(p) for p in df.positive]
-    pos_ids = np.array([row_of.get(k, -1) for k in pos_keys], np.int64)
+    pos_ids = np.array([row_of.get(_key(p), -1) for p in df.positive], np.int64)
     missing = sorted({p for p, i in zip(df.positive, pos_ids) if i < 0})
     p_emb = np.zeros_like(q_emb)
     if len(pos_ids): p_emb[pos_ids >= 0] = c_emb[pos_ids[pos_ids >= 0]]
@@ -295,73 +340,45 @@ def mine(cfg: Config, pairs: pd.DataFrame, corpus: Sequence[str] | None = None,
         e = dict(zip(missing, cached_embeddings(cfg, missing, desc="positives")))
         p_emb[pos_ids < 0] = np.stack([e[p] for p in df.positive[pos_ids < 0]])
     p_ok = np.isfinite(p_emb).all(1)
-    df, q_emb, p_emb, pos_ids = df[p_ok].reset_index(drop=True), q_emb[p_ok], p_emb[p_ok], pos_ids[p_ok]
-    pos_keys = [_key(p) for p in df.positive]
-    # search (rows with a finite embedding only), a few extra hits to make up for excluded duplicates
-    ok_rows = np.flatnonzero(c_ok)
+    df = df[p_ok].reset_index(drop=True)
+    return PairEmbeddings(df, corpus, keys, c_emb, c_ok, q_emb[p_ok], p_emb[p_ok], pos_ids[p_ok],
+                          [_key(p) for p in df.positive], missing, int((~q_ok).sum()) + int((~p_ok).sum()))
+
+# %% ../nbs/03_mining.ipynb #34ccef6a
+def search_candidates(cfg: Config, pe: PairEmbeddings) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, dict]:
+    """(ids, scores, valid, index kind, ANN metrics), each of the first three (q, `mining.top_k`): every query's first
+    valid candidates packed to the left (`valid` is False where a query ran short). Only finite corpus rows are
+    searched, with a few extra hits to make up for the positive and its duplicates, which are not candidates."""
+    m = cfg.mining
+    ok_rows = np.flatnonzero(pe.c_ok)
     if len(ok_rows) == 0: raise MiningError("every corpus embedding is NaN or inf")
     kind = index_kind(len(ok_rows), m.index, m.ann_min_corpus, m.ann_kind)
-    index, ann = ann_index(c_emb[ok_rows], q_emb, m.top_k, kind, m.ann_recall, m.ann_sample, m.nprobe, m.hnsw_m,
+    index, ann = ann_index(pe.c_emb[ok_rows], pe.q_emb, m.top_k, kind, m.ann_recall, m.ann_sample, m.nprobe, m.hnsw_m,
                            m.ef_search, cfg.seed, batch_size=m.search_batch)   # exact at or below ann_min_corpus rows
-    S, I = search(index, q_emb, m.top_k + 5, m.search_batch)
+    S, I = search(index, pe.q_emb, m.top_k + 5, m.search_batch)
     I = np.where(I >= 0, ok_rows[np.maximum(I, 0)], -1)
-    valid = valid_candidates(I, pos_ids, keys, pos_keys)
-    # the first top_k valid candidates of each query, packed to the left
-    order = np.argsort(~valid, axis=1, kind="stable")[:, :m.top_k]
+    valid = valid_candidates(I, pe.pos_ids, pe.keys, pe.pos_keys)
+    order = np.argsort(~valid, axis=1, kind="stable")[:, :m.top_k]      # the first top_k valid candidates, packed left
     I, S, valid = (np.take_along_axis(a, order, 1) for a in (I, S, valid))
-    dense_c = np.where(valid, S, np.nan)
-    dense_p = (q_emb * p_emb).sum(1)
-    # teacher scores of [positive + candidates]
-    lists = [[p] + [corpus[j] for j, v in zip(row, vr) if v] for p, row, vr in zip(df.positive, I, valid)]
+    return I, S, valid, kind, ann
+
+# %% ../nbs/03_mining.ipynb #3f654fad
+def score_candidates(cfg: Config, pe: PairEmbeddings,
+                     ids: np.ndarray, scores: np.ndarray, valid: np.ndarray,   # from `search_candidates`
+                    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """(raw score matrix of each teacher, their fusion, the scores the margin rule reads: `mining.margin_on`), each
+    (q, 1 + k): column 0 is the positive, then the candidates (NaN where not valid)."""
+    m = cfg.mining
+    dense_p, dense_c = pe.positive_scores(), np.where(valid, scores, np.nan)
+    lists = [[p] + [pe.corpus[j] for j, v in zip(row, vr) if v] for p, row, vr in zip(pe.df.positive, ids, valid)]
     teachers = [t for t in m.teachers if t != "dense"] + (["cross"] if m.cross_check and cfg.teacher.cross_encoder else [])
-    bm25 = BM25Index(list(dict.fromkeys(corpus + df.positive.tolist()))) if "bm25" in teachers else None
-    raw = score_lists(cfg, df["query"].tolist(), lists, teachers=teachers, bm25=bm25) if teachers else {}
+    bm25 = BM25Index(list(dict.fromkeys(pe.corpus + pe.df.positive.tolist()))) if "bm25" in teachers else None
+    raw = score_lists(cfg, pe.df["query"].tolist(), lists, teachers=teachers, bm25=bm25) if teachers else {}
     raw = {k: _unpack(v, valid) for k, v in raw.items()}
     if "dense" in m.teachers or not raw: raw["dense"] = np.c_[dense_p, dense_c]
     fused = fuse_scores(raw, dict(cfg.teacher.weights), cfg.teacher.normalize)
     if m.margin_on not in ("dense", "fused"): raise ConfigError(f"mining.margin_on must be dense or fused, got '{m.margin_on}'")
-    margin_s = np.c_[dense_p, dense_c] if m.margin_on == "dense" else fused
-    keep = margin_mask(margin_s[:, 0], margin_s[:, 1:], m.relative_margin, m.absolute_margin) & valid
-    dropped_margin = int((valid & ~keep).sum())
-    dropped_cross = 0
-    if "cross" in raw:
-        ce = raw["cross"]
-        ok_ce = ~(ce[:, 1:] > ce[:, :1] - m.cross_margin)
-        dropped_cross = int((keep & ~ok_ce).sum()); keep &= ok_ce
-    chosen = select_negatives(np.where(valid, margin_s[:, 1:], -np.inf), keep, m.negatives, m.select, m.rank_window, cfg.seed)
-    cols = [np.r_[0, 1 + c].astype(int) for c in chosen]       # [positive + chosen] columns of the score matrices
-    reranked = bool((m.rerank if rerank is None else rerank) and cfg.teacher.cross_encoder and "cross" not in raw)
-    if reranked:       # the reranker scores each query's positive and chosen negatives; its scores join the fusion
-        sub = {k: _rows(v, cols, 1 + m.negatives) for k, v in raw.items()}
-        lists_sel = [[p] + [corpus[I[i, j]] for j in c] for i, (p, c) in enumerate(zip(df.positive, chosen))]
-        sub["cross"] = score_lists(cfg, df["query"].tolist(), lists_sel, teachers=("cross",))["cross"]
-        fused_sel = fuse_scores(sub, dict(cfg.teacher.weights), cfg.teacher.normalize)
-    else: fused_sel = _rows(fused, cols, 1 + m.negatives)
-    frame = pd.DataFrame({
-        "id": df["id"], "query": df["query"], "positive": df.positive, "instruction": df.instruction, "task": df.task,
-        "kind": df["kind"].where(df["kind"].notna(), "retrieval"),
-        "negatives": [[corpus[I[i, j]] for j in c] for i, c in enumerate(chosen)],
-        "teacher_scores": [[float(x) for x in fused_sel[i, :1 + len(c)]] for i, c in enumerate(chosen)]})
-    n_neg = np.array([len(c) for c in chosen])
-    metrics = {"queries": len(frame), "corpus_size": len(corpus), "index": kind,
-               "negatives_per_query": float(n_neg.mean()) if len(n_neg) else 0.0,
-               "candidates_per_query": float(valid.sum(1).mean()) if len(valid) else 0.0,
-               "share_dropped_false_negatives": dropped_margin / max(int(valid.sum()), 1),
-               "dropped_by_cross_check": dropped_cross,
-               "reranked_by_cross_encoder": reranked,
-               "queries_fewer_than_n": int((n_neg < m.negatives).sum()),
-               "skipped_no_positive": no_pos, "skipped_nan_query": int((~q_ok).sum()) + int((~p_ok).sum()),
-               "positives_missing_from_corpus": len(missing), "corpus_nan_rows": int((~c_ok).sum()),
-               "k_clamped": bool(m.top_k + 5 > len(ok_rows)), **ann}
-    rr, cc = np.nonzero(valid)
-    margins = pd.DataFrame({"pos": margin_s[rr, 0], "cand": margin_s[:, 1:][rr, cc], "kept": keep[rr, cc]})
-    return MiningResult(frame, metrics, margins)
-
-def _rows(m: np.ndarray, cols: Sequence[np.ndarray], width: int) -> np.ndarray:
-    "Row i of `m` at columns `cols[i]`, NaN-padded to `width` columns."
-    out = np.full((len(cols), width), np.nan, np.float64)
-    for i, c in enumerate(cols): out[i, :len(c)] = m[i, c]
-    return out
+    return raw, fused, (np.c_[dense_p, dense_c] if m.margin_on == "dense" else fused)
 
 def _unpack(m: np.ndarray, valid: np.ndarray) -> np.ndarray:
     "Scores of packed lists [pos, valid candidates...] back onto the (q, 1 + k) grid (NaN where not valid)."
@@ -372,9 +389,79 @@ def _unpack(m: np.ndarray, valid: np.ndarray) -> np.ndarray:
         out[i, 1 + js] = m[i, 1:1 + len(js)]
     return out
 
-# %% ../nbs/03_mining.ipynb #d3ddf30a
+# %% ../nbs/03_mining.ipynb #bbaf62f9
+def _survivors(cfg: Config, margin: np.ndarray, raw: dict, valid: np.ndarray) -> tuple[np.ndarray, int, int]:
+    "(candidates kept, how many the margin rule dropped, how many the cross-encoder check dropped after it)."
+    m = cfg.mining
+    keep = margin_mask(margin[:, 0], margin[:, 1:], m.relative_margin, m.absolute_margin) & valid
+    dropped_margin, dropped_cross = int((valid & ~keep).sum()), 0
+    if "cross" in raw:
+        ce = raw["cross"]
+        ok_ce = ~(ce[:, 1:] > ce[:, :1] - m.cross_margin)
+        dropped_cross = int((keep & ~ok_ce).sum()); keep &= ok_ce
+    return keep, dropped_margin, dropped_cross
+
+def _chosen_scores(cfg: Config, pe: PairEmbeddings, ids: np.ndarray, raw: dict, fused: np.ndarray,
+                   chosen: list[np.ndarray], rerank: bool | None) -> tuple[np.ndarray, bool]:
+    """Fused scores of each query's [positive + chosen negatives] (NaN-padded to 1 + `mining.negatives` columns), and
+    whether the cross-encoder rescored those lists (its scores then join the fusion)."""
+    m = cfg.mining
+    cols = [np.r_[0, 1 + c].astype(int) for c in chosen]       # [positive + chosen] columns of the score matrices
+    reranked = bool((m.rerank if rerank is None else rerank) and cfg.teacher.cross_encoder and "cross" not in raw)
+    if not reranked: return _rows(fused, cols, 1 + m.negatives), False
+    sub = {k: _rows(v, cols, 1 + m.negatives) for k, v in raw.items()}
+    lists = [[p] + [pe.corpus[ids[i, j]] for j in c] for i, (p, c) in enumerate(zip(pe.df.positive, chosen))]
+    sub["cross"] = score_lists(cfg, pe.df["query"].tolist(), lists, teachers=("cross",))["cross"]
+    return fuse_scores(sub, dict(cfg.teacher.weights), cfg.teacher.normalize), True
+
+def _rows(m: np.ndarray, cols: Sequence[np.ndarray], width: int) -> np.ndarray:
+    "Row i of `m` at columns `cols[i]`, NaN-padded to `width` columns."
+    out = np.full((len(cols), width), np.nan, np.float64)
+    for i, c in enumerate(cols): out[i, :len(c)] = m[i, c]
+    return out
+
+def _mined_frame(df: pd.DataFrame, negatives: list[list[str]], scores: np.ndarray) -> pd.DataFrame:
+    "The mined rows (`MINED_COLUMNS`): each pair, its negatives and the scores of [positive + negatives]."
+    return pd.DataFrame({
+        "id": df["id"], "query": df["query"], "positive": df.positive, "instruction": df.instruction, "task": df.task,
+        "kind": df["kind"].where(df["kind"].notna(), "retrieval"),
+        "negatives": negatives,
+        "teacher_scores": [[float(x) for x in scores[i, :1 + len(n)]] for i, n in enumerate(negatives)]})
+
+def mine(cfg: Config, pairs: pd.DataFrame, corpus: Sequence[str] | None = None,
+         rerank: bool | None = None,   # let the cross-encoder rescore the chosen negatives (None: mining.rerank)
+        ) -> MiningResult:
+    "Mine hard negatives for `pairs` (query, positive, ...) from `corpus` (default: the pairs' positives)."
+    m = cfg.mining
+    df, corpus, no_pos = prepare_pairs(pairs, corpus, m.max_queries, cfg.seed)
+    if cfg.threads:
+        import faiss; faiss.omp_set_num_threads(int(cfg.threads))
+    pe = embed_pairs(cfg, df, corpus)
+    ids, scores, valid, kind, ann = search_candidates(cfg, pe)
+    raw, fused, margin = score_candidates(cfg, pe, ids, scores, valid)
+    keep, dropped_margin, dropped_cross = _survivors(cfg, margin, raw, valid)
+    chosen = select_negatives(np.where(valid, margin[:, 1:], -np.inf), keep, m.negatives, m.select, m.rank_window, cfg.seed)
+    kept_scores, reranked = _chosen_scores(cfg, pe, ids, raw, fused, chosen, rerank)
+    frame = _mined_frame(pe.df, [[corpus[ids[i, j]] for j in c] for i, c in enumerate(chosen)], kept_scores)
+    n_neg = np.array([len(c) for c in chosen])
+    metrics = {"queries": len(frame), "corpus_size": len(corpus), "index": kind,
+               "negatives_per_query": float(n_neg.mean()) if len(n_neg) else 0.0,
+               "candidates_per_query": float(valid.sum(1).mean()) if len(valid) else 0.0,
+               "share_dropped_false_negatives": dropped_margin / max(int(valid.sum()), 1),
+               "dropped_by_cross_check": dropped_cross,
+               "reranked_by_cross_encoder": reranked,
+               "queries_fewer_than_n": int((n_neg < m.negatives).sum()),
+               "skipped_no_positive": no_pos, "skipped_nan_query": pe.skipped_nan,
+               "positives_missing_from_corpus": len(pe.missing), "corpus_nan_rows": int((~pe.c_ok).sum()),
+               "k_clamped": bool(m.top_k + 5 > int(pe.c_ok.sum())), **ann}
+    rr, cc = np.nonzero(valid)
+    margins = pd.DataFrame({"pos": margin[rr, 0], "cand": margin[:, 1:][rr, cc], "kept": keep[rr, cc]})
+    return MiningResult(frame, metrics, margins)
+
+# %% ../nbs/03_mining.ipynb #a501d23b
 def mining_path(cfg: Config) -> Path: return cfg.artifact("mining", "mined.parquet")
 
+# %% ../nbs/03_mining.ipynb #d9387a2e
 def save_mined(cfg: Config, res: MiningResult) -> Path:
     "Write the mined set (parquet, atomic) and the mining metrics beside it."
     from embedding_lab.data import save_parquet
@@ -384,11 +471,7 @@ def save_mined(cfg: Config, res: MiningResult) -> Path:
     stamp_output(cfg, "mining")            # last: the settings it was mined with (see `check_output`)
     return mining_path(cfg)
 
-def _listify(df: pd.DataFrame) -> pd.DataFrame:
-    df["negatives"] = df.negatives.map(lambda v: [str(x) for x in v])
-    df["teacher_scores"] = df.teacher_scores.map(lambda v: [float(x) for x in v])
-    return df
-
+# %% ../nbs/03_mining.ipynb #f62f6b61
 def listed_frame(rows: pd.DataFrame) -> pd.DataFrame:
     """Rows kept as they come: their listed negatives, with the scores the data gave (FlagEmbedding's pos/neg scores)
     or hard labels (classification and clustering: 1 for the label, 0 for the other labels or groups)."""
@@ -399,6 +482,7 @@ def listed_frame(rows: pd.DataFrame) -> pd.DataFrame:
                              else [1.0] + [0.0] * len(n) for s, n in zip(given, out.negatives)]
     return out[MINED_COLUMNS].reset_index(drop=True)
 
+# %% ../nbs/03_mining.ipynb #5fae5143
 def write_flag_jsonl(frame: pd.DataFrame, path: str | Path) -> Path:
     "The mined set as FlagEmbedding training JSONL: query, pos, neg, pos_scores, neg_scores, prompt (atomic)."
     from embedding_lab.core import atomic_write
@@ -409,6 +493,7 @@ def write_flag_jsonl(frame: pd.DataFrame, path: str | Path) -> Path:
              for r in frame.to_dict("records")]
     return atomic_write(path, "".join(l + "\n" for l in lines))
 
+# %% ../nbs/03_mining.ipynb #47da5d9a
 def run_mining(cfg: Config) -> MiningResult:
     "Mine the run's train split task by task, and save the result."
     from embedding_lab.data import load_splits, kinds_of, LISTED_KINDS
@@ -438,6 +523,12 @@ def run_mining(cfg: Config) -> MiningResult:
     res = MiningResult(pd.concat(parts, ignore_index=True), {**main.metrics, **extra, "tasks": len(parts)}, main.margins)
     save_mined(cfg, res)
     return res
+
+# %% ../nbs/03_mining.ipynb #0b1e2f52
+def _listify(df: pd.DataFrame) -> pd.DataFrame:
+    df["negatives"] = df.negatives.map(lambda v: [str(x) for x in v])
+    df["teacher_scores"] = df.teacher_scores.map(lambda v: [float(x) for x in v])
+    return df
 
 def load_mined(cfg: Config) -> pd.DataFrame:
     "The run's mined training set (`MINED_COLUMNS`) as 03_mining saved it for this config (else a `StaleOutputError`)."
