@@ -13,15 +13,12 @@ import numpy as np
 from .core import Config, asset_path, atomic_path, cache_dir, fingerprint, get_device, ir_metrics, record_metrics
 
 # %% auto #0
-__all__ = ['BUILTIN', 'DEFAULT_TARGETS', 'QUANTIZE', 'mistral_config_from', 'ensure_eos', 'convert_gguf', 'builtin_path',
+__all__ = ['BUILTIN', 'QUANTIZE', 'DEFAULT_TARGETS', 'mistral_config_from', 'ensure_eos', 'convert_gguf', 'builtin_path',
            'last_token_pool', 'position_ids_from', 'check_texts', 'Embedder', 'fast_body_unsupported', 'FastBody',
            'cut_layers', 'load_base', 'load_embedder', 'add_lora', 'save_adapter', 'query_prompt_for', 'export_student',
            'retrieval_metrics', 'dev_retrieval']
 
-# %% ../nbs/04_model.ipynb #b9adabc9
-BUILTIN = {"builtin:smollm2-135m": "smollm2-gguf"}
-DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-
+# %% ../nbs/04_model.ipynb #fd63bee7
 def mistral_config_from(llama_cfg):
     "A `MistralConfig` with the same math as a llama config (no sliding window)."
     from transformers import MistralConfig
@@ -34,6 +31,7 @@ def mistral_config_from(llama_cfg):
     if "rope_parameters" not in kw and "rope_theta" in c: kw["rope_theta"] = c["rope_theta"]
     return MistralConfig(sliding_window=None, attention_dropout=0.0, **kw)
 
+# %% ../nbs/04_model.ipynb #0603a555
 def ensure_eos(tokenizer):
     "Make `tokenizer(text)` end with EOS (keeping a BOS it already adds); left padding; returns it."
     from tokenizers import processors
@@ -50,6 +48,7 @@ def ensure_eos(tokenizer):
     tokenizer.padding_side = "left"
     return tokenizer
 
+# %% ../nbs/04_model.ipynb #b2dfb0bc
 def convert_gguf(gguf: str | Path,            # the GGUF file
                  dest_root: str | Path | None = None,  # default: cache_dir()/models
                 ) -> Path:
@@ -72,12 +71,15 @@ def convert_gguf(gguf: str | Path,            # the GGUF file
         (tmp / "llama_config.json").write_text(llama.config.to_json_string())
     return final
 
+# %% ../nbs/04_model.ipynb #8d056183
+BUILTIN = {"builtin:smollm2-135m": "smollm2-gguf"}
+
 def builtin_path(name: str = "builtin:smollm2-135m") -> Path:
     "The cached Mistral folder of a builtin base (converted on first use)."
     if name not in BUILTIN: raise ValueError(f"unknown builtin model '{name}'; known: {', '.join(BUILTIN)}")
     return convert_gguf(asset_path(BUILTIN[name]))
 
-# %% ../nbs/04_model.ipynb #00fd2a8b
+# %% ../nbs/04_model.ipynb #2afbffc6
 def last_token_pool(hidden,          # (batch, seq, dim) hidden states
                     attention_mask,  # (batch, seq) 1 for real tokens
                    ):
@@ -87,10 +89,12 @@ def last_token_pool(hidden,          # (batch, seq, dim) hidden states
     last = attention_mask.shape[1] - 1 - attention_mask.flip(1).long().argmax(1)
     return hidden[torch.arange(hidden.shape[0], device=hidden.device), last]
 
+# %% ../nbs/04_model.ipynb #5de9bc80
 def position_ids_from(attention_mask):
     "Positions counted from each row's first real token (left padding gets the same positions as none)."
     return (attention_mask.long().cumsum(1) - 1).clamp(min=0)
 
+# %% ../nbs/04_model.ipynb #1438bd73
 def check_texts(texts) -> list[str]:
     "A list of non-empty strings, or a ValueError naming the first bad row."
     if isinstance(texts, str): texts = [texts]
@@ -100,8 +104,18 @@ def check_texts(texts) -> list[str]:
         if not t.strip(): raise ValueError(f"text at row {i} is empty; empty texts cannot be embedded")
     return texts
 
-# %% ../nbs/04_model.ipynb #d175e604
+# %% ../nbs/04_model.ipynb #8bab2bb3
 QUANTIZE = (None, "bf16", "int8")   # `Embedder.quantize` (CPU): fp32 weights; bf16 products; int8 dynamic quantisation
+
+def _truncate_and_quantize(out: np.ndarray, truncate_dim: int | None, normalize: bool, precision: str) -> np.ndarray:
+    "Embeddings cut to their first `truncate_dim` dimensions (renormalised when `normalize`), then quantised to `precision` like sentence-transformers."
+    if truncate_dim:
+        out = out[:, :truncate_dim]
+        if normalize: out = out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    if precision != "float32":
+        from sentence_transformers.quantization import quantize_embeddings
+        out = quantize_embeddings(out, precision=precision)
+    return out
 
 class Embedder:
     "A causal LM (optionally with a LoRA adapter) that embeds texts by last-token pooling."
@@ -231,13 +245,23 @@ class Embedder:
               ):                                        # (n, dim) float32 L2-normalised, input order (a str gives (dim,))
         "Embed texts in length-sorted batches without gradients; takes `SentenceTransformer.encode`'s arguments."
         import torch
-        from tqdm.auto import tqdm
-        from embedding_lab.data import format_query
         single = isinstance(texts, str)
         texts = check_texts([texts] if single else texts)
         if show_progress_bar is not None: show_progress = show_progress_bar
         if device is not None and str(device) != str(self.device):
             self.model.to(device); self.device = torch.device(device)
+        texts, cut = self._input_texts(texts, instruction, examples, prompt, prompt_name)
+        if not texts: return np.zeros((0, self.dim), np.float32)
+        out = self._encode_sorted(texts, batch_size, keep_end=instruction is not None, show_progress=show_progress)
+        if instruction is not None: self.counts["query"][1] += cut
+        out = _truncate_and_quantize(out, truncate_dim, normalize_embeddings, precision)
+        if single: out = out[0]
+        return torch.from_numpy(np.ascontiguousarray(out)) if convert_to_tensor else out
+
+    def _input_texts(self, texts: list[str], instruction: str | None, examples, prompt: str | None,
+                     prompt_name: str | None) -> tuple[list[str], int]:
+        """The texts as the model sees them: a (named) prompt prepended, or each one fitted as a query with its
+        instruction and examples (`fit_query`); and how many queries were cut to fit."""
         if prompt_name is not None:
             if prompt_name not in self.prompts:
                 raise ValueError(f"prompt_name '{prompt_name}' is not one of this model's prompts "
@@ -246,14 +270,19 @@ class Embedder:
         if prompt is not None:
             if instruction is not None: raise ValueError("give an instruction or a prompt, not both")
             texts = [prompt + t for t in texts]     # one string, cut at its end like sentence-transformers
-        cut = 0
-        if instruction is not None:         # each query fitted to its limit: the instruction is never cut away
-            per = examples if examples and isinstance(examples[0], (list, tuple)) and examples[0] and \
-                  isinstance(examples[0][0], (list, tuple)) else [examples or ()] * len(texts)
-            fitted = [self.fit_query(t, instruction, ex) for t, ex in zip(texts, per)]
-            texts, cut = [f for f, _ in fitted], sum(c for _, c in fitted)
-        elif examples: raise ValueError("few-shot examples need an instruction")
-        if not texts: return np.zeros((0, self.dim), np.float32)
+        if instruction is None:
+            if examples: raise ValueError("few-shot examples need an instruction")
+            return texts, 0
+        # each query fitted to its limit: the instruction is never cut away
+        per = examples if examples and isinstance(examples[0], (list, tuple)) and examples[0] and \
+              isinstance(examples[0][0], (list, tuple)) else [examples or ()] * len(texts)
+        fitted = [self.fit_query(t, instruction, ex) for t, ex in zip(texts, per)]
+        return [f for f, _ in fitted], sum(c for _, c in fitted)
+
+    def _encode_sorted(self, texts: list[str], batch_size: int, keep_end: bool, show_progress: bool) -> np.ndarray:
+        "(n, dim) float32 embeddings in input order, computed longest first in batches, in eval mode without gradients."
+        import torch
+        from tqdm.auto import tqdm
         lens = [len(x) for x in self.tokenizer(texts, verbose=False)["input_ids"]]
         order = np.argsort(lens, kind="stable")[::-1]
         out = np.zeros((len(texts), self.dim), np.float32)
@@ -262,17 +291,10 @@ class Embedder:
             with torch.inference_mode(), self._autocast():
                 for s in tqdm(range(0, len(texts), batch_size), disable=not show_progress, desc="encode"):
                     idx = order[s:s + batch_size]
-                    out[idx] = self.embed([texts[i] for i in idx], keep_end=instruction is not None).cpu().numpy()
+                    out[idx] = self.embed([texts[i] for i in idx], keep_end=keep_end).cpu().numpy()
         finally: self.model.train(was)
-        if instruction is not None: self.counts["query"][1] += cut
-        if truncate_dim:
-            out = out[:, :truncate_dim]
-            if normalize_embeddings: out = out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-        if precision != "float32":
-            from sentence_transformers.quantization import quantize_embeddings
-            out = quantize_embeddings(out, precision=precision)
-        if single: out = out[0]
-        return torch.from_numpy(np.ascontiguousarray(out)) if convert_to_tensor else out
+        return out
+
 
     def encode_queries(self, texts, instruction: str, examples=None, **kw) -> np.ndarray:
         "Queries: instruction (+ few-shot examples) prepended."
@@ -298,7 +320,7 @@ class Embedder:
         q += f", quantize={self.quantize!r}" if self.quantize else ""
         return f"Embedder({self.name!r}, layers={self.layers}, dim={self.dim}, max_length={self.max_length}{q})"
 
-# %% ../nbs/04_model.ipynb #70d12967
+# %% ../nbs/04_model.ipynb #0345c4ed
 def fast_body_unsupported(model, device=None) -> str | None:
     "Why `FastBody` cannot run `model` (None when it can): a plain Llama/Mistral body on CPU, without biases."
     c = getattr(model, "config", None)
@@ -311,6 +333,7 @@ def fast_body_unsupported(model, device=None) -> str | None:
     if getattr(c, "sliding_window", None) is not None: return "it has a sliding attention window"
     return None
 
+# %% ../nbs/04_model.ipynb #2f4f7bf0
 @functools.lru_cache(maxsize=None)
 def _bf16_linear_class():                 # one class, made on first use (torch is imported lazily here)
     import torch
@@ -402,19 +425,7 @@ class FastBody:
             x = x + blk["down"](F.silu(g) * u)
         return F.normalize(m.norm(x[:, -1]).float(), dim=-1)
 
-# %% ../nbs/04_model.ipynb #78c919cc
-def _is_causal_lm(config) -> bool:
-    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
-    archs = getattr(config, "architectures", None) or []
-    if any(a.endswith("ForCausalLM") for a in archs): return True
-    return (not archs or all(a.endswith("Model") for a in archs)) and config.model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES \
-        and getattr(config, "is_decoder", True) is not False and config.model_type not in ("bert", "roberta", "xlm-roberta")
-
-def _dtype_for(device, dtype):
-    import torch
-    if dtype not in (None, "auto"): return getattr(torch, dtype) if isinstance(dtype, str) else dtype
-    return torch.bfloat16 if device.type == "cuda" else torch.float32
-
+# %% ../nbs/04_model.ipynb #dc210236
 def cut_layers(model,               # a transformers decoder body (e.g. `MistralModel`)
                layers: int | None,  # keep the first `layers` transformer layers (None = all)
                name: str = "the model"):
@@ -429,6 +440,19 @@ def cut_layers(model,               # a transformers decoder body (e.g. `Mistral
     if getattr(model.config, "layer_types", None): model.config.layer_types = list(model.config.layer_types)[:layers]
     return model
 
+# %% ../nbs/04_model.ipynb #e7588585
+def _is_causal_lm(config) -> bool:
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+    archs = getattr(config, "architectures", None) or []
+    if any(a.endswith("ForCausalLM") for a in archs): return True
+    return (not archs or all(a.endswith("Model") for a in archs)) and config.model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES \
+        and getattr(config, "is_decoder", True) is not False and config.model_type not in ("bert", "roberta", "xlm-roberta")
+
+def _dtype_for(device, dtype):
+    import torch
+    if dtype not in (None, "auto"): return getattr(torch, dtype) if isinstance(dtype, str) else dtype
+    return torch.bfloat16 if device.type == "cuda" else torch.float32
+
 def load_base(path: str, device=None, dtype=None, layers: int | None = None):
     "(model, tokenizer) of a causal-LM base: its transformer body without the LM head (cut to `layers`)."
     from transformers import AutoConfig, AutoModel, AutoTokenizer
@@ -440,6 +464,7 @@ def load_base(path: str, device=None, dtype=None, layers: int | None = None):
     model = AutoModel.from_pretrained(path, dtype=_dtype_for(device, dtype)).to(device).eval()
     return cut_layers(model, layers, f"'{path}'"), ensure_eos(AutoTokenizer.from_pretrained(path))
 
+# %% ../nbs/04_model.ipynb #f11b1b0f
 def load_embedder(name_or_path: str | Path,   # builtin:NAME, HF causal-LM path or hub id, LoRA adapter or student folder
                   max_length: int | None = None,  # default: the saved one, else 512
                   device=None, dtype=None,     # default: CUDA + bf16 when present, else CPU + fp32
@@ -487,7 +512,9 @@ def load_embedder(name_or_path: str | Path,   # builtin:NAME, HF causal-LM path 
     model, tok = load_base(name, device, dtype, layers)
     return Embedder(model, tok, name, max_length or 512, device=device, query_max_length=query_max_length, **kw)
 
-# %% ../nbs/04_model.ipynb #b9f8e5fe
+# %% ../nbs/04_model.ipynb #e10d7c95
+DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
 def add_lora(model,                      # a transformers model (the body)
              r: int = 16, alpha: int = 32, dropout: float = 0.05,
              targets: Sequence[str] = DEFAULT_TARGETS,
@@ -510,6 +537,7 @@ def add_lora(model,                      # a transformers model (the body)
     if base_name: pm.peft_config["default"].base_model_name_or_path = base_name
     return pm
 
+# %% ../nbs/04_model.ipynb #ce11316e
 def save_adapter(embedder: Embedder, path: str | Path, **extra) -> Path:
     "Save a LoRA embedder's adapter (+ `embedder.json` with max_length, query prompt) atomically to a folder."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -521,13 +549,15 @@ def save_adapter(embedder: Embedder, path: str | Path, **extra) -> Path:
                                                        "query_prompt": embedder.query_prompt, **extra}, indent=2))
     return path
 
-# %% ../nbs/04_model.ipynb #7f09db90
+# %% ../nbs/04_model.ipynb #d7c48679
 def query_prompt_for(instruction: str) -> str:
     "The sentence-transformers prompt that turns `q` into `format_query(q, instruction)`."
     from embedding_lab.data import format_query
     return format_query("", instruction)
 
+# %% ../nbs/04_model.ipynb #6aa53cb8
 def _drop_chat_template(folder: Path):
+    "Remove the chat template a saved tokenizer carries, and save it with left padding."
     (folder / "chat_template.jinja").unlink(missing_ok=True)
     tc = folder / "tokenizer_config.json"
     if tc.exists():
@@ -567,13 +597,14 @@ def export_student(model,                  # body or peft model (merged on a cop
            "prompts": {"query": query_prompt or "", "document": ""}, "similarity_fn_name": "cosine"})
     return path
 
-# %% ../nbs/04_model.ipynb #f92bbd8b
+# %% ../nbs/04_model.ipynb #65d6ee05
 def retrieval_metrics(q: np.ndarray, d: np.ndarray,  # L2-normalised query / document embeddings
                       gold: Sequence[int],           # index in `d` of each query's relevant document
                       k: int = 10) -> dict:
     "nDCG@k, MRR@k and recall@k (`ndcg_at_10`, ...; `core.ir_metrics`) with one relevant document per query."
     return ir_metrics(q @ d.T, [int(g) for g in gold], k)
 
+# %% ../nbs/04_model.ipynb #13a7df94
 def dev_retrieval(embedder: Embedder, dev, corpus: Sequence[str] | None = None,  # default: the dev positives
                   instruction: str | None = None, batch_size: int = 16, show_progress: bool = False,
                   return_embeddings: bool = False,
