@@ -13,21 +13,22 @@ from .core import (Config, ConfigError, atomic_write, acquire_run_folder, check_
                                 new_run_dir, output_state, read_metrics, release_run_folder, saved_config, write_json)
 
 # %% auto #0
-__all__ = ['STAGE_NEEDS', 'OUTPUT_BUILDERS', 'MARKS', 'FIGURE_CAPTIONS', 'THUMBNAIL_HEADLINE', 'TEMPLATES', 'ReportError',
+__all__ = ['STAGE_NEEDS', 'OUTPUT_BUILDERS', 'MARKS', 'TEMPLATES', 'THUMBNAIL_HEADLINE', 'FIGURE_CAPTIONS', 'ReportError',
            'ReportInterrupted', 'notebooks_dir', 'stage_notebooks', 'select_stages', 'input_state', 'ensure_inputs',
-           'declared_parameters', 'run_stage', 'export_html', 'stage_source', 'report_kernel', 'ipc_kernel_manager',
-           'ProgressEcho', 'stage_status', 'set_stage_mark', 'ablation_findings', 'borda_findings',
-           'thumbnail_findings', 'write_index', 'run_report']
+           'declared_parameters', 'stage_source', 'report_kernel', 'ipc_kernel_manager', 'ProgressEcho', 'export_html',
+           'run_stage', 'stage_status', 'set_stage_mark', 'ablation_findings', 'borda_findings', 'thumbnail_findings',
+           'write_index', 'run_report']
 
-# %% ../nbs/10_report.ipynb #df40c00a
-_NB_RE = re.compile(r"^(\d\d)[a-z]?_(.+)\.ipynb$")
-_NOT_STAGES = ("report", "cli")
-
+# %% ../nbs/10_report.ipynb #176a5e9f
 class ReportError(RuntimeError):
     "A stage of the report failed, or the report cannot start; the message says where."
 
+# %% ../nbs/10_report.ipynb #c51a99a4
 class ReportInterrupted(ReportError):
     "The report was stopped (Ctrl-C) during a stage; what completed before is kept and `--resume` continues."
+
+# %% ../nbs/10_report.ipynb #b342d590
+_NB_RE = re.compile(r"^(\d\d)[a-z]?_(.+)\.ipynb$")
 
 def notebooks_dir(nbs: str | Path | None = None) -> Path:
     "Folder of the stage notebooks: `nbs`, `$EMBEDDING_LAB_NBS`, the copy inside the package, or `nbs/` of the source tree."
@@ -39,11 +40,15 @@ def notebooks_dir(nbs: str | Path | None = None) -> Path:
     raise ReportError("the stage notebooks were not found (the package ships them in embedding_lab/nbs/): pass "
                       "--nbs DIR (the nbs/ folder of the source tree) or set EMBEDDING_LAB_NBS")
 
+# %% ../nbs/10_report.ipynb #c0143b62
+_NOT_STAGES = ("report", "cli")
+
 def stage_notebooks(nbs_dir: str | Path) -> list[Path]:
     "The stage notebooks in numeric (reading) order, without the report's own notebook and the command line's."
     nbs = [p for p in Path(nbs_dir).iterdir() if _NB_RE.match(p.name) and _NB_RE.match(p.name).group(2) not in _NOT_STAGES]
     return sorted(nbs, key=lambda p: p.name)
 
+# %% ../nbs/10_report.ipynb #615c2159
 def select_stages(nbs: Sequence[Path], only: str | Sequence[str] | None = None) -> list[Path]:
     "Keep the notebooks named in `only` (`00_core`, `00` or `core`; comma-separated or a list); None keeps all."
     if not only: return list(nbs)
@@ -55,23 +60,25 @@ def select_stages(nbs: Sequence[Path], only: str | Sequence[str] | None = None) 
         out += [p for p in hit if p not in out]
     return sorted(out, key=lambda p: p.name)
 
-# %% ../nbs/10_report.ipynb #100518ee
-STAGE_NEEDS = {    # the outputs (folders under artifacts/) each stage reads, in the order they are built
-    "02_teacher": ("data",), "03_mining": ("data", "teacher"), "04_model": ("data",),
-    "05_train": ("data", "teacher", "mining"), "06_suite": ("data",), "07_mteb": ("data",),
-}
-OUTPUT_BUILDERS = {   # output: (stage, the function that writes it as "module:function")
-    "data": ("01_data", "embedding_lab.data:prepare_data"),
-    "teacher": ("02_teacher", "embedding_lab.teacher:build_cross_encoder"),
-    "mining": ("03_mining", "embedding_lab.mining:run_mining"),
-}
-
+# %% ../nbs/10_report.ipynb #bfa4558b
 def input_state(cfg: Config, output: str) -> tuple[str, list[str]]:
     "('ok' | 'missing' | 'stale', changed settings) of an output; the teacher's reranker is stored by its settings' key."
     if output != "teacher": return output_state(cfg, output)
     from embedding_lab.teacher import cross_encoder_path
     p = cross_encoder_path(cfg)
     return ("ok" if p is None or (p / "config.json").exists() else "missing"), []
+
+# %% ../nbs/10_report.ipynb #662a1cc8
+STAGE_NEEDS = {    # the outputs (folders under artifacts/) each stage reads, in the order they are built
+    "02_teacher": ("data",), "03_mining": ("data", "teacher"), "04_model": ("data",),
+    "05_train": ("data", "teacher", "mining"), "06_suite": ("data",), "07_mteb": ("data",),
+}
+
+OUTPUT_BUILDERS = {   # output: (stage, the function that writes it as "module:function")
+    "data": ("01_data", "embedding_lab.data:prepare_data"),
+    "teacher": ("02_teacher", "embedding_lab.teacher:build_cross_encoder"),
+    "mining": ("03_mining", "embedding_lab.mining:run_mining"),
+}
 
 def ensure_inputs(cfg: Config,
                   stage: str,             # the stage about to run, e.g. "05_train"
@@ -95,12 +102,74 @@ def ensure_inputs(cfg: Config,
         built.append(out)
     return built
 
-# %% ../nbs/10_report.ipynb #358e661c
+# %% ../nbs/10_report.ipynb #8645e098
 def declared_parameters(nb: str | Path) -> set[str]:
     "Names in a notebook's `parameters` cell."
     import papermill as pm
     return set(pm.inspect_notebook(str(nb)))
 
+# %% ../nbs/10_report.ipynb #3b3080cf
+_DEV_CELL = re.compile(r"^#\|\s*hide\s*\n\s*import nbdev; nbdev\.nbdev_export\(\)\s*$")
+
+def stage_source(nb: str | Path):
+    "The notebook as the report runs it: without the closing cell that calls `nbdev.nbdev_export` (development only)."
+    import nbformat
+    node = nbformat.read(str(nb), as_version=4)
+    node.cells = [c for c in node.cells if not (c.cell_type == "code" and _DEV_CELL.match(c.source))]
+    return node
+
+# %% ../nbs/10_report.ipynb #fad557d8
+def report_kernel(name: str = "embedding-lab") -> str:
+    "The kernel to run stages in: `name` when it starts this Python (same environment), else `python3`."
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    try: spec = KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel: return "python3"
+    exe = spec.argv[0] if spec.argv else ""
+    return name if Path(exe).parent == Path(sys.executable).parent else "python3"
+
+# %% ../nbs/10_report.ipynb #9372e82d
+def ipc_kernel_manager():
+    "A jupyter_client kernel manager that connects over local IPC sockets (TCP where IPC is unavailable)."
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _transport_default(self): return "ipc" if os.name == "posix" else "tcp"
+    return IPCKernelManager
+
+# %% ../nbs/10_report.ipynb #ee29e708
+_BAR = re.compile(r"\d+%\||\d+/\d+ \[|it/s|s/it")
+
+class ProgressEcho:
+    "File-like sink for a kernel's stderr: writes only its progress bars to `file`, prefixed with the stage."
+    def __init__(self, file, stage: str, width: int = 120):
+        self.file, self.stage, self.width, self.cur = file, stage, width, ""
+        self.tty = bool(getattr(file, "isatty", lambda: False)())
+    def write(self, s: str) -> int:
+        lines = s.split("\n")
+        for i, line in enumerate(lines):
+            bars = [b.strip() for b in line.split("\r") if _BAR.search(b)]
+            if bars:
+                self.cur = f"  {self.stage}: {bars[-1]}"[:self.width]
+                if self.tty: self.file.write("\r" + self.cur + "\x1b[K")   # a terminal: the bar moves in place
+            if i < len(lines) - 1: self.end_bar()                 # a newline ends the bar's line
+        return len(s)
+    def end_bar(self):
+        "Finish the current bar: its line stays on a terminal; a log (not a terminal) gets its final state."
+        if self.cur: self.file.write("\n" if self.tty else self.cur + "\n")
+        self.cur = ""
+    def flush(self):
+        with contextlib.suppress(Exception): self.file.flush()
+
+# %% ../nbs/10_report.ipynb #0c8082b3
+def export_html(nb_path: Path) -> Path:
+    "An HTML copy of an executed notebook beside it."
+    from nbconvert import HTMLExporter
+    import nbformat
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.read(str(nb_path), as_version=4))
+    return atomic_write(nb_path.with_suffix(".html"), body)
+
+# %% ../nbs/10_report.ipynb #9c518276
 def run_stage(nb: Path, cfg: Config, html: bool = True, timeout_s: int | None = None,
               progress: bool = False,   # echo the stage's own progress bars to this process's stderr
              ) -> float:
@@ -130,64 +199,7 @@ def run_stage(nb: Path, cfg: Config, html: bool = True, timeout_s: int | None = 
                 if ok: raise                # after a failure, the HTML copy is a courtesy: the failure is the news
     return time.perf_counter() - t0
 
-def export_html(nb_path: Path) -> Path:
-    "An HTML copy of an executed notebook beside it."
-    from nbconvert import HTMLExporter
-    import nbformat
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.read(str(nb_path), as_version=4))
-    return atomic_write(nb_path.with_suffix(".html"), body)
-
-# %% ../nbs/10_report.ipynb #f06d7207
-_DEV_CELL = re.compile(r"^#\|\s*hide\s*\n\s*import nbdev; nbdev\.nbdev_export\(\)\s*$")
-
-def stage_source(nb: str | Path):
-    "The notebook as the report runs it: without the closing cell that calls `nbdev.nbdev_export` (development only)."
-    import nbformat
-    node = nbformat.read(str(nb), as_version=4)
-    node.cells = [c for c in node.cells if not (c.cell_type == "code" and _DEV_CELL.match(c.source))]
-    return node
-
-def report_kernel(name: str = "embedding-lab") -> str:
-    "The kernel to run stages in: `name` when it starts this Python (same environment), else `python3`."
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-    try: spec = KernelSpecManager().get_kernel_spec(name)
-    except NoSuchKernel: return "python3"
-    exe = spec.argv[0] if spec.argv else ""
-    return name if Path(exe).parent == Path(sys.executable).parent else "python3"
-
-def ipc_kernel_manager():
-    "A jupyter_client kernel manager that connects over local IPC sockets (TCP where IPC is unavailable)."
-    from jupyter_client.manager import AsyncKernelManager
-    from traitlets import default
-    class IPCKernelManager(AsyncKernelManager):
-        @default("transport")
-        def _transport_default(self): return "ipc" if os.name == "posix" else "tcp"
-    return IPCKernelManager
-
-_BAR = re.compile(r"\d+%\||\d+/\d+ \[|it/s|s/it")
-
-class ProgressEcho:
-    "File-like sink for a kernel's stderr: writes only its progress bars to `file`, prefixed with the stage."
-    def __init__(self, file, stage: str, width: int = 120):
-        self.file, self.stage, self.width, self.cur = file, stage, width, ""
-        self.tty = bool(getattr(file, "isatty", lambda: False)())
-    def write(self, s: str) -> int:
-        lines = s.split("\n")
-        for i, line in enumerate(lines):
-            bars = [b.strip() for b in line.split("\r") if _BAR.search(b)]
-            if bars:
-                self.cur = f"  {self.stage}: {bars[-1]}"[:self.width]
-                if self.tty: self.file.write("\r" + self.cur + "\x1b[K")   # a terminal: the bar moves in place
-            if i < len(lines) - 1: self.end_bar()                 # a newline ends the bar's line
-        return len(s)
-    def end_bar(self):
-        "Finish the current bar: its line stays on a terminal; a log (not a terminal) gets its final state."
-        if self.cur: self.file.write("\n" if self.tty else self.cur + "\n")
-        self.cur = ""
-    def flush(self):
-        with contextlib.suppress(Exception): self.file.flush()
-
-# %% ../nbs/10_report.ipynb #8d1046a0
+# %% ../nbs/10_report.ipynb #416d62e5
 MARKS = {"done": "done", "failed": "failed", "interrupted": "interrupted (Ctrl-C)",
          "running": "started, not finished (running, or the run was killed)"}
 
@@ -198,6 +210,7 @@ def stage_status(run_dir: str | Path, stem: str) -> str:
         if (d / f"{stem}.{m}").exists(): return m
     return "not run"
 
+# %% ../nbs/10_report.ipynb #878c052b
 def set_stage_mark(run_dir: str | Path, stem: str, mark: str | None, text: str = "") -> None:
     "Leave exactly one mark (or none) for a stage."
     d = Path(run_dir) / "stages"
@@ -206,27 +219,7 @@ def set_stage_mark(run_dir: str | Path, stem: str, mark: str | None, text: str =
             with contextlib.suppress(FileNotFoundError): (d / f"{stem}.{m}").unlink()
     if mark: atomic_write(d / f"{stem}.{mark}", text + "\n")
 
-FIGURE_CAPTIONS = {
-    "data_lengths": "Text lengths of the training pairs (01_data).",
-    "teacher_quality": "Dev retrieval of each teacher and of their fusion (02_teacher).",
-    "mining_margins": "Teacher scores of mined negatives against their positive, with the margin rule (03_mining).",
-    "model_base_similarities": "Similarities of the untrained base student: matching vs random pairs (04_model).",
-    "train_ablation": "The ablation: dev nDCG@10 of base, in-batch, + hard negatives, + distillation; dots are seeds (05_train).",
-    "train_loss": "Training loss (InfoNCE part) per run against its chance level (05_train).",
-    "benchmark_peers": "Published MTEB(eng, v2) peers: Mean(task) and Borda rank (06_suite).",
-    "mteb_suite_scores": "Offline MTEB-style suite: main score per task and model, legend with Borda rank (07_mteb).",
-    "clip_loss": "Loss of the small CLIP trained here (08_clip).",
-    "thumbnail_clipscore_hist": "CLIPScore of congruent vs incongruent headline/thumbnail pairs (09_thumbnail).",
-    "thumbnail_rates": "Incongruent-thumbnail rate per source: true vs recovered (09_thumbnail).",
-    "thumbnail_source_cdf": "CLIPScore distribution per source (09_thumbnail).",
-}
-
-THUMBNAIL_HEADLINE = {"items": "items studied", "clipscore_test_congruent": "mean CLIPScore, congruent (test)",
-                      "clipscore_test_incongruent": "mean CLIPScore, incongruent (test)",
-                      "clipscore_precision_at_50": "CLIPScore precision@50 for incongruent",
-                      "classifier_auroc": "frozen-CLIP classifier AUROC", "classifier_f1": "frozen-CLIP classifier F1",
-                      "logreg_auroc": "logistic regression AUROC", "rates_spearman": "per-source rate, Spearman vs truth"}
-
+# %% ../nbs/10_report.ipynb #41a34b5a
 TEMPLATES = {   # jinja2, autoescaped: every value from a run folder is escaped, the pieces rendered here are not again
     "table.html": "<table><tr>{% for h in head %}<th>{{ h }}</th>{% endfor %}</tr>"
                   "{% for r in rows %}<tr{% if r.hl %} class='hl'{% endif %}>{% for v in r.cells %}<td>{{ v }}</td>"
@@ -262,6 +255,10 @@ def _render(name: str, **kw):
     from markupsafe import Markup
     return Markup(_jinja().get_template(name).render(**kw))
 
+def _fmt(v) -> str:
+    if isinstance(v, float): return f"{v:.4f}"
+    return json.dumps(v) if isinstance(v, (list, dict)) else str(v)
+
 def _table(head: Sequence[str], rows: Sequence[Sequence], bold: Sequence[bool] = ()) -> str:
     return _render("table.html", head=head, rows=[{"cells": [v if isinstance(v, str) else _fmt(v) for v in r],
                                                    "hl": i < len(bold) and bold[i]} for i, r in enumerate(rows)])
@@ -270,6 +267,7 @@ def _missing(run_dir: Path, stem: str, what: str) -> str:
     st = stage_status(run_dir, stem)
     return _render("missing.html", what=what, stem=stem, mark=MARKS.get(st, st))
 
+# %% ../nbs/10_report.ipynb #08b9aaae
 def ablation_findings(run_dir: str | Path, metrics: dict) -> str:
     "The ablation of 05_train from its metrics: dev nDCG@10 per arm, then each step's gain with its 95% interval."
     t = metrics.get("train") or {}
@@ -289,6 +287,7 @@ def ablation_findings(run_dir: str | Path, metrics: dict) -> str:
     if rows: out += _table(["step", "gain in dev nDCG@10 (mean)", "95% interval over seeds", "verdict"], rows)
     return out
 
+# %% ../nbs/10_report.ipynb #839f4acc
 def borda_findings(run_dir: str | Path) -> str:
     "07_mteb's ranking table (Mean(task), Mean(type), Borda points and rank), the student's row highlighted."
     import csv
@@ -301,11 +300,34 @@ def borda_findings(run_dir: str | Path) -> str:
                     num(r["borda_points"]), r["borda_rank"]] for r in rows],
                   bold=[(r.get("model") or "") == "student" for r in rows])
 
+# %% ../nbs/10_report.ipynb #fed7fe8b
+THUMBNAIL_HEADLINE = {"items": "items studied", "clipscore_test_congruent": "mean CLIPScore, congruent (test)",
+                      "clipscore_test_incongruent": "mean CLIPScore, incongruent (test)",
+                      "clipscore_precision_at_50": "CLIPScore precision@50 for incongruent",
+                      "classifier_auroc": "frozen-CLIP classifier AUROC", "classifier_f1": "frozen-CLIP classifier F1",
+                      "logreg_auroc": "logistic regression AUROC", "rates_spearman": "per-source rate, Spearman vs truth"}
+
 def thumbnail_findings(run_dir: str | Path, metrics: dict) -> str:
     "The thumbnail study's headline numbers (09_thumbnail)."
     t = metrics.get("thumbnail") or {}
     rows = [[label, t[k]] for k, label in THUMBNAIL_HEADLINE.items() if k in t]
     return _table(["measure", "value"], rows) if rows else _missing(Path(run_dir), "09_thumbnail", "thumbnail results")
+
+# %% ../nbs/10_report.ipynb #b3820c3f
+FIGURE_CAPTIONS = {
+    "data_lengths": "Text lengths of the training pairs (01_data).",
+    "teacher_quality": "Dev retrieval of each teacher and of their fusion (02_teacher).",
+    "mining_margins": "Teacher scores of mined negatives against their positive, with the margin rule (03_mining).",
+    "model_base_similarities": "Similarities of the untrained base student: matching vs random pairs (04_model).",
+    "train_ablation": "The ablation: dev nDCG@10 of base, in-batch, + hard negatives, + distillation; dots are seeds (05_train).",
+    "train_loss": "Training loss (InfoNCE part) per run against its chance level (05_train).",
+    "benchmark_peers": "Published MTEB(eng, v2) peers: Mean(task) and Borda rank (06_suite).",
+    "mteb_suite_scores": "Offline MTEB-style suite: main score per task and model, legend with Borda rank (07_mteb).",
+    "clip_loss": "Loss of the small CLIP trained here (08_clip).",
+    "thumbnail_clipscore_hist": "CLIPScore of congruent vs incongruent headline/thumbnail pairs (09_thumbnail).",
+    "thumbnail_rates": "Incongruent-thumbnail rate per source: true vs recovered (09_thumbnail).",
+    "thumbnail_source_cdf": "CLIPScore distribution per source (09_thumbnail).",
+}
 
 def write_index(run_dir: str | Path, timings: dict | None = None,
                 stages: Sequence[str] = (),   # the stages of this report: one not run yet is listed as such
@@ -335,10 +357,6 @@ def write_index(run_dir: str | Path, timings: dict | None = None,
                    metrics=[(stage, _table(["metric", "value"], [[str(k), _fmt(v)] for k, v in m.items()]))
                             for stage, m in metrics.items()])
     return atomic_write(run_dir / "index.html", str(page))
-
-def _fmt(v) -> str:
-    if isinstance(v, float): return f"{v:.4f}"
-    return json.dumps(v) if isinstance(v, (list, dict)) else str(v)
 
 # %% ../nbs/10_report.ipynb #588fa5d0
 def run_report(profile: str | None = "quick",  # profile name or YAML file (None: the run folder's, else quick)
