@@ -14,12 +14,14 @@ import pandas as pd
 from .core import Config, atomic_path, check_output, record_metrics
 
 # %% auto #0
-__all__ = ['MTEB_ENG_V2', 'INSTRUCTIONS', 'SUITE_INSTRUCTIONS', 'SYMMETRIC_TYPES', 'SUITE_EXAMPLE_TASKS', 'SUITE_TYPES',
-           'SUITE_NAMES', 'instruction_for', 'suite_settings', 'bm25_candidates', 'suite_examples', 'student_prompts',
-           'suite_classes', 'suite_tasks', 'score_matrix', 'task_means', 'borda', 'ranking_table', 'table_file',
-           'reference_scores', 'benchmark_tasks', 'ResultsError', 'read_result_file', 'read_results',
-           'leaderboard_table', 'task_sizes', 'plan_eval', 'check_result_json', 'read_checked_results', 'hub_offline',
-           'needs_download', 'dataset_cached', 'missing_datasets', 'hub_reachable', 'check_datasets', 'resolve_tasks']
+__all__ = ['MTEB_ENG_V2', 'INSTRUCTIONS', 'SUITE_INSTRUCTIONS', 'SYMMETRIC_TYPES', 'SUITE_SPECS', 'SUITE_NAMES', 'SUITE_TYPES',
+           'SUITE_EXAMPLE_TASKS', 'instruction_for', 'suite_settings', 'bm25_candidates', 'load_retrieval',
+           'load_reranking', 'load_sts', 'load_classification', 'load_clustering', 'load_pair_classification',
+           'suite_metadata', 'suite_class', 'suite_classes', 'suite_tasks', 'suite_examples', 'score_matrix',
+           'task_means', 'borda', 'ranking_table', 'table_file', 'reference_scores', 'benchmark_tasks', 'ResultsError',
+           'read_result_file', 'read_results', 'leaderboard_table', 'student_prompts', 'task_sizes', 'plan_eval',
+           'check_result_json', 'read_checked_results', 'resolve_tasks', 'hub_offline', 'dataset_cached',
+           'needs_download', 'missing_datasets', 'hub_reachable', 'check_datasets']
 
 # %% ../nbs/06_suite.ipynb #e4c433f1
 MTEB_ENG_V2 = "MTEB(eng, v2)"
@@ -106,7 +108,7 @@ def instruction_for(task_name: str,           # mteb task name
         return get_abstask_prompt(task_name) or None   # mteb's generic prompt of the task's type
     except Exception: return None
 
-# %% ../nbs/06_suite.ipynb #e03a6393
+# %% ../nbs/06_suite.ipynb #7cd4ba45
 def suite_settings(data_dir: str | Path,          # a run's artifacts/data folder (test.parquet, lee.parquet, ...)
                    max_items: int | None = 200,    # cap on queries / pairs / sentences per task (None = all)
                    rerank_negatives: int = 9,      # BM25 negatives per reranking query
@@ -119,145 +121,40 @@ def suite_settings(data_dir: str | Path,          # a run's artifacts/data folde
     return dict(data_dir=str(data_dir), max_items=max_items, rerank_negatives=rerank_negatives, seed=seed,
                 samples_per_label=samples_per_label, n_experiments=n_experiments, general_items=general_items)
 
+def _run_settings(cfg: Config) -> dict:
+    "The settings of the run folder of `cfg`; StaleOutputError naming 01_data when its outputs are missing or stale."
+    data = check_output(cfg, "data")       # missing or made with other settings: names the stage to run
+    m = cfg.mteb
+    return suite_settings(data, m.max_items, m.rerank_negatives, cfg.seed, m.samples_per_label, m.n_experiments,
+                          m.general_items)
+
 def _settings(task) -> dict:
+    "The settings a task instance carries; RuntimeError for one made without a run folder."
     s = getattr(task, "suite_settings", None)
     if not s: raise RuntimeError(f"{type(task).__name__} has no data folder: create the offline tasks with "
                                  "suite_tasks(cfg), which reads the run folder of cfg")
     return s
 
+# %% ../nbs/06_suite.ipynb #1aff3688
 def _suite_file(s: dict, name: str) -> Path:
+    "A file of the run's data folder; FileNotFoundError naming it and the stage that writes it."
     p = Path(s["data_dir"]) / name
     if not p.exists(): raise FileNotFoundError(f"offline suite input {p} is missing: run 01_data (ensure_inputs)")
     return p
 
 def _cap(df: pd.DataFrame, s: dict, n: int | None = None) -> pd.DataFrame:
+    "At most `n` rows (default: the `max_items` setting; None keeps all), a seeded sample kept in data order."
     n = s["max_items"] if n is None else n
     if n is None or len(df) <= n: return df.reset_index(drop=True)
     return df.sample(n, random_state=s["seed"]).sort_index().reset_index(drop=True)
 
-def _test_pairs(s: dict) -> pd.DataFrame:
-    df = pd.read_parquet(_suite_file(s, "test.parquet"))
+def _test_pairs(s: dict, name: str = "test.parquet") -> pd.DataFrame:
+    "The test pairs (query, positive, source, ...) with every lead and every headline once, capped."
+    df = pd.read_parquet(_suite_file(s, name))
     df = df.drop_duplicates("positive").drop_duplicates("query")
     return _cap(df, s)
 
-def _general_metadata(name, type_, main_score, description, **kw) -> dict:
-    return dict(name=name, type=type_, main_score=main_score, description=description,
-                reference="https://github.com/embedding-lab/embedding-lab",
-                dataset={"path": f"embedding-lab/{name}", "revision": "local"},
-                category="t2t", modalities=["text"], eval_splits=["test"], eval_langs=["eng-Latn"],
-                date=("2024-01-01", "2024-12-31"), domains=["News", "Written"], task_subtypes=[],
-                license="not specified", annotations_creators="derived", dialect=[], sample_creation="found",
-                bibtex_citation="") | kw
-
-# %% ../nbs/06_suite.ipynb #f14fd296
-def _build_suite_classes():
-    from datasets import Dataset, DatasetDict
-    from mteb.abstasks.retrieval import AbsTaskRetrieval
-    from mteb.abstasks.retrieval_dataset_loaders import RetrievalSplitData
-    from mteb.abstasks.sts import AbsTaskSTS
-    from mteb.abstasks.classification import AbsTaskClassification
-    from mteb.abstasks.clustering import AbsTaskClustering
-    from mteb.abstasks.pair_classification import AbsTaskPairClassification
-    from mteb.abstasks.task_metadata import TaskMetadata
-
-    def retrieval_split(df, top_ranked=None):
-        return RetrievalSplitData(
-            queries=Dataset.from_dict({"id": [f"q{i}" for i in range(len(df))], "text": df["query"].tolist()}),
-            corpus=Dataset.from_dict({"id": [f"d{i}" for i in range(len(df))], "text": df.positive.tolist(),
-                                      "title": [""] * len(df)}),
-            relevant_docs={f"q{i}": {f"d{i}": 1} for i in range(len(df))}, top_ranked=top_ranked)
-
-    class EmbLabNewsRetrieval(AbsTaskRetrieval):
-        metadata = TaskMetadata(**_general_metadata(
-            "EmbLabNewsRetrieval", "Retrieval", "ndcg_at_10",
-            "NewsArticles test split: find the article lead of a headline among all test leads."))
-        def load_data(self, num_proc=None, **kwargs):
-            if self.data_loaded: return
-            self.dataset = {"default": {"test": retrieval_split(_test_pairs(_settings(self)))}}
-            self.data_loaded = True
-
-    class EmbLabNewsReranking(AbsTaskRetrieval):
-        metadata = TaskMetadata(**_general_metadata(
-            "EmbLabNewsReranking", "Reranking", "map_at_1000",
-            "NewsArticles test split: rank a headline's own lead above BM25-retrieved leads of other test articles."))
-        def load_data(self, num_proc=None, **kwargs):
-            if self.data_loaded: return
-            df = _test_pairs(_settings(self))
-            self.dataset = {"default": {"test": retrieval_split(df, bm25_candidates(
-                df["query"].tolist(), df.positive.tolist(), _settings(self)["rerank_negatives"]))}}
-            self.data_loaded = True
-
-    class EmbLabLeeSTS(AbsTaskSTS):
-        metadata = TaskMetadata(**_general_metadata(
-            "EmbLabLeeSTS", "STS", "cosine_spearman",
-            "Lee corpus (50 news documents): human similarity of document pairs, 0-1."))
-        min_score, max_score = 0, 1
-        def load_data(self, num_proc=None, **kwargs):
-            if self.data_loaded: return
-            df = pd.read_parquet(_suite_file(_settings(self), "lee.parquet"))    # all 1,225 pairs: only 50 documents to embed
-            self.dataset = DatasetDict({"test": Dataset.from_dict(
-                {"sentence1": df.text1.tolist(), "sentence2": df.text2.tolist(), "score": df.score.astype(float).tolist()})})
-            self.data_loaded = True
-
-    class EmbLabRottenTomatoesClassification(AbsTaskClassification):
-        metadata = TaskMetadata(**_general_metadata(
-            "EmbLabRottenTomatoesClassification", "Classification", "accuracy",
-            "Rotten Tomatoes review sentences, fresh vs rotten (split by movie; train rows fit the classifier)."))
-        def load_data(self, num_proc=None, **kwargs):
-            if self.data_loaded: return
-            s = _settings(self)
-            self.samples_per_label, self.n_experiments = s["samples_per_label"], s["n_experiments"]   # mteb's protocol
-            rt = pd.read_parquet(_suite_file(s, "rotten_tomatoes.parquet"))
-            rt = rt[rt.label.isin(["fresh", "rotten"])].drop_duplicates("text")
-            lab = {"rotten": 0, "fresh": 1}
-            te = _cap(rt[rt.split == "test"], s, n=s["general_items"])
-            n_tr = (s["general_items"] or len(rt)) * 2
-            tr = _cap(rt[rt.split == "train"], s, n=max(n_tr, 4 * self.samples_per_label))
-            mk = lambda d: Dataset.from_dict({"text": d.text.tolist(), "label": d.label.map(lab).tolist()})
-            self.dataset = DatasetDict({"train": mk(tr), "test": mk(te)})
-            self.data_loaded = True
-
-    class EmbLabNewsSourceClustering(AbsTaskClustering):
-        metadata = TaskMetadata(**_general_metadata(
-            "EmbLabNewsSourceClustering", "Clustering", "v_measure",
-            "NewsArticles test split: cluster article leads by their source site."))
-        max_fraction_of_documents_to_embed = None
-        max_document_to_embed = None
-        n_clusters = 10
-        def load_data(self, num_proc=None, **kwargs):
-            if self.data_loaded: return
-            df = _test_pairs(_settings(self))
-            n = len(df)
-            df = df[df.source.map(df.source.value_counts()) >= 2]
-            if df.source.nunique() < 2:     # mteb would fail deep inside (an empty sequence): say what is short
-                raise ValueError(f"EmbLabNewsSourceClustering: the test split ({n} pairs) has {df.source.nunique()} outlet(s) "
-                                 "with two or more articles; it needs two: raise data.max_pairs or the test share of "
-                                 "data.split_fractions, or leave the task out (mteb.tasks)")
-            self.max_documents_per_cluster = len(df)
-            self.dataset = DatasetDict({"test": Dataset.from_dict(
-                {"sentences": df.positive.tolist(), "labels": df.source.tolist()})})
-            self.data_loaded = True
-
-    class EmbLabHeadlineLeadPairClassification(AbsTaskPairClassification):
-        metadata = TaskMetadata(**_general_metadata(
-            "EmbLabHeadlineLeadPairClassification", "PairClassification", "max_ap",
-            "NewsArticles test split: is this lead the article of this headline (1) or another test article's (0)?"))
-        def load_data(self, num_proc=None, **kwargs):
-            if self.data_loaded: return
-            df = _test_pairs(_settings(self))
-            n = len(df)
-            rng = np.random.default_rng(_settings(self)["seed"])
-            shift = rng.integers(1, max(n, 2), size=n) if n > 1 else np.zeros(n, int)
-            other = (np.arange(n) + shift) % max(n, 1)
-            s1 = df["query"].tolist() * 2
-            s2 = df.positive.tolist() + [df.positive.iloc[j] for j in other]
-            lab = [1] * n + [0] * n
-            self.dataset = DatasetDict({"test": Dataset.from_dict({"sentence1": s1, "sentence2": s2, "labels": lab})})
-            self.data_loaded = True
-
-    return (EmbLabNewsRetrieval, EmbLabNewsReranking, EmbLabLeeSTS, EmbLabRottenTomatoesClassification,
-            EmbLabNewsSourceClustering, EmbLabHeadlineLeadPairClassification)
-
+# %% ../nbs/06_suite.ipynb #ca34cfb8
 def bm25_candidates(queries: Sequence[str], docs: Sequence[str], k: int = 9, seed: int = 0) -> dict[str, list[str]]:
     "For query i: `d{i}` (its own document) + the k best-scoring BM25 other documents (random ones if BM25 finds too few)."
     import bm25s
@@ -274,6 +171,167 @@ def bm25_candidates(queries: Sequence[str], docs: Sequence[str], k: int = 9, see
         out[f"q{i}"] = [f"d{i}"] + [f"d{j}" for j in negs]
     return out
 
+# %% ../nbs/06_suite.ipynb #50ee772a
+def _retrieval_split(df: pd.DataFrame, top_ranked: dict | None = None):
+    "mteb's retrieval split of query/positive pairs: query `q{i}` has one relevant document, its own `d{i}`."
+    from datasets import Dataset
+    from mteb.abstasks.retrieval_dataset_loaders import RetrievalSplitData
+    return RetrievalSplitData(
+        queries=Dataset.from_dict({"id": [f"q{i}" for i in range(len(df))], "text": df["query"].tolist()}),
+        corpus=Dataset.from_dict({"id": [f"d{i}" for i in range(len(df))], "text": df.positive.tolist(),
+                                  "title": [""] * len(df)}),
+        relevant_docs={f"q{i}": {f"d{i}": 1} for i in range(len(df))}, top_ranked=top_ranked)
+
+def load_retrieval(s: dict,      # the task's settings (suite_settings)
+                   spec: dict,   # its row of SUITE_SPECS (eval_splits, data)
+                  ) -> tuple[dict, dict]:
+    "Retrieval: the test headlines are the queries, all test leads the corpus; (dataset, task attributes)."
+    return {"default": {spec["eval_splits"][0]: _retrieval_split(_test_pairs(s, spec["data"]))}}, {}
+
+# %% ../nbs/06_suite.ipynb #71fdaa0b
+def load_reranking(s: dict, spec: dict) -> tuple[dict, dict]:
+    "Reranking: each test headline ranks its own lead and the `rerank_negatives` BM25-best leads of other test articles."
+    df = _test_pairs(s, spec["data"])
+    cands = bm25_candidates(df["query"].tolist(), df.positive.tolist(), s["rerank_negatives"])
+    return {"default": {spec["eval_splits"][0]: _retrieval_split(df, cands)}}, {}
+
+# %% ../nbs/06_suite.ipynb #e019c91e
+def load_sts(s: dict, spec: dict) -> tuple[Any, dict]:
+    "STS: every pair of the Lee corpus with its human similarity (0-1); not capped (50 documents to embed)."
+    from datasets import Dataset, DatasetDict
+    df = pd.read_parquet(_suite_file(s, spec["data"]))    # all 1,225 pairs: only 50 documents to embed
+    return DatasetDict({spec["eval_splits"][0]: Dataset.from_dict(
+        {"sentence1": df.text1.tolist(), "sentence2": df.text2.tolist(), "score": df.score.astype(float).tolist()})}), {}
+
+# %% ../nbs/06_suite.ipynb #4e2a01f2
+def load_classification(s: dict, spec: dict) -> tuple[Any, dict]:
+    """Classification: Rotten Tomatoes fresh (1) vs rotten (0); the test rows (at most `general_items`) are scored, train
+    rows (twice as many, at least 4 x `samples_per_label`) fit the classifier; mteb's protocol settings as attributes."""
+    from datasets import Dataset, DatasetDict
+    rt = pd.read_parquet(_suite_file(s, spec["data"]))
+    rt = rt[rt.label.isin(["fresh", "rotten"])].drop_duplicates("text")
+    lab = {"rotten": 0, "fresh": 1}
+    te = _cap(rt[rt.split == "test"], s, n=s["general_items"])
+    n_tr = (s["general_items"] or len(rt)) * 2
+    tr = _cap(rt[rt.split == "train"], s, n=max(n_tr, 4 * s["samples_per_label"]))
+    mk = lambda d: Dataset.from_dict({"text": d.text.tolist(), "label": d.label.map(lab).tolist()})
+    attrs = {"samples_per_label": s["samples_per_label"], "n_experiments": s["n_experiments"]}
+    return DatasetDict({"train": mk(tr), spec["eval_splits"][0]: mk(te)}), attrs
+
+# %% ../nbs/06_suite.ipynb #4ccff0f2
+def load_clustering(s: dict, spec: dict) -> tuple[Any, dict]:
+    "Clustering: the test leads labelled by their outlet (outlets with one article left out), clustered all at once."
+    from datasets import Dataset, DatasetDict
+    df = _test_pairs(s, spec["data"])
+    n = len(df)
+    df = df[df.source.map(df.source.value_counts()) >= 2]
+    if df.source.nunique() < 2:     # mteb would fail deep inside (an empty sequence): say what is short
+        raise ValueError(f"{spec['name']}: the test split ({n} pairs) has {df.source.nunique()} outlet(s) "
+                         "with two or more articles; it needs two: raise data.max_pairs or the test share of "
+                         "data.split_fractions, or leave the task out (mteb.tasks)")
+    data = DatasetDict({spec["eval_splits"][0]: Dataset.from_dict(
+        {"sentences": df.positive.tolist(), "labels": df.source.tolist()})})
+    return data, {"max_documents_per_cluster": len(df)}
+
+# %% ../nbs/06_suite.ipynb #77c527af
+def load_pair_classification(s: dict, spec: dict) -> tuple[Any, dict]:
+    "PairClassification: each test headline with its own lead (1), then with another test article's lead (0), seeded."
+    from datasets import Dataset, DatasetDict
+    df = _test_pairs(s, spec["data"])
+    n = len(df)
+    rng = np.random.default_rng(s["seed"])
+    shift = rng.integers(1, max(n, 2), size=n) if n > 1 else np.zeros(n, int)
+    other = (np.arange(n) + shift) % max(n, 1)
+    s1 = df["query"].tolist() * 2
+    s2 = df.positive.tolist() + [df.positive.iloc[j] for j in other]
+    lab = [1] * n + [0] * n
+    return DatasetDict({spec["eval_splits"][0]: Dataset.from_dict({"sentence1": s1, "sentence2": s2, "labels": lab})}), {}
+
+# %% ../nbs/06_suite.ipynb #440b069d
+SUITE_SPECS: tuple[dict, ...] = (
+    dict(name="EmbLabNewsRetrieval", type="Retrieval", main_score="ndcg_at_10", eval_splits=["test"],
+         description="NewsArticles test split: find the article lead of a headline among all test leads.",
+         data="test.parquet", loader=load_retrieval),
+    dict(name="EmbLabNewsReranking", type="Reranking", main_score="map_at_1000", eval_splits=["test"],
+         description="NewsArticles test split: rank a headline's own lead above BM25-retrieved leads of other test articles.",
+         data="test.parquet", loader=load_reranking),
+    dict(name="EmbLabLeeSTS", type="STS", main_score="cosine_spearman", eval_splits=["test"],
+         description="Lee corpus (50 news documents): human similarity of document pairs, 0-1.",
+         data="lee.parquet", loader=load_sts, attrs=dict(min_score=0, max_score=1)),
+    dict(name="EmbLabRottenTomatoesClassification", type="Classification", main_score="accuracy", eval_splits=["test"],
+         description="Rotten Tomatoes review sentences, fresh vs rotten (split by movie; train rows fit the classifier).",
+         data="rotten_tomatoes.parquet", loader=load_classification),
+    dict(name="EmbLabNewsSourceClustering", type="Clustering", main_score="v_measure", eval_splits=["test"],
+         description="NewsArticles test split: cluster article leads by their source site.",
+         data="test.parquet", loader=load_clustering,
+         attrs=dict(max_fraction_of_documents_to_embed=None, max_document_to_embed=None, n_clusters=10)),
+    dict(name="EmbLabHeadlineLeadPairClassification", type="PairClassification", main_score="max_ap", eval_splits=["test"],
+         description="NewsArticles test split: is this lead the article of this headline (1) or another test article's (0)?",
+         data="test.parquet", loader=load_pair_classification),
+)
+SUITE_NAMES = tuple(t["name"] for t in SUITE_SPECS)
+SUITE_TYPES = {t["name"]: t["type"] for t in SUITE_SPECS}
+
+_SUITE_SHARED = dict(   # the TaskMetadata fields every offline task has alike
+    reference="https://github.com/embedding-lab/embedding-lab", category="t2t", modalities=["text"],
+    eval_langs=["eng-Latn"], date=("2024-01-01", "2024-12-31"), domains=["News", "Written"], task_subtypes=[],
+    license="not specified", annotations_creators="derived", dialect=[], sample_creation="found", bibtex_citation="")
+
+def suite_metadata(spec: dict):
+    "mteb's `TaskMetadata` of one `SUITE_SPECS` row: its own fields, a local dataset name, and the shared ones."
+    from mteb.abstasks.task_metadata import TaskMetadata
+    own = {k: spec[k] for k in ("name", "type", "main_score", "description", "eval_splits")}
+    return TaskMetadata(**own, dataset={"path": f"embedding-lab/{spec['name']}", "revision": "local"}, **_SUITE_SHARED)
+
+# %% ../nbs/06_suite.ipynb #26e575da
+def _abstask(task_type: str) -> type:
+    "mteb's abstract task class of a task type (reranking tasks are retrieval tasks with candidates, as in mteb)."
+    from mteb.abstasks.retrieval import AbsTaskRetrieval
+    from mteb.abstasks.sts import AbsTaskSTS
+    from mteb.abstasks.classification import AbsTaskClassification
+    from mteb.abstasks.clustering import AbsTaskClustering
+    from mteb.abstasks.pair_classification import AbsTaskPairClassification
+    return {"Retrieval": AbsTaskRetrieval, "Reranking": AbsTaskRetrieval, "STS": AbsTaskSTS,
+            "Classification": AbsTaskClassification, "Clustering": AbsTaskClustering,
+            "PairClassification": AbsTaskPairClassification}[task_type]
+
+def _load_suite_data(self, num_proc=None, **kwargs) -> None:
+    "`load_data` of every offline task: its row's loader on the instance's settings, once."
+    if self.data_loaded: return
+    self.dataset, attrs = self.suite_spec["loader"](_settings(self), self.suite_spec)
+    for k, v in attrs.items(): setattr(self, k, v)
+    self.data_loaded = True
+
+def suite_class(spec: dict) -> type:
+    "The mteb task class of one `SUITE_SPECS` row: mteb's abstract task of its type with its metadata and attributes."
+    import types
+    body = {"metadata": suite_metadata(spec), "suite_spec": spec, "load_data": _load_suite_data, **spec.get("attrs", {})}
+    return types.new_class(spec["name"], (_abstask(spec["type"]),), exec_body=lambda ns: ns.update(body))
+
+_SUITE = None
+
+def suite_classes() -> tuple:
+    "The six offline task classes (built on first use; their instances are passed to `mteb.evaluate` directly)."
+    global _SUITE
+    if _SUITE is None: _SUITE = tuple(suite_class(t) for t in SUITE_SPECS)
+    return _SUITE
+
+# %% ../nbs/06_suite.ipynb #fa69d21e
+def suite_tasks(cfg: Config | None = None, names: Sequence[str] | None = None) -> list:
+    "Instances of the offline tasks (all, or `names`), reading the corpora 01_data saved in the run folder of `cfg`."
+    settings = None                              # without cfg: the tasks' metadata only (loading their data fails)
+    if cfg is not None:
+        settings = _run_settings(cfg)
+        names = names if names is not None else cfg.mteb.tasks
+    classes = {c.metadata.name: c for c in suite_classes()}
+    names = list(names) if names else list(SUITE_NAMES)
+    bad = [n for n in names if n not in classes]
+    if bad: raise KeyError(f"unknown offline task(s) {bad}; the suite has {list(SUITE_NAMES)}")
+    tasks = [classes[n]() for n in names]
+    for t in tasks: t.suite_settings = dict(settings) if settings else None
+    return tasks
+
+# %% ../nbs/06_suite.ipynb #0e89f403
 # each offline task takes its in-context examples from the training task of the same kind and instruction
 SUITE_EXAMPLE_TASKS = {"EmbLabNewsRetrieval": "news", "EmbLabNewsReranking": "news", "EmbLabLeeSTS": "story",
                        "EmbLabRottenTomatoesClassification": "sentiment", "EmbLabNewsSourceClustering": "outlet",
@@ -299,53 +357,6 @@ def suite_examples(cfg: Config, k: int | None = None) -> dict[str, list[tuple[st
         ex = pools[t].sample(min(k, len(pools[t])), random_state=cfg.seed)
         out[name] = [(cut(q), cut(p)) for q, p in zip(ex["query"], ex.positive)]
     return out
-
-SUITE_TYPES = {"EmbLabNewsRetrieval": "Retrieval", "EmbLabNewsReranking": "Reranking", "EmbLabLeeSTS": "STS",
-               "EmbLabRottenTomatoesClassification": "Classification", "EmbLabNewsSourceClustering": "Clustering",
-               "EmbLabHeadlineLeadPairClassification": "PairClassification"}
-
-def student_prompts(default_instruction: str,            # the training instruction: the `query` fallback
-                    examples: dict | None = None,        # {task name: [(input, output), ...]} (suite_examples)
-                   ) -> dict[str, str]:
-    """sentence-transformers prompts keyed the way mteb looks them up: `TASK-query` / `TASK-document` for
-    asymmetric tasks, `TASK` for symmetric ones (every MTEB(eng, v2) and offline task, with its examples when given),
-    then `query` / `document` for any other task."""
-    from embedding_lab.data import format_query
-    types = dict(zip(benchmark_tasks().task, benchmark_tasks().task_type)) | SUITE_TYPES
-    out = {}
-    for name, instr in {**INSTRUCTIONS, **SUITE_INSTRUCTIONS}.items():
-        p = format_query("", instr, (examples or {}).get(name, ()))
-        if types.get(name) in SYMMETRIC_TYPES: out[name] = p
-        else: out[f"{name}-query"], out[f"{name}-document"] = p, ""
-    return out | {"query": format_query("", default_instruction), "document": ""}
-
-_SUITE = None
-
-def suite_classes() -> tuple:
-    "The six offline task classes (built on first use; their instances are passed to `mteb.evaluate` directly)."
-    global _SUITE
-    if _SUITE is None: _SUITE = _build_suite_classes()
-    return _SUITE
-
-SUITE_NAMES = ("EmbLabNewsRetrieval", "EmbLabNewsReranking", "EmbLabLeeSTS", "EmbLabRottenTomatoesClassification",
-               "EmbLabNewsSourceClustering", "EmbLabHeadlineLeadPairClassification")
-
-def suite_tasks(cfg: Config | None = None, names: Sequence[str] | None = None) -> list:
-    "Instances of the offline tasks (all, or `names`), reading the corpora 01_data saved in the run folder of `cfg`."
-    settings = None                              # without cfg: the tasks' metadata only (loading their data fails)
-    if cfg is not None:
-        data = check_output(cfg, "data")       # missing or made with other settings: names the stage to run
-        m = cfg.mteb
-        settings = suite_settings(data, m.max_items, m.rerank_negatives, cfg.seed, m.samples_per_label, m.n_experiments,
-                                   m.general_items)
-        names = names if names is not None else m.tasks
-    classes = {c.metadata.name: c for c in suite_classes()}
-    names = list(names) if names else list(SUITE_NAMES)
-    bad = [n for n in names if n not in classes]
-    if bad: raise KeyError(f"unknown offline task(s) {bad}; the suite has {list(SUITE_NAMES)}")
-    tasks = [classes[n]() for n in names]
-    for t in tasks: t.suite_settings = dict(settings) if settings else None
-    return tasks
 
 # %% ../nbs/06_suite.ipynb #5f23dccc
 def score_matrix(scores: pd.DataFrame) -> pd.DataFrame:
@@ -384,7 +395,7 @@ def ranking_table(scores: pd.DataFrame, tasks: Sequence[str] | None = None) -> p
     t = task_means(scores, tasks).join(borda(scores, tasks))
     return t.sort_values(["borda_rank", "mean_task"], ascending=[True, False])
 
-# %% ../nbs/06_suite.ipynb #e901e27e
+# %% ../nbs/06_suite.ipynb #daa4847e
 def table_file(name: str) -> Path:
     "An MTEB table shipped in the package (embedding_lab/mteb_tables/)."
     import embedding_lab
@@ -398,12 +409,38 @@ def benchmark_tasks() -> pd.DataFrame:
     "The 41 tasks of MTEB(eng, v2): task, task_type, metric, split, hf_subset."
     return pd.read_csv(table_file("mteb_eng_v2_tasks.csv"))
 
+# %% ../nbs/06_suite.ipynb #8e82fe35
 class ResultsError(ValueError):
     "A results file that cannot be used (another mteb version, not a task result)."
 
 def _major(v: str | None) -> int | None:
     m = re.match(r"\s*(\d+)\.", str(v or ""))
     return int(m.group(1)) if m else None
+
+def _task_result(d: dict, path: Path):
+    """mteb's `TaskResult` of what this reader uses: task_name, mteb_version and each score's main_score and hf_subset
+    (none: "", which matches no subset); the fields mteb requires besides get its empty values."""
+    from mteb import TaskResult
+    from pydantic import ValidationError
+    used = lambda e: {"hf_subset": "", **{k: e[k] for k in ("main_score", "hf_subset") if k in e}, "languages": []} \
+        if isinstance(e, dict) else e
+    sc = d["scores"]
+    if isinstance(sc, dict): sc = {k: [used(e) for e in v] if isinstance(v, list) else v for k, v in sc.items()}
+    own = {"task_name": d["task_name"], "mteb_version": d.get("mteb_version"), "scores": sc}
+    try: return TaskResult.model_validate({**own, "dataset_revision": "", "evaluation_time": None})
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise ResultsError(f"{path}: not an mteb task result ({'.'.join(map(str, err['loc']))}: {err['msg']})") from None
+
+def _benchmark_score(tr, info: pd.DataFrame, path: Path) -> float:
+    "Main score (0-100) of a `TaskResult` on the split and hf_subset the benchmark table names for its task."
+    row = info[info.task == tr.task_name]
+    split = row.split.iloc[0] if len(row) else None
+    subset = row.hf_subset.iloc[0] if len(row) else None
+    entries = tr.scores.get(split) if split else next(iter(tr.scores.values()), None)
+    if not entries: raise ResultsError(f"{path}: no scores for split '{split}' of {tr.task_name}")
+    pick = [e for e in entries if subset is None or e["hf_subset"] == subset] or entries
+    return 100 * float(np.mean([e["main_score"] for e in pick]))
 
 def read_result_file(path: str | Path, task_info: pd.DataFrame | None = None) -> dict:
     "One mteb task-result JSON -> {task, main_score (0-100), mteb_version}; ResultsError if unusable."
@@ -417,16 +454,11 @@ def read_result_file(path: str | Path, task_info: pd.DataFrame | None = None) ->
     if _major(ver) != _major(ours):
         raise ResultsError(f"{path}: written by mteb {ver or 'unknown version'}, this is mteb {ours}; "
                            f"scores of mteb {_major(ours)}.x result files only can be merged (re-run the evaluation)")
-    task = d["task_name"]
+    tr = _task_result(d, path)
     info = task_info if task_info is not None else benchmark_tasks()
-    row = info[info.task == task]
-    split = row.split.iloc[0] if len(row) else None
-    subset = row.hf_subset.iloc[0] if len(row) else None
-    entries = d["scores"].get(split) if split else next(iter(d["scores"].values()), None)
-    if not entries: raise ResultsError(f"{path}: no scores for split '{split}' of {task}")
-    pick = [e for e in entries if subset is None or e.get("hf_subset") == subset] or entries
-    return {"task": task, "main_score": 100 * float(np.mean([e["main_score"] for e in pick])), "mteb_version": ver}
+    return {"task": tr.task_name, "main_score": _benchmark_score(tr, info, path), "mteb_version": ver}
 
+# %% ../nbs/06_suite.ipynb #3e9506a8
 def read_results(folder: str | Path,          # a ResultCache folder, its results/ subfolder, or a folder of JSONs
                  model: str | None = None,    # label for a plain folder of JSONs (default: the folder name)
                 ) -> pd.DataFrame:
@@ -447,6 +479,7 @@ def read_results(folder: str | Path,          # a ResultCache folder, its result
     if not rows: raise ResultsError(f"no mteb task-result JSON files under {folder}")
     return pd.DataFrame(rows).drop_duplicates(["model", "task"], keep="last")
 
+# %% ../nbs/06_suite.ipynb #c368532f
 def leaderboard_table(results: pd.DataFrame | str | Path | None = None,  # user's scores (long table or results folder)
                       peers: pd.DataFrame | None = None,                # default: the shipped reference table
                      ) -> pd.DataFrame:
@@ -458,6 +491,22 @@ def leaderboard_table(results: pd.DataFrame | str | Path | None = None,  # user'
     types = benchmark_tasks().set_index("task").task_type
     allr = allr.assign(task_type=allr.task.map(types))
     return ranking_table(allr, tasks)
+
+# %% ../nbs/06_suite.ipynb #0953e6df
+def student_prompts(default_instruction: str,            # the training instruction: the `query` fallback
+                    examples: dict | None = None,        # {task name: [(input, output), ...]} (suite_examples)
+                   ) -> dict[str, str]:
+    """sentence-transformers prompts keyed the way mteb looks them up: `TASK-query` / `TASK-document` for
+    asymmetric tasks, `TASK` for symmetric ones (every MTEB(eng, v2) and offline task, with its examples when given),
+    then `query` / `document` for any other task."""
+    from embedding_lab.data import format_query
+    types = dict(zip(benchmark_tasks().task, benchmark_tasks().task_type)) | SUITE_TYPES
+    out = {}
+    for name, instr in {**INSTRUCTIONS, **SUITE_INSTRUCTIONS}.items():
+        p = format_query("", instr, (examples or {}).get(name, ()))
+        if types.get(name) in SYMMETRIC_TYPES: out[name] = p
+        else: out[f"{name}-query"], out[f"{name}-document"] = p, ""
+    return out | {"query": format_query("", default_instruction), "document": ""}
 
 # %% ../nbs/06_suite.ipynb #97b0ad1b
 def _stats_file(task: str) -> Path | None:
@@ -540,7 +589,28 @@ def read_checked_results(folder: str | Path,       # a ResultCache folder, its r
         check_result_json(p)
     return read_results(folder, model)
 
-# %% ../nbs/06_suite.ipynb #357a8b22
+# %% ../nbs/06_suite.ipynb #5c9302e5
+def resolve_tasks(benchmark: str = MTEB_ENG_V2, names: Sequence[str] | None = None) -> list:
+    "The tasks of a benchmark (optionally a subset by name); KeyError naming unknown benchmarks / tasks."
+    import mteb
+    try: bench = mteb.get_benchmark(benchmark)
+    except (KeyError, ValueError) as e:
+        raise KeyError(f"unknown benchmark '{benchmark}' ({e})") from None
+    tasks = list(bench.tasks)
+    if names:
+        by = {t.metadata.name: t for t in tasks}
+        bad = [n for n in names if n not in by]
+        if bad:
+            extra = []
+            for n in bad:
+                try: extra.append(mteb.get_task(n))
+                except KeyError: raise KeyError(f"unknown task '{n}': mteb does not know it "
+                                                f"(and it is not in {benchmark})") from None
+            by.update({t.metadata.name: t for t in extra})
+        tasks = [by[n] for n in names]
+    return tasks
+
+# %% ../nbs/06_suite.ipynb #0bdff769
 def _truthy(v) -> bool: return str(v or "").strip().lower() in ("1", "true", "yes", "on")
 
 def hub_offline() -> bool:
@@ -557,13 +627,6 @@ def _hf_datasets_cache() -> Path:
     home = Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface"))
     return home / "datasets"
 
-def needs_download(task) -> bool:
-    "Whether a task loads its data from the hub (mteb's default `load_data`), rather than from memory / disk."
-    from mteb.abstasks.abstask import AbsTask
-    from mteb.abstasks.retrieval import AbsTaskRetrieval
-    own = type(task).load_data
-    return own is AbsTask.load_data or own is AbsTaskRetrieval.load_data
-
 def dataset_cached(path: str, revision: str | None = None) -> bool:
     "Whether the HF hub cache or the datasets cache holds a dataset (at a revision, when given)."
     repo = _hf_hub_cache() / f"datasets--{path.replace('/', '--')}"
@@ -574,6 +637,14 @@ def dataset_cached(path: str, revision: str | None = None) -> bool:
         if revision in refs: return True
     local = _hf_datasets_cache() / path.replace("/", "___")
     return local.exists() and any(local.iterdir())
+
+# %% ../nbs/06_suite.ipynb #5c7c495c
+def needs_download(task) -> bool:
+    "Whether a task loads its data from the hub (mteb's default `load_data`), rather than from memory / disk."
+    from mteb.abstasks.abstask import AbsTask
+    from mteb.abstasks.retrieval import AbsTaskRetrieval
+    own = type(task).load_data
+    return own is AbsTask.load_data or own is AbsTaskRetrieval.load_data
 
 def missing_datasets(tasks) -> list[str]:
     "`task: dataset@revision` for every task whose hub dataset is not in the local cache."
@@ -607,23 +678,3 @@ def check_datasets(tasks, offline: bool | None = None) -> None:
     raise RuntimeError(f"{len(miss)} of {len(list(tasks))} task dataset(s) are not in the local HF cache "
                        f"({_hf_hub_cache()}) and {why}:\n  {head}\n"
                        "Run once with the hub reachable (offline: false / -p offline=false), or use --suite offline.")
-
-def resolve_tasks(benchmark: str = MTEB_ENG_V2, names: Sequence[str] | None = None) -> list:
-    "The tasks of a benchmark (optionally a subset by name); KeyError naming unknown benchmarks / tasks."
-    import mteb
-    try: bench = mteb.get_benchmark(benchmark)
-    except (KeyError, ValueError) as e:
-        raise KeyError(f"unknown benchmark '{benchmark}' ({e})") from None
-    tasks = list(bench.tasks)
-    if names:
-        by = {t.metadata.name: t for t in tasks}
-        bad = [n for n in names if n not in by]
-        if bad:
-            extra = []
-            for n in bad:
-                try: extra.append(mteb.get_task(n))
-                except KeyError: raise KeyError(f"unknown task '{n}': mteb does not know it "
-                                                f"(and it is not in {benchmark})") from None
-            by.update({t.metadata.name: t for t in extra})
-        tasks = [by[n] for n in names]
-    return tasks
