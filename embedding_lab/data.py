@@ -17,12 +17,12 @@ from .core import (SPLITS, Config, ConfigError, asset_path, assign_splits, atomi
 
 # %% auto #0
 __all__ = ['PAIR_COLUMNS', 'REQUIRED', 'TASK_KINDS', 'LISTED_KINDS', 'DOC_INSTRUCTED_KINDS', 'FORMATS', 'ST_NEG', 'MISSING_TEXT',
-           'READERS', 'TASKS', 'SENTIMENT_LABELS', 'DataError', 'check_row', 'from_formats', 'validate_rows',
+           'READERS', 'TASKS', 'SENTIMENT_LABELS', 'check_row', 'DataError', 'from_formats', 'validate_rows',
            'load_pairs', 'clean_text', 'lead', 'news_articles', 'news_pairs', 'lee_sts', 'rotten_tomatoes',
-           'guardian_headlines', 'split_pairs', 'kinds_of', 'main_rows', 'TaskSpec', 'story_pairs', 'sentiment_pairs',
+           'guardian_headlines', 'kinds_of', 'split_pairs', 'main_rows', 'TaskSpec', 'story_pairs', 'sentiment_pairs',
            'outlet_pairs', 'check_tasks', 'format_query', 'format_document', 'sample_examples', 'format_queries',
-           'build_pairs', 'extra_tasks', 'prepare_data', 'suite_test_texts', 'leaked_texts', 'save_parquet',
-           'load_splits']
+           'build_pairs', 'extra_tasks', 'save_parquet', 'prepare_data', 'load_splits', 'suite_test_texts',
+           'leaked_texts']
 
 # %% ../nbs/01_data.ipynb #8a29ced8
 PAIR_COLUMNS = ("query", "positive", "negatives", "instruction", "task", "id", "kind", "scores")
@@ -38,13 +38,6 @@ DOC_INSTRUCTED_KINDS = ("symmetric", "clustering")   # documents get the task in
 FORMATS = ("accepted: this project's columns (query, positive, negatives, instruction, task, id, kind, scores), "
            "sentence-transformers' (anchor, positive, negative or negative_1..n) or FlagEmbedding's "
            "(query, pos, neg, pos_scores, neg_scores, prompt)")
-
-class DataError(ValueError):
-    "Bad training data; `.problems` lists every bad row as `file:line: reason`."
-    def __init__(self, problems: list[str], path=None):
-        self.problems = list(problems)
-        head = "\n".join(self.problems[:20]) + (f"\n... and {len(self.problems) - 20} more" if len(self.problems) > 20 else "")
-        super().__init__(f"{len(self.problems)} invalid row(s){f' in {path}' if path else ''}:\n{head}")
 
 def _is_nan(v) -> bool: return isinstance(v, float) and math.isnan(v)
 
@@ -85,18 +78,15 @@ def check_row(row: Any) -> str | None:
     if extra: return f"unknown column(s): {', '.join(sorted(map(str, extra)))}; {FORMATS}"
     return None
 
-# %% ../nbs/01_data.ipynb #9fbfaaac
-def _norm_row(row: dict) -> dict:
-    out = {k: row.get(k) for k in PAIR_COLUMNS}
-    negs = out["negatives"]
-    out["negatives"] = [] if negs is None or _is_nan(negs) else list(negs)
-    for k in ("instruction", "task", "kind"):
-        if out[k] is not None and _is_nan(out[k]): out[k] = None
-    sc = out["scores"]
-    out["scores"] = None if sc is None or (isinstance(sc, float) and _is_nan(sc)) else [float(x) for x in sc]
-    if out["id"] is not None: out["id"] = str(out["id"])
-    return out
+# %% ../nbs/01_data.ipynb #27fecd22
+class DataError(ValueError):
+    "Bad training data; `.problems` lists every bad row as `file:line: reason`."
+    def __init__(self, problems: list[str], path=None):
+        self.problems = list(problems)
+        head = "\n".join(self.problems[:20]) + (f"\n... and {len(self.problems) - 20} more" if len(self.problems) > 20 else "")
+        super().__init__(f"{len(self.problems)} invalid row(s){f' in {path}' if path else ''}:\n{head}")
 
+# %% ../nbs/01_data.ipynb #9fbfaaac
 ST_NEG = re.compile(r"negative(_\d+)?$")
 
 def from_formats(row: Any) -> list[Any]:
@@ -122,6 +112,18 @@ def from_formats(row: Any) -> list[Any]:
         base = {"query": row.get("query"), "negatives": neg} | ({"instruction": row["prompt"]} if row.get("prompt") else {})
         return [base | {"positive": p} | ({"scores": [ps[i]] + list(ns)} if ps is not None else {}) for i, p in enumerate(pos)]
     return [row]
+
+# %% ../nbs/01_data.ipynb #5c6cdbe2
+def _norm_row(row: dict) -> dict:
+    out = {k: row.get(k) for k in PAIR_COLUMNS}
+    negs = out["negatives"]
+    out["negatives"] = [] if negs is None or _is_nan(negs) else list(negs)
+    for k in ("instruction", "task", "kind"):
+        if out[k] is not None and _is_nan(out[k]): out[k] = None
+    sc = out["scores"]
+    out["scores"] = None if sc is None or (isinstance(sc, float) and _is_nan(sc)) else [float(x) for x in sc]
+    if out["id"] is not None: out["id"] = str(out["id"])
+    return out
 
 def validate_rows(rows: Sequence[tuple[int, Any]],  # (line number, parsed row or an Exception)
                   source: str = "<rows>",           # file name used in the messages
@@ -216,6 +218,7 @@ def clean_text(s: str) -> str:
     s = str(s).replace('""?', '"').replace("\u00a0", " ")
     return re.sub(r"\s+", " ", s).strip()
 
+# %% ../nbs/01_data.ipynb #af90e2a2
 def lead(text: str, n_chars: int) -> str:
     "The first sentences of `text`, at most about `n_chars` characters (cut at a word boundary)."
     text = clean_text(text)
@@ -234,6 +237,7 @@ def news_articles() -> pd.DataFrame:
     df["source"] = df.article_source_link.str.extract(r"https?://(?:www\.)?([^/]+)")[0].fillna("")
     return df.rename(columns={"article_id": "id", "publish_date": "date"})[["id", "date", "source", "title", "text"]]
 
+# %% ../nbs/01_data.ipynb #e52965ed
 def news_pairs(query_chars: int = 200,      # headlines cut to this length
                positive_chars: int = 400,   # article lead length
                min_positive_chars: int = 80,# drop articles with less text
@@ -262,15 +266,23 @@ def lee_sts() -> tuple[list[str], pd.DataFrame]:
     i, j = np.triu_indices(len(sims), 1)
     return docs, pd.DataFrame({"i": i, "j": j, "score": sims[i, j]})
 
+# %% ../nbs/01_data.ipynb #ad36a757
 def rotten_tomatoes() -> pd.DataFrame:
     "Rotten Tomatoes sentences: text, label (fresh / rotten / plot), movie."
     with bz2.open(asset_path("rotten-tomatoes"), "rt", encoding="utf-8") as f: df = pd.read_csv(f, dtype=str)
     return pd.DataFrame({"text": df.text.map(clean_text), "label": df.category, "movie": df.movie_name})
 
+# %% ../nbs/01_data.ipynb #f3032d49
 def guardian_headlines() -> pd.DataFrame:
     "Guardian headlines: text, date."
     with bz2.open(asset_path("guardian-headlines"), "rt", encoding="utf-8") as f: df = pd.read_csv(f, dtype=str)
     return pd.DataFrame({"text": df.Text.map(clean_text), "date": df.Date}).dropna().drop_duplicates("text").reset_index(drop=True)
+
+# %% ../nbs/01_data.ipynb #bb30b858
+def kinds_of(df: pd.DataFrame, default: str = "retrieval") -> pd.Series:
+    "Each row's task kind (`default` where the frame has no `kind` or the cell is empty)."
+    if "kind" not in df: return pd.Series(default, index=df.index)
+    return df["kind"].where(df["kind"].notna(), default)
 
 # %% ../nbs/01_data.ipynb #ec17ce18
 def split_pairs(df: pd.DataFrame, fractions=(0.8, 0.1, 0.1), seed: int = 0) -> dict[str, pd.DataFrame]:
@@ -281,12 +293,7 @@ def split_pairs(df: pd.DataFrame, fractions=(0.8, 0.1, 0.1), seed: int = 0) -> d
     s = assign_splits(groups.tolist(), fractions, seed)
     return {name: df[s == name].reset_index(drop=True) for name in SPLITS}
 
-# %% ../nbs/01_data.ipynb #bb30b858
-def kinds_of(df: pd.DataFrame, default: str = "retrieval") -> pd.Series:
-    "Each row's task kind (`default` where the frame has no `kind` or the cell is empty)."
-    if "kind" not in df: return pd.Series(default, index=df.index)
-    return df["kind"].where(df["kind"].notna(), default)
-
+# %% ../nbs/01_data.ipynb #3bd46792
 def main_rows(df: pd.DataFrame) -> pd.DataFrame:
     "The retrieval rows (all rows when none is retrieval): what the reranker trains on and dev retrieval scores."
     r = kinds_of(df) == "retrieval"
@@ -313,14 +320,11 @@ TASKS: dict[str, TaskSpec] = {t.name: t for t in [
              "NewsArticles: lead -> a lead of the same outlet"),
 ]}
 
-SENTIMENT_LABELS = {"fresh": "a positive review: the critic liked the movie (fresh)",
-                    "rotten": "a negative review: the critic disliked the movie (rotten)",
-                    "plot": "a neutral plot description of the movie"}
-
 def _rows(query, positive, negatives, spec: TaskSpec, ids) -> pd.DataFrame:
     return pd.DataFrame({"query": list(query), "positive": list(positive), "negatives": list(negatives),
                          "instruction": spec.instruction, "task": spec.name, "id": list(ids), "kind": spec.kind})
 
+# %% ../nbs/01_data.ipynb #7ba4fb68
 def _next_sentence(text: str, start: int) -> str:
     "The text from the first sentence (else word) that begins at or after character `start`."
     rest = text[start:]
@@ -340,6 +344,11 @@ def story_pairs(articles: pd.DataFrame,   # news_articles() rows (id, text) to d
     later = a.text.map(lambda t: lead(_next_sentence(clean_text(t), 2 * chars), chars))
     return _rows(first, later, [[] for _ in range(len(a))], spec, "story-" + a["id"])
 
+# %% ../nbs/01_data.ipynb #bfdfc09e
+SENTIMENT_LABELS = {"fresh": "a positive review: the critic liked the movie (fresh)",
+                    "rotten": "a negative review: the critic disliked the movie (rotten)",
+                    "plot": "a neutral plot description of the movie"}
+
 def sentiment_pairs(rt: pd.DataFrame,    # rotten_tomatoes() rows of the train movies
                     n: int, seed: int = 0) -> pd.DataFrame:
     "Sentence -> its label's description; the other labels' descriptions are the negatives."
@@ -350,6 +359,7 @@ def sentiment_pairs(rt: pd.DataFrame,    # rotten_tomatoes() rows of the train m
     negs = [[SENTIMENT_LABELS[o] for o in labels if o != l] for l in rt.label]
     return _rows(rt.text, rt.label.map(SENTIMENT_LABELS), negs, spec, [f"sentiment-{i}" for i in rt.index])
 
+# %% ../nbs/01_data.ipynb #54ccd0a7
 def outlet_pairs(news: pd.DataFrame,     # news pairs of the train split (positive = lead, source = outlet)
                  n: int, seed: int = 0,
                  negatives: int = 3,     # leads of other outlets per row
@@ -409,6 +419,7 @@ def format_query(query: str, instruction: str | None = None,
     shots = [f"Instruct: {instruction}\nQuery: {q}\nResponse: {p}" for q, p in examples]
     return "\n\n".join(shots + [f"Instruct: {instruction}\nQuery: {query}"])
 
+# %% ../nbs/01_data.ipynb #ef52071d
 def format_document(doc: str, instruction: str | None = None,
                     kind: str = "retrieval",   # symmetric and clustering documents get the instruction, like queries
                    ) -> str:
@@ -436,6 +447,7 @@ def sample_examples(pool: pd.DataFrame,  # training pairs (query, positive, task
     cut = (lambda s: lead(s, max_chars)) if max_chars else (lambda s: s)
     return [(cut(same.iloc[i]["query"]), cut(same.iloc[i].positive)) for i in sorted(idx)]
 
+# %% ../nbs/01_data.ipynb #6c25987c
 def format_queries(df: pd.DataFrame, pool: pd.DataFrame | None = None, k_max: int = 0, seed: int = 0) -> list[str]:
     "Formatted query texts for every row of `df` (examples drawn from `pool`)."
     out = []
@@ -460,6 +472,7 @@ def build_pairs(cfg: Config) -> tuple[pd.DataFrame, list[str]]:
     return news_pairs(d.query_chars, d.positive_chars, d.min_positive_chars, d.max_pairs, cfg.seed,
                       d.task, d.instruction), []
 
+# %% ../nbs/01_data.ipynb #623ca046
 def extra_tasks(cfg: Config, train: pd.DataFrame, rt: pd.DataFrame,
                 tasks: Sequence[str] | None = None,   # default data.tasks
                 n: int | None = None,                 # rows per task (default data.task_rows)
@@ -477,6 +490,13 @@ def extra_tasks(cfg: Config, train: pd.DataFrame, rt: pd.DataFrame,
         parts.append(outlet_pairs(train[train.task == d.task], n, cfg.seed, d.cluster_negatives, d.task_chars))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(PAIR_COLUMNS))
 
+# %% ../nbs/01_data.ipynb #2b802882
+def save_parquet(df: pd.DataFrame, path: Path) -> Path:
+    "Write a DataFrame to parquet atomically."
+    with atomic_path(path) as tmp: df.to_parquet(tmp, index=False)
+    return Path(path)
+
+# %% ../nbs/01_data.ipynb #3b20b26f
 def prepare_data(cfg: Config) -> dict:
     "Build, split and save the pairs and the evaluation corpora; return the splits and metrics."
     pairs, bad = build_pairs(cfg)
@@ -502,23 +522,21 @@ def prepare_data(cfg: Config) -> dict:
     metrics["rows_added_tasks"] = int(len(splits["train"]) - (pairs["id"].isin(splits["train"]["id"])).sum())
     return {"splits": splits, "invalid": bad, "metrics": metrics}
 
+# %% ../nbs/01_data.ipynb #196817d2
+def load_splits(cfg: Config) -> dict[str, pd.DataFrame]:
+    "The train / dev / test pairs that 01_data saved in the run folder for this config (else a `StaleOutputError`)."
+    d = check_output(cfg, "data")
+    return {s: pd.read_parquet(d / f"{s}.parquet") for s in SPLITS}
+
+# %% ../nbs/01_data.ipynb #7ce9d573
 def suite_test_texts(cfg: Config) -> set[str]:
     "Every text of the offline suite's test splits (news test pairs, the Lee documents, Rotten Tomatoes test movies)."
     d = cfg.artifact("data")
     te, lee, rt = (pd.read_parquet(d / f) for f in ("test.parquet", "lee.parquet", "rotten_tomatoes.parquet"))
     return set(te["query"]) | set(te.positive) | set(lee.text1) | set(lee.text2) | set(rt[rt.split == "test"].text)
 
+# %% ../nbs/01_data.ipynb #4dfc3857
 def leaked_texts(train: pd.DataFrame, test_texts: set[str]) -> list[str]:
     "Training texts (queries, positives, negatives, whole or as a passage) found among `test_texts`."
     seen = set(train["query"]) | set(train.positive) | {x for v in train.negatives if v is not None for x in v}
     return sorted(seen & set(test_texts))
-
-def save_parquet(df: pd.DataFrame, path: Path) -> Path:
-    "Write a DataFrame to parquet atomically."
-    with atomic_path(path) as tmp: df.to_parquet(tmp, index=False)
-    return Path(path)
-
-def load_splits(cfg: Config) -> dict[str, pd.DataFrame]:
-    "The train / dev / test pairs that 01_data saved in the run folder for this config (else a `StaleOutputError`)."
-    d = check_output(cfg, "data")
-    return {s: pd.read_parquet(d / f"{s}.parquet") for s in SPLITS}

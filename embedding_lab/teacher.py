@@ -115,12 +115,11 @@ class BM25Index:
         return out
 
 # %% ../nbs/02_teacher.ipynb #dc00b0f1
-_MODELS: dict = {}
-
 def resolve_model(name: str) -> str:
     "An asset name (`minilm`) becomes its folder; a path or hub id is kept."
     return str(asset_path(name)) if name in ASSETS else str(name)
 
+# %% ../nbs/02_teacher.ipynb #5eeb4083
 def model_fingerprint(name: str) -> str:
     "Fingerprint of a model: for a local folder its path and file sizes, else the name (hub id)."
     p = Path(resolve_model(name))
@@ -128,6 +127,9 @@ def model_fingerprint(name: str) -> str:
         files = sorted((str(f.relative_to(p)), f.stat().st_size) for f in p.rglob("*") if f.is_file())
         return fingerprint(str(p.resolve()), files)
     return fingerprint(str(name))
+
+# %% ../nbs/02_teacher.ipynb #27c6c196
+_MODELS: dict = {}
 
 def load_bi_encoder(name: str = "minilm", device: str = "cpu"):
     "A `SentenceTransformer` (kept in memory for the process)."
@@ -137,6 +139,7 @@ def load_bi_encoder(name: str = "minilm", device: str = "cpu"):
         _MODELS[key] = SentenceTransformer(key[0], device=device)
     return _MODELS[key]
 
+# %% ../nbs/02_teacher.ipynb #c952b671
 def _encode_local(model, texts: list[str], batch_size: int, block: int = 1024, desc: str = "encoding") -> np.ndarray:
     dim = (model.get_embedding_dimension if hasattr(model, "get_embedding_dimension") else model.get_sentence_embedding_dimension)()
     if not texts: return np.zeros((0, dim), np.float32)
@@ -153,12 +156,6 @@ def _process_state():
     cpu = os.environ.get("ACCELERATE_USE_CPU", "").lower() in ("1", "true", "yes") or not torch.cuda.is_available()
     return PartialState(cpu=cpu)
 
-def _main_process_first():
-    "A context in which the main process of a distributed launch runs first and the others after it (one process: nothing)."
-    import contextlib
-    state = _process_state()
-    return state.main_process_first() if state.num_processes > 1 else contextlib.nullcontext()
-
 def encode_texts(model, texts: Sequence[str], batch_size: int = 64, desc: str = "encoding") -> np.ndarray:
     "L2-normalised float32 embeddings; sharded across processes under `accelerate launch`."
     texts = list(texts)
@@ -169,6 +166,7 @@ def encode_texts(model, texts: Sequence[str], batch_size: int = 64, desc: str = 
         local = _encode_local(model, [texts[i] for i in part], batch_size, desc=desc)
     return np.concatenate(gather_object([local]))
 
+# %% ../nbs/02_teacher.ipynb #3a73c9c5
 def cached_embeddings(cfg: Config, texts: Sequence[str], model_name: str | None = None, desc: str = "encoding") -> np.ndarray:
     "Embeddings of `texts` from `artifacts/teacher/emb-<fingerprint>.npy`, encoded and saved when missing."
     name = model_name or cfg.teacher.bi_encoder
@@ -203,6 +201,7 @@ def cross_pairs(df: pd.DataFrame, bm25: BM25Index | None, n_pairs: int, bm25_sha
         pairs += [(q, p), (q, neg)]; labels += [1.0, 0.0]
     return pairs, np.array(labels, np.float32)
 
+# %% ../nbs/02_teacher.ipynb #7aeb718a
 def train_cross_encoder(train: pd.DataFrame,   # train split (query, positive)
                         out_dir: str | Path,   # where the model is saved
                         base: str = "minilm",  # starting weights (asset name, folder or hub id)
@@ -239,6 +238,7 @@ def train_cross_encoder(train: pd.DataFrame,   # train split (query, positive)
     with atomic_path(out_dir, folder=True) as tmp: ce.save(str(tmp))
     return out_dir
 
+# %% ../nbs/02_teacher.ipynb #c5e0dabe
 def cross_encoder_path(cfg: Config, train: pd.DataFrame | None = None) -> Path | None:
     "Where 02_teacher saves the cross-encoder it trains for this config and train split (None: it trains none)."
     if cfg.teacher.cross_encoder != "train": return None
@@ -250,6 +250,13 @@ def cross_encoder_path(cfg: Config, train: pd.DataFrame | None = None) -> Path |
     key = fingerprint(model_fingerprint(t.bi_encoder), train["query"].tolist(), train.positive.tolist(), t.cross_steps,
                       t.cross_batch, t.cross_lr, t.cross_max_length, t.cross_train_layers, t.cross_bm25_share, cfg.seed)
     return cfg.artifact("teacher", f"cross-encoder-{key}", mkdir=False)
+
+# %% ../nbs/02_teacher.ipynb #2c173015
+def _main_process_first():
+    "A context in which the main process of a distributed launch runs first and the others after it (one process: nothing)."
+    import contextlib
+    state = _process_state()
+    return state.main_process_first() if state.num_processes > 1 else contextlib.nullcontext()
 
 def load_cross_encoder(cfg: Config, train: pd.DataFrame | None = None,
                        build: bool = False,   # train it when missing (02_teacher does; later stages only read it)
@@ -280,10 +287,12 @@ def load_cross_encoder(cfg: Config, train: pd.DataFrame | None = None,
     if key not in _MODELS: _MODELS[key] = CrossEncoder(resolve_model(spec), device=_device(cfg), max_length=t.cross_max_length)
     return _MODELS[key]
 
+# %% ../nbs/02_teacher.ipynb #1d4065a6
 def build_cross_encoder(cfg: Config):
     "02_teacher's output for the later stages: the reranker trained for this config (what the runner calls when missing)."
     return load_cross_encoder(cfg, build=True)
 
+# %% ../nbs/02_teacher.ipynb #cb539089
 def cross_scores(ce, queries: Sequence[str], cands: Sequence[Sequence[str | None]], batch_size: int = 32) -> np.ndarray:
     "(q, k) cross-encoder logits of each query's candidates (NaN for padding `None`)."
     import torch
@@ -350,17 +359,19 @@ def _ce_key(cfg: Config):
     return [t.cross_encoder, t.cross_steps, t.cross_batch, t.cross_lr, t.cross_max_length, t.cross_train_layers,
             t.cross_bm25_share, cfg.seed] if t.cross_encoder == "train" else [model_fingerprint(t.cross_encoder)]
 
+# %% ../nbs/02_teacher.ipynb #d4bf8db2
 def fused(cfg: Config, scores: dict[str, np.ndarray]) -> np.ndarray:
     "The configured fusion of `score_lists` output."
     return fuse_scores(scores, dict(cfg.teacher.weights), cfg.teacher.normalize)
 
 # %% ../nbs/02_teacher.ipynb #19ae827a
-def _key(s: str) -> str: return " ".join(str(s).lower().split())
-
 def train_corpus(train: pd.DataFrame) -> list[str]:
     "The retrieval corpus of mining: the train split's positives, then their negatives (if any), deduplicated."
     negs = [n for ns in train.get("negatives", pd.Series([], dtype=object)) if ns is not None for n in list(ns)]
     return list(dict.fromkeys([*train.positive.tolist(), *negs]))
+
+# %% ../nbs/02_teacher.ipynb #a24903eb
+def _key(s: str) -> str: return " ".join(str(s).lower().split())
 
 def candidate_lists(queries: Sequence[str], positives: Sequence[str], pool: Sequence[str],
                     bm25_scores: np.ndarray, dense_scores: np.ndarray, k: int) -> list[list[str]]:
@@ -397,6 +408,7 @@ def eval_lists(cfg: Config, splits: dict[str, pd.DataFrame]) -> tuple[pd.DataFra
     lists = candidate_lists(dev["query"].tolist(), dev.positive.tolist(), pool, bm25.scores(dev["query"]), qe @ emb.T, t.candidates)
     return dev, lists, bm25, (pool, emb)
 
+# %% ../nbs/02_teacher.ipynb #5cb10c75
 def evaluate_teachers(cfg: Config, splits: dict[str, pd.DataFrame] | None = None) -> dict:
     "Dev ranking quality of each teacher and of the fusion, plus the cross-encoder's dev accuracy."
     from embedding_lab.data import load_splits
