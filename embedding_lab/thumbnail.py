@@ -23,18 +23,21 @@ __all__ = ['PAPER_COLUMNS', 'ThumbnailError', 'l2norm', 'clip_score', 'swap_part
            'choose_threshold', 'binary_metrics', 'pair_classifier', 'train_classifier', 'predict_proba',
            'logreg_baseline', 'cohens_d', 'bootstrap_ci', 'precision_at_k', 'corrected_rate', 'group_comparison',
            'parse_label', 'read_items', 'download', 'download_all', 'open_image', 'check_images', 'embed_images',
-           'outlet_corpus', 'Study', 'source_table', 'run_study', 'save_study', 'plot_study', 'cli_thumbnail']
+           'outlet_corpus', 'Study', 'source_table', 'study_items', 'score_items', 'swapped_pairs', 'zero_shot',
+           'train_detectors', 'precision_table', 'run_study', 'save_study', 'plot_study', 'cli_thumbnail']
 
-# %% ../nbs/09_thumbnail.ipynb #b50ee342
+# %% ../nbs/09_thumbnail.ipynb #78505213
 class ThumbnailError(ValueError):
     "Bad input to the thumbnail study (a file that cannot be used at all)."
 
+# %% ../nbs/09_thumbnail.ipynb #fc962b6a
 def l2norm(x: np.ndarray) -> np.ndarray:
     "Rows scaled to unit length (zero rows stay zero)."
     x = np.asarray(x, dtype=np.float32)
     n = np.linalg.norm(x, axis=-1, keepdims=True)
     return x / np.where(n == 0, 1, n)
 
+# %% ../nbs/09_thumbnail.ipynb #bd1c2179
 def clip_score(img: np.ndarray,  # image embeddings, shape (n, d) (normalised here)
                txt: np.ndarray,  # text embeddings of the same pairs, shape (n, d)
                w: float = 2.5,   # the paper's weight
@@ -42,7 +45,7 @@ def clip_score(img: np.ndarray,  # image embeddings, shape (n, d) (normalised he
     "CLIPScore = w * max(cos(image, text), 0) for each row pair."
     return w * np.maximum((l2norm(img) * l2norm(txt)).sum(-1), 0)
 
-# %% ../nbs/09_thumbnail.ipynb #d7a02787
+# %% ../nbs/09_thumbnail.ipynb #725d96da
 def swap_partners(n: int,                 # number of items
                   seed: int = 0,
                   topics: np.ndarray | None = None,  # topic of each item; partners then have another topic
@@ -61,6 +64,7 @@ def swap_partners(n: int,                 # number of items
         cand = np.flatnonzero(topics != topics[i]); part[i] = cand[rng.integers(len(cand))]
     return part
 
+# %% ../nbs/09_thumbnail.ipynb #16d2d298
 def make_pairs(df: pd.DataFrame, seed: int = 0, by_topic: bool = True) -> pd.DataFrame:
     "Each item once with its own image (label 0) and once with a swapped image (label 1), per split."
     out = []
@@ -73,7 +77,7 @@ def make_pairs(df: pd.DataFrame, seed: int = 0, by_topic: bool = True) -> pd.Dat
         out.append(base.assign(img_key=keys[p], label=1))
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["item", "key", "split", "img_key", "label"])
 
-# %% ../nbs/09_thumbnail.ipynb #416f8250
+# %% ../nbs/09_thumbnail.ipynb #91549619
 def best_threshold(scores: np.ndarray, y: np.ndarray) -> float:
     "The cut t maximising accuracy of `score < t` -> incongruent (y = 1); midpoints between sorted scores."
     s = np.sort(np.unique(scores))
@@ -81,12 +85,14 @@ def best_threshold(scores: np.ndarray, y: np.ndarray) -> float:
     acc = [((scores < t).astype(int) == y).mean() for t in cand]
     return float(cand[int(np.argmax(acc))])
 
+# %% ../nbs/09_thumbnail.ipynb #0149d53c
 def choose_threshold(scores: np.ndarray, y: np.ndarray, method: str = "accuracy") -> float:
     "Threshold on val scores: `median` or `accuracy` (optimal)."
     if method == "median": return float(np.median(scores))
     if method == "accuracy": return best_threshold(np.asarray(scores, float), np.asarray(y, int))
     raise ValueError(f"unknown threshold method {method!r}; use 'median' or 'accuracy'")
 
+# %% ../nbs/09_thumbnail.ipynb #8840035e
 def binary_metrics(y: np.ndarray,         # 1 = incongruent
                    pred: np.ndarray,      # predicted 0/1
                    score: np.ndarray,     # higher = more likely incongruent
@@ -97,7 +103,7 @@ def binary_metrics(y: np.ndarray,         # 1 = incongruent
     auc = roc_auc_score(y, score) if len(set(y.tolist())) == 2 else float("nan")
     return {"accuracy": float((y == pred).mean()), "f1": float(f1_score(y, pred, zero_division=0)), "auroc": float(auc)}
 
-# %% ../nbs/09_thumbnail.ipynb #e56e2a7e
+# %% ../nbs/09_thumbnail.ipynb #d1563d79
 def pair_classifier(d: int, hidden: int | None = None):
     "The paper's bilinear head; outputs one logit (incongruent) per pair."
     import torch.nn as nn
@@ -109,6 +115,7 @@ def pair_classifier(d: int, hidden: int | None = None):
         def forward(self, img, txt): return self.mlp(self.bilinear(img, txt)).squeeze(-1)
     return PairClassifier()
 
+# %% ../nbs/09_thumbnail.ipynb #51ae3029
 def train_classifier(img, txt, y,          # frozen features (n, d) x 2 and labels (n,) of the training pairs
                      lr: float = 1e-4, batch: int = 128, epochs: int = 10, seed: int = 1337, weight_decay: float = 0.01,
                      val=None,                         # (img, txt, y) of the validation pairs: val loss each epoch
@@ -152,12 +159,14 @@ def train_classifier(img, txt, y,          # frozen features (n, d) x 2 and labe
     h.attrs["best_epoch"] = best[1] if select == "best" else epochs
     return model.eval(), h
 
+# %% ../nbs/09_thumbnail.ipynb #d56a93b8
 def predict_proba(model, img, txt) -> np.ndarray:
     "P(incongruent) of each pair."
     import torch
     T = lambda a: torch.as_tensor(np.ascontiguousarray(a, dtype=np.float32))
     with torch.no_grad(): return torch.sigmoid(model(T(img), T(txt))).numpy()
 
+# %% ../nbs/09_thumbnail.ipynb #35f87ca7
 def logreg_baseline(img, txt, y, seed: int = 0):
     "Logistic regression on [image, text, image*text]; returns a function (img, txt) -> P(incongruent)."
     from sklearn.linear_model import LogisticRegression
@@ -165,7 +174,7 @@ def logreg_baseline(img, txt, y, seed: int = 0):
     lr = LogisticRegression(max_iter=2000, C=10.0, random_state=seed).fit(feats(l2norm(img), l2norm(txt)), y)
     return lambda a, b: lr.predict_proba(feats(l2norm(a), l2norm(b)))[:, 1]
 
-# %% ../nbs/09_thumbnail.ipynb #89e420a3
+# %% ../nbs/09_thumbnail.ipynb #713b64b6
 def cohens_d(a: np.ndarray, b: np.ndarray) -> float:
     "(mean a - mean b) / pooled standard deviation."
     a, b = np.asarray(a, float), np.asarray(b, float)
@@ -173,6 +182,7 @@ def cohens_d(a: np.ndarray, b: np.ndarray) -> float:
     sp = math.sqrt(((na - 1) * a.var(ddof=1) + (nb - 1) * b.var(ddof=1)) / (na + nb - 2))
     return float((a.mean() - b.mean()) / sp) if sp > 0 else float("nan")
 
+# %% ../nbs/09_thumbnail.ipynb #027abd47
 def bootstrap_ci(a, b, stat=cohens_d, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
     "Percentile bootstrap interval of `stat(a, b)`, resampling each group (scipy.stats.bootstrap); NaN resamples are skipped."
     import warnings
@@ -184,11 +194,13 @@ def bootstrap_ci(a, b, stat=cohens_d, n_boot: int = 1000, level: float = 0.95, s
     lo, hi = np.nanpercentile(res.bootstrap_distribution, [50 * (1 - level), 50 * (1 + level)])
     return float(lo), float(hi)
 
+# %% ../nbs/09_thumbnail.ipynb #3f643fc7
 def precision_at_k(incongruity: np.ndarray, labels: np.ndarray, ks=(10, 50, 100, 200)) -> dict:
     "Share of label-1 items among the k highest incongruity scores, for each k the data allows."
     order = np.argsort(-np.asarray(incongruity), kind="stable"); lab = np.asarray(labels)[order]
     return {k: float(lab[:k].mean()) for k in ks if k <= len(lab)}
 
+# %% ../nbs/09_thumbnail.ipynb #79ace955
 def corrected_rate(flagged: float, tpr: float, fpr: float) -> float:
     "Rogan-Gladen estimate of the true positive share from the flagged share and the detector's TPR / FPR."
     if tpr - fpr <= 1e-9: return float("nan")
@@ -216,14 +228,7 @@ def group_comparison(items: pd.DataFrame,  # scored items: `clipscore`, `group` 
                                 "mwu_p": float(u.pvalue), "prob_superiority": float(u.statistic) / (len(a) * len(b)),
                                 "n_a": len(a), "n_b": len(b)}
 
-# %% ../nbs/09_thumbnail.ipynb #e4ca226e
-PAPER_COLUMNS = {"Title": "title", "Image_url": "image", "Label": "label"}
-
-def _domain(url) -> str | None:
-    if not isinstance(url, str) or not url.strip(): return None
-    host = urlparse(url if "//" in url else "//" + url).netloc.lower()
-    return host[4:] if host.startswith("www.") else host or None
-
+# %% ../nbs/09_thumbnail.ipynb #476e08c8
 def parse_label(v) -> int | None:
     "0 or 1 from a label cell (`1`, `'1'`, `1.0`, `'0.0'`); None for an empty one; ValueError for anything else."
     if v is None or (isinstance(v, str) and not v.strip()): return None
@@ -233,6 +238,14 @@ def parse_label(v) -> int | None:
         except ValueError: x = None
     if isinstance(x, (int, float)) and not isinstance(x, bool) and x in (0, 1): return int(x)
     raise ValueError(f"label must be 0 or 1, got {v!r}")
+
+# %% ../nbs/09_thumbnail.ipynb #3f91d07a
+PAPER_COLUMNS = {"Title": "title", "Image_url": "image", "Label": "label"}
+
+def _domain(url) -> str | None:
+    if not isinstance(url, str) or not url.strip(): return None
+    host = urlparse(url if "//" in url else "//" + url).netloc.lower()
+    return host[4:] if host.startswith("www.") else host or None
 
 def _records(path: Path) -> tuple[list[dict], list[str], list[str]]:
     "(records with `row` = the line they start on, the columns, `file:line: reason` for lines that are no record)."
@@ -304,7 +317,7 @@ def read_items(path: str | Path,
     items.attrs.update(base=str(path.parent), group_column=gcol)
     return items, bad
 
-# %% ../nbs/09_thumbnail.ipynb #4fb70aab
+# %% ../nbs/09_thumbnail.ipynb #529dd1b1
 def download(url: str, dest: str | Path, retries: int = 2, timeout: float = 10.0, backoff: float = 0.5,
              max_bytes: int = 50_000_000) -> tuple[Path | None, str | None]:
     "Fetch `url` into folder `dest` once; (path, None) or (None, reason)."
@@ -329,6 +342,7 @@ def download(url: str, dest: str | Path, retries: int = 2, timeout: float = 10.0
         if attempt < retries: time.sleep(backoff * 2 ** attempt)
     return None, reason
 
+# %% ../nbs/09_thumbnail.ipynb #188e3bb7
 def download_all(urls, dest, workers: int = 8, **kw) -> tuple[dict, dict]:
     "Download many URLs in threads with a progress bar: ({url: path}, {url: reason})."
     from tqdm.auto import tqdm
@@ -341,6 +355,7 @@ def download_all(urls, dest, workers: int = 8, **kw) -> tuple[dict, dict]:
             p, why = f.result(); (ok.__setitem__(futs[f], p) if p else bad.__setitem__(futs[f], why))
     return ok, bad
 
+# %% ../nbs/09_thumbnail.ipynb #9bea8220
 def open_image(path: str | Path, max_pixels: int = 40_000_000):
     "(RGB image, None, was_grey) or (None, reason, False); huge images are rejected from the header."
     from PIL import Image
@@ -355,6 +370,7 @@ def open_image(path: str | Path, max_pixels: int = 40_000_000):
     except Exception as e:
         return None, f"unreadable image ({type(e).__name__})", False
 
+# %% ../nbs/09_thumbnail.ipynb #55e1ed82
 def check_images(items: pd.DataFrame, cfg: Config, source: str = "data") -> tuple[pd.DataFrame, list[str], dict]:
     "Resolve every image to a local file, check it, fingerprint it; drop and report the bad ones."
     t = cfg.thumbnail; base = Path(items.attrs.get("base", "."))
@@ -420,7 +436,7 @@ def outlet_corpus(x, y, idx, names, rates, seed: int, out_dir: Path,
     return df
 
 
-# %% ../nbs/09_thumbnail.ipynb #a699e2af
+# %% ../nbs/09_thumbnail.ipynb #6e016f61
 @dataclass
 class Study:
     "Everything the study produced: tables and flat metrics."
@@ -431,6 +447,7 @@ class Study:
     clf_history: pd.DataFrame | None = None      # the classifier's per-epoch train / val loss, lr
     precision: pd.DataFrame | None = None        # precision@k of each method on the shared test pool
 
+# %% ../nbs/09_thumbnail.ipynb #694215c4
 def source_table(items: pd.DataFrame, thr: float, tpr: float, fpr: float, n_boot: int, seed: int) -> pd.DataFrame:
     "Per source: n, mean CLIPScore, Cohen's d vs the others (+ bootstrap CI), Mann-Whitney p, flagged and recovered rates."
     from scipy.stats import mannwhitneyu
@@ -448,57 +465,74 @@ def source_table(items: pd.DataFrame, thr: float, tpr: float, fpr: float, n_boot
     return pd.DataFrame(rows, columns=["source", "group", "n", "mean_clipscore", "cohens_d", "d_lo", "d_hi", "mwu_p", "flagged_rate",
                                        "recovered_rate", "true_rate"])
 
-def _slug(s) -> str: return re.sub(r"[^0-9a-zA-Z]+", "_", str(s)).strip("_").lower() or "group"
-
-def run_study(cfg: Config, data: str | Path | None = None, model: str | None = None) -> Study:
-    "The whole study on a data file (or the offline corpus) with a model spec (or the configured one)."
-    from scipy.stats import spearmanr
-    t = cfg.thumbnail; metrics: dict = {}
-    model = model or t.model
-    if data is None:
-        x, y = load_animal_mnist(); _, held = study_indices(cfg)
-        try: outlet_corpus(x, y, held, t.outlet_names, t.outlet_rates, cfg.seed, cfg.artifact("thumbnail", "items.csv").parent, t.outlet_types)
-        except ValueError as e: raise ThumbnailError(f"thumbnail.outlet_types: {e}") from None
-        data = cfg.artifact("thumbnail", "items.csv")
-    groups = list(t.groups or [])
-    if len(groups) != 2 or len(set(map(str, groups))) != 2:
-        raise ThumbnailError(f"thumbnail.groups must name two different groups (e.g. [fake, general]), got {t.groups!r}")
+# %% ../nbs/09_thumbnail.ipynb #1de5fb95
+def study_items(cfg: Config, data: str | Path, groups) -> tuple[pd.DataFrame, list[str], dict]:
+    """(the usable items of a data file, each with its checked local image; one `file:line: reason` per skipped row,
+    named by the file's name; the counts of rows and of each problem). Stops when fewer than 4 items are usable."""
+    t = cfg.thumbnail
     items, problems = read_items(data, t.group_column, groups)
     n_rows = len(items) + len(problems)
     items, bad, counts = check_images(items, cfg, Path(data).name)
     problems = [Path(data).name + p[len(str(Path(data))):] if p.startswith(str(Path(data))) else p for p in problems] + bad
-    metrics.update(rows=n_rows, rows_skipped=len(problems), **counts,
-                   **{k: sum(f": {pat}" in p for p in problems) for k, pat in (("empty_title", "empty title"), ("no_image", "no image"), ("bad_label", "label must"), ("bad_group", "unknown "))})
+    kinds = (("empty_title", "empty title"), ("no_image", "no image"), ("bad_label", "label must"), ("bad_group", "unknown "))
+    metrics = dict(rows=n_rows, rows_skipped=len(problems), **counts, **{k: sum(f": {pat}" in p for p in problems) for k, pat in kinds})
     if len(items) < 4: raise ThumbnailError(f"only {len(items)} usable item(s) in {data}; see the problems listed")
-    clip = load_clip(model, cfg)
-    train_info = Path(str(clip.name)) / "train.json"
-    losses = []
-    if train_info.exists():
-        ti = json.loads(train_info.read_text()); losses = ti["losses"]
-        metrics.update(clip_zero_shot_accuracy=ti["zero_shot_accuracy"], clip_loss_first=float(np.mean(losses[:5])),
-                       clip_loss_last=float(np.mean(losses[-5:])), clip_ln_batch=math.log(ti["batch"]), clip_train_images=ti["train_images"])
+    return items, problems, metrics
+
+# %% ../nbs/09_thumbnail.ipynb #9adea0ac
+def score_items(cfg: Config, clip: Clip, items: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, dict]:
+    """(the items with their CLIPScore and split: train / val / test, seeded by the image's key; their image and title
+    embeddings; {image key: embedding}, cached under `artifacts/thumbnail/cache/`)."""
+    t = cfg.thumbnail
     emb = embed_images(clip, items, cfg.artifact("thumbnail", "cache", f"{clip.key}.npz"), t.batch_size, t.max_pixels)
     txt = clip.encode_texts(items.title.tolist(), t.batch_size)
     img = np.stack([emb[k] for k in items.key])
     items = items.assign(clipscore=clip_score(img, txt, t.w))
     items["split"] = pd.Series(assign_splits(items.key.tolist(), t.split_fractions, cfg.seed)).map({"train": "train", "dev": "val", "test": "test"}).to_numpy()
-    # --- synthetic swaps from the items not labelled incongruent
+    return items, img, txt, emb
+
+# %% ../nbs/09_thumbnail.ipynb #8905fb92
+def swapped_pairs(cfg: Config, items: pd.DataFrame, txt: np.ndarray, emb: dict) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The synthetic pairs of the items not labelled incongruent (`make_pairs`: each headline with its own image and
+    with a swapped one, inside its split) with their CLIPScore, and the pairs' image and text embeddings."""
+    t = cfg.thumbnail
     base = items[items.label.fillna(0) == 0].reset_index(drop=True)
     pairs = make_pairs(base.assign(topic=base.topic.fillna("")), cfg.seed, t.swap_across_topics)
     P_txt = txt[np.flatnonzero(items.label.fillna(0) == 0)][pairs["item"].to_numpy()]
     P_img = np.stack([emb[k] for k in pairs.img_key])
     pairs["clipscore"] = clip_score(P_img, P_txt, t.w)
-    sp = {s: (pairs.split == s).to_numpy() for s in ("train", "val", "test")}
+    return pairs, P_img, P_txt
+
+# %% ../nbs/09_thumbnail.ipynb #97f51deb
+def _split_masks(pairs: pd.DataFrame) -> dict[str, np.ndarray]:
+    "{split: True where a pair is in it} for train, val and test."
+    return {s: (pairs.split == s).to_numpy() for s in ("train", "val", "test")}
+
+def zero_shot(pairs: pd.DataFrame) -> tuple[dict, dict]:
+    """The zero-shot detector: thresholds on CLIPScore chosen on the val pairs (`median`, `accuracy`) and the metrics of
+    each on the test pairs, with the pair counts and the test pairs' mean scores. Needs 2 val and 2 test pairs."""
+    sp = _split_masks(pairs)
     if min(sp["val"].sum(), sp["test"].sum()) < 2: raise ThumbnailError("too few items for val / test splits; add items or change split_fractions")
     yv, yt = pairs.label[sp["val"]].to_numpy(), pairs.label[sp["test"]].to_numpy()
     sv, st = pairs.clipscore[sp["val"]].to_numpy(), pairs.clipscore[sp["test"]].to_numpy()
-    thr = {m: choose_threshold(sv, yv, m) for m in ("median", "accuracy")}
+    thr, metrics = {m: choose_threshold(sv, yv, m) for m in ("median", "accuracy")}, {}
     for m, th in thr.items():
         metrics.update({f"zeroshot_{m}_{k}": v for k, v in binary_metrics(yt, st < th, -st).items()})
         metrics[f"zeroshot_{m}_threshold"] = th
     metrics.update(pairs_train=int(sp["train"].sum()), pairs_val=int(sp["val"].sum()), pairs_test=int(sp["test"].sum()),
                    clipscore_test_congruent=float(st[yt == 0].mean()), clipscore_test_incongruent=float(st[yt == 1].mean()))
-    clf_p, hist = np.full(len(pairs), np.nan), None
+    return thr, metrics
+
+# %% ../nbs/09_thumbnail.ipynb #b6181b00
+def train_detectors(cfg: Config, items: pd.DataFrame, img: np.ndarray, txt: np.ndarray,
+                    pairs: pd.DataFrame, P_img: np.ndarray, P_txt: np.ndarray) -> tuple[pd.DataFrame | None, dict]:
+    """Train the classifier head (epoch chosen on val) and the logistic baseline on the train pairs (when there are at
+    least 4), evaluate them on the test pairs; (the head's history, the metrics). Adds `p_incongruent` to `pairs`
+    (NaN when nothing was trained) and `p_incongruent`, `p_logreg` to `items`."""
+    t = cfg.thumbnail
+    sp = _split_masks(pairs)
+    yv, yt = pairs.label[sp["val"]].to_numpy(), pairs.label[sp["test"]].to_numpy()
+    clf_p, hist, metrics = np.full(len(pairs), np.nan), None, {}
     if sp["train"].sum() >= 4:
         clf, hist = train_classifier(P_img[sp["train"]], P_txt[sp["train"]], pairs.label[sp["train"]].to_numpy(),
                                      t.clf_lr, t.clf_batch, t.clf_epochs, t.clf_seed, val=(P_img[sp["val"]], P_txt[sp["val"]], yv),
@@ -515,13 +549,52 @@ def run_study(cfg: Config, data: str | Path | None = None, model: str | None = N
         metrics.update({f"logreg_{k}": v for k, v in binary_metrics(yt, q > 0.5, q).items()})
         items["p_incongruent"] = predict_proba(clf, img, txt); items["p_logreg"] = lr(img, txt)
     pairs["p_incongruent"] = clf_p
-    # --- sources
-    tv = float((sv[yv == 1] < thr["accuracy"]).mean()); fv = float((sv[yv == 0] < thr["accuracy"]).mean())
-    metrics.update(val_tpr=tv, val_fpr=fv)
-    items["source"] = items.source.fillna("(unknown)")
-    sources = source_table(items, thr["accuracy"], tv, fv, t.n_boot, cfg.seed)
-    # --- the paper's comparison: fake-news outlets vs general outlets
-    gtab, gstats = None, {}
+    return hist, metrics
+
+# %% ../nbs/09_thumbnail.ipynb #b2c31b19
+def precision_table(items: pd.DataFrame, ks=(10, 50, 100, 200)) -> tuple[pd.DataFrame | None, dict]:
+    """precision@k of every method (CLIPScore, and the classifier and baseline when they ran) on one pool, the labelled
+    test items, which no method was trained or tuned on; with its metrics. (None, {}) when the pool is empty."""
+    pool = items[(items.split == "test") & items.label.notna()]
+    if not len(pool): return None, {}
+    methods = {"clipscore": -pool.clipscore.to_numpy()}
+    if "p_incongruent" in pool: methods.update(classifier=pool.p_incongruent.to_numpy(), logreg=pool.p_logreg.to_numpy())
+    ptab = pd.DataFrame({m: precision_at_k(s, pool.label.to_numpy(), ks) for m, s in methods.items()}).T
+    ptab.columns = [f"p@{k}" for k in ptab.columns]; ptab.attrs.update(pool=len(pool), positives=int(pool.label.sum()))
+    metrics = dict(precision_pool=len(pool), precision_pool_incongruent=int(pool.label.sum()))
+    for m, r in ptab.iterrows(): metrics.update({f"{m}_precision_at_{c[2:]}": float(v) for c, v in r.items()})
+    return ptab, metrics
+
+# %% ../nbs/09_thumbnail.ipynb #9737f7f4
+def _offline_items(cfg: Config) -> Path:
+    "Write the offline corpus (simulated outlets on 08_clip's held-out images) and return its `items.csv`."
+    t = cfg.thumbnail
+    x, y = load_animal_mnist(); _, held = study_indices(cfg)
+    try: outlet_corpus(x, y, held, t.outlet_names, t.outlet_rates, cfg.seed, cfg.artifact("thumbnail", "items.csv").parent, t.outlet_types)
+    except ValueError as e: raise ThumbnailError(f"thumbnail.outlet_types: {e}") from None
+    return cfg.artifact("thumbnail", "items.csv")
+
+def _clip_training(clip: Clip) -> tuple[list, dict]:
+    "The loss curve of a CLIP trained by 08_clip (its `train.json`) and the numbers kept from it; ([], {}) for any other model."
+    train_info = Path(str(clip.name)) / "train.json"
+    if not train_info.exists(): return [], {}
+    ti = json.loads(train_info.read_text()); losses = ti["losses"]
+    return losses, dict(clip_zero_shot_accuracy=ti["zero_shot_accuracy"], clip_loss_first=float(np.mean(losses[:5])),
+                        clip_loss_last=float(np.mean(losses[-5:])), clip_ln_batch=math.log(ti["batch"]), clip_train_images=ti["train_images"])
+
+def _val_rates(pairs: pd.DataFrame, thr: float) -> tuple[float, float]:
+    "The zero-shot detector's TPR and FPR on the val pairs at threshold `thr` (what `corrected_rate` corrects for)."
+    v = _split_masks(pairs)["val"]
+    sv, yv = pairs.clipscore[v].to_numpy(), pairs.label[v].to_numpy()
+    return float((sv[yv == 1] < thr).mean()), float((sv[yv == 0] < thr).mean())
+
+def _slug(s) -> str: return re.sub(r"[^0-9a-zA-Z]+", "_", str(s)).strip("_").lower() or "group"
+
+def _group_stats(cfg: Config, items: pd.DataFrame, groups, problems: list[str]) -> tuple[pd.DataFrame | None, dict, dict]:
+    """(the per-group table, the comparison's statistics, their metrics) of the two groups of outlets; (None, {}, ...)
+    when no item has a group, or when a group is too small (then noted in `problems`)."""
+    t = cfg.thumbnail
+    gtab, gstats, metrics = None, {}, {}
     if items.group.notna().any():
         try: gtab, gstats = group_comparison(items, groups, t.n_boot, cfg.seed)
         except ThumbnailError as e: problems.append(f"group comparison skipped: {e}"); metrics["group_comparison_skipped"] = 1
@@ -530,24 +603,44 @@ def run_study(cfg: Config, data: str | Path | None = None, model: str | None = N
             for r in gtab.itertuples():
                 metrics.update({f"group_{_slug(r.group)}_{k}": getattr(r, k) for k in ("n", "outlets", "mean_clipscore", "labelled_rate")})
     metrics["items_without_group"] = int(items.group.isna().sum())
-    # --- precision@k of every method on one pool: the labelled test items (never trained on)
-    ptab = None
-    pool = items[(items.split == "test") & items.label.notna()]
-    if len(pool):
-        methods = {"clipscore": -pool.clipscore.to_numpy()}
-        if "p_incongruent" in pool: methods.update(classifier=pool.p_incongruent.to_numpy(), logreg=pool.p_logreg.to_numpy())
-        ptab = pd.DataFrame({m: precision_at_k(s, pool.label.to_numpy(), t.precision_k) for m, s in methods.items()}).T
-        ptab.columns = [f"p@{k}" for k in ptab.columns]; ptab.attrs.update(pool=len(pool), positives=int(pool.label.sum()))
-        metrics.update(precision_pool=len(pool), precision_pool_incongruent=int(pool.label.sum()))
-        for m, r in ptab.iterrows(): metrics.update({f"{m}_precision_at_{c[2:]}": float(v) for c, v in r.items()})
+    return gtab, gstats, metrics
+
+def _rate_recovery(sources: pd.DataFrame) -> dict:
+    "How well the sources' recovered rates match their true ones (Spearman, mean absolute error, each source's), when every true rate is known."
+    from scipy.stats import spearmanr
+    metrics = {}
     if len(sources) >= 2 and sources.true_rate.notna().all():
         rho = spearmanr(sources.true_rate, sources.recovered_rate).statistic
         metrics.update(rates_spearman=float(rho), rates_mae=float((sources.recovered_rate - sources.true_rate).abs().mean()))
         for i, r in enumerate(sources.itertuples()):
             metrics.update({f"source{i}_true_rate": r.true_rate, f"source{i}_recovered_rate": r.recovered_rate, f"source{i}_cohens_d": r.cohens_d})
+    return metrics
+
+def run_study(cfg: Config, data: str | Path | None = None, model: str | None = None) -> Study:
+    "The whole study on a data file (or the offline corpus) with a model spec (or the configured one)."
+    t = cfg.thumbnail
+    model = model or t.model
+    if data is None: data = _offline_items(cfg)
+    groups = list(t.groups or [])
+    if len(groups) != 2 or len(set(map(str, groups))) != 2:
+        raise ThumbnailError(f"thumbnail.groups must name two different groups (e.g. [fake, general]), got {t.groups!r}")
+    items, problems, metrics = study_items(cfg, data, groups)
+    clip = load_clip(model, cfg)
+    losses, clip_metrics = _clip_training(clip); metrics.update(clip_metrics)
+    items, img, txt, emb = score_items(cfg, clip, items)
+    pairs, P_img, P_txt = swapped_pairs(cfg, items, txt, emb)
+    thr, zs_metrics = zero_shot(pairs); metrics.update(zs_metrics)
+    hist, clf_metrics = train_detectors(cfg, items, img, txt, pairs, P_img, P_txt); metrics.update(clf_metrics)
+    tv, fv = _val_rates(pairs, thr["accuracy"]); metrics.update(val_tpr=tv, val_fpr=fv)
+    items["source"] = items.source.fillna("(unknown)")
+    sources = source_table(items, thr["accuracy"], tv, fv, t.n_boot, cfg.seed)
+    gtab, gstats, g_metrics = _group_stats(cfg, items, groups, problems); metrics.update(g_metrics)
+    ptab, p_metrics = precision_table(items, t.precision_k); metrics.update(p_metrics)
+    metrics.update(_rate_recovery(sources))
     metrics.update(items=len(items), sources=len(sources), rows_skipped=len([p for p in problems if not p.startswith("group comparison")]))
     return Study(items, pairs, sources, problems, metrics, thr, losses, gtab, gstats, hist, ptab)
 
+# %% ../nbs/09_thumbnail.ipynb #59f551c0
 def save_study(cfg: Config, st: Study) -> Path:
     "Write scores, pairs, the source table and the problem list under `artifacts/thumbnail/`."
     d = cfg.artifact("thumbnail", "scores.parquet").parent
