@@ -15,10 +15,10 @@ from .core import (Config, ConfigError, acquire_run_folder, asset_requirements, 
 from .report import ReportError, ReportInterrupted, ensure_inputs, run_report
 
 # %% auto #0
-__all__ = ['run_options', 'resolve_profile', 'cli', 'report', 'assets', 'config', 'main', 'run_config', 'data', 'check',
+__all__ = ['run_options', 'resolve_profile', 'cli', 'main', 'report', 'assets', 'config', 'run_config', 'data', 'check',
            'mine_command', 'train_command', 'eval_command', 'leaderboard_command', 'thumbnail_command']
 
-# %% ../nbs/11_cli.ipynb #d347227c
+# %% ../nbs/11_cli.ipynb #e3507f62
 def run_options(f):
     "Decorate a click command with `--profile`, `--out`, `--seed` and `-p/--param KEY=VALUE`."
     for opt in reversed([
@@ -30,11 +30,12 @@ def run_options(f):
                      help="override a config value, e.g. -p train.steps=20 (repeatable)")]): f = opt(f)
     return f
 
+# %% ../nbs/11_cli.ipynb #744867f1
 def resolve_profile(profile: str | None, out: Path, default: str = "quick") -> str | None:
     "The profile to load: the one given, else None when `out` has a config (its own), else `default`."
     return profile or (None if saved_config(out) is not None else default)
 
-# %% ../nbs/11_cli.ipynb #a43c5062
+# %% ../nbs/11_cli.ipynb #c6565e67
 class _Formatter(click.HelpFormatter):
     def write_usage(self, prog, args="", prefix=None): super().write_usage(prog, args, prefix or "usage: ")
 
@@ -52,6 +53,18 @@ class _Group(click.Group):
              help="LLM text embeddings and CLIP thumbnail studies, as reproducible notebooks.")
 def cli(): pass
 
+# %% ../nbs/11_cli.ipynb #7b96044a
+def main(argv: Sequence[str] | None = None) -> int:
+    "Entry point of the `embedding-lab` command: run one command of the table, return its exit code."
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try: rv = cli.main(argv, prog_name="embedding-lab", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as e: print(e.ctx.get_help()); return 2
+    except click.ClickException as e: e.show(); return e.exit_code
+    except click.exceptions.Exit as e: return e.exit_code
+    except click.Abort: print("embedding-lab: interrupted (Ctrl-C)", file=sys.stderr); return 130
+    return int(rv or 0)
+
+# %% ../nbs/11_cli.ipynb #34566f63
 def _fail(command: str, e: BaseException, code: int) -> int:
     print(f"embedding-lab {command}: {e}", file=sys.stderr)
     return code
@@ -72,6 +85,7 @@ def report(profile, out, seed, param, only, resume, force, nbs, quiet) -> int:
     print(f"report written to {run_dir}/index.html")
     return 0
 
+# %% ../nbs/11_cli.ipynb #051a1466
 @cli.command(short_help="install the offline asset wheels (pip --no-deps)",
              help="Install the offline asset wheels (pip --no-deps).")
 @click.option("--dry-run", is_flag=True, help="print the pip command instead of running it")
@@ -80,6 +94,7 @@ def assets(dry_run) -> int:
     if dry_run: print(" ".join(cmd)); return 0
     return subprocess.call(cmd)
 
+# %% ../nbs/11_cli.ipynb #461ad155
 @cli.command(short_help="print the resolved config of a profile with overrides (writes nothing)",
              help="Print the resolved config of a profile with overrides (writes nothing).")
 @run_options
@@ -89,17 +104,6 @@ def config(profile, out, seed, param) -> int:
     except ConfigError as e: return _fail("config", e, 1)
     print(json.dumps(cfg.to_dict(), indent=2, sort_keys=True))
     return 0
-
-# %% ../nbs/11_cli.ipynb #7b96044a
-def main(argv: Sequence[str] | None = None) -> int:
-    "Entry point of the `embedding-lab` command: run one command of the table, return its exit code."
-    argv = list(sys.argv[1:] if argv is None else argv)
-    try: rv = cli.main(argv, prog_name="embedding-lab", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as e: print(e.ctx.get_help()); return 2
-    except click.ClickException as e: e.show(); return e.exit_code
-    except click.exceptions.Exit as e: return e.exit_code
-    except click.Abort: print("embedding-lab: interrupted (Ctrl-C)", file=sys.stderr); return 130
-    return int(rv or 0)
 
 # %% ../nbs/11_cli.ipynb #b17939df
 def run_config(command: str,               # the command, for the run folder's lock ("train", "mine", ...)
@@ -112,10 +116,11 @@ def run_config(command: str,               # the command, for the run folder's l
     cfg.apply_environment()                  # config.json is saved by `guard_stage`, once the command may run
     return cfg
 
-# %% ../nbs/11_cli.ipynb #5f31c798
+# %% ../nbs/11_cli.ipynb #d8ce5fb9
 @cli.group(cls=_Group, short_help="check a training-pairs file (data check FILE)", help="Check training-pair files.")
 def data(): pass
 
+# %% ../nbs/11_cli.ipynb #62b8cba6
 @data.command(short_help="validate a pairs file (.jsonl, .csv, .parquet); list every bad row",
               help="Validate a pairs file (.jsonl, .csv, .parquet); list every bad row and every whole-task problem.")
 @click.argument("file")

