@@ -17,7 +17,7 @@ from .core import Config, asset_path, atomic_path, fingerprint, record_metrics, 
 __all__ = ['ANIMALS', 'TEMPLATES', 'Clip', 'ModelUnavailable', 'load_clip', 'headline', 'load_animal_mnist', 'clip_config',
            'train_clip', 'save_clip', 'zero_shot_accuracy', 'study_indices', 'ensure_trained_clip']
 
-# %% ../nbs/08_clip.ipynb #37cad05a
+# %% ../nbs/08_clip.ipynb #e33e9671
 @dataclass
 class Clip:
     "An open_clip model with its preprocessing and tokenizer; `key` identifies its weights for caches."
@@ -45,9 +45,11 @@ class Clip:
     @property
     def dim(self) -> int: return int(self.model.text_projection.shape[1])
 
+# %% ../nbs/08_clip.ipynb #5e52226f
 class ModelUnavailable(RuntimeError):
     "A CLIP checkpoint that cannot be had (offline, or not on disk)."
 
+# %% ../nbs/08_clip.ipynb #e3915c90
 def _check_pretrained(name: str, tag: str):
     import open_clip
     if tag and Path(tag).is_file(): return
@@ -82,8 +84,9 @@ def load_clip(spec: str, cfg: Config | None = None) -> Clip:
     except Exception as e: raise ModelUnavailable(f"could not load CLIP checkpoint {name}:{tag}: {e}") from e
     return Clip(m.eval(), pre, open_clip.get_tokenizer(name), spec, fingerprint(name, tag))
 
-# %% ../nbs/08_clip.ipynb #c248cf05
+# %% ../nbs/08_clip.ipynb #ab02d614
 ANIMALS = ["bear", "bird", "cat", "cow", "dog", "elephant", "giraffe", "horse", "sheep", "zebra"]  # label order of animal-mnist
+
 TEMPLATES = [
     "{A} spotted near the town square, residents say", "Local farmers report {a} on the main road at dawn",
     "Photo: {a} wanders into the city park", "Police warn drivers after {a} is seen by the river",
@@ -98,6 +101,7 @@ def headline(animal: str, template: str) -> str:
     art = "an" if animal[0] in "aeiou" else "a"
     return template.format(a=f"{art} {animal}", A=f"{art.capitalize()} {animal}")
 
+# %% ../nbs/08_clip.ipynb #848b0836
 def load_animal_mnist() -> tuple[np.ndarray, np.ndarray]:
     "The 10,000 animal silhouettes (uint8, 28x28) and labels (0..9 = ANIMALS), as shipped (sorted by class)."
     d = asset_path("animal-mnist")
@@ -105,7 +109,7 @@ def load_animal_mnist() -> tuple[np.ndarray, np.ndarray]:
     with gzip.open(d / "animal_label_version_3.gz") as f: y = np.asarray(pickle.load(f), dtype=int)
     return x, y
 
-# %% ../nbs/08_clip.ipynb #86af7164
+# %% ../nbs/08_clip.ipynb #e0abbebc
 def clip_config(t) -> dict:
     "The open_clip model config of the small CLIP from the `thumbnail` config section."
     w = t.clip_width
@@ -113,6 +117,7 @@ def clip_config(t) -> dict:
             "vision_cfg": {"image_size": 28, "layers": t.clip_layers, "width": w, "patch_size": 7, "head_width": 32},
             "text_cfg": {"context_length": t.clip_context, "vocab_size": 49408, "width": w, "heads": max(1, w // 32), "layers": t.clip_layers}}
 
+# %% ../nbs/08_clip.ipynb #a63ec158
 def train_clip(x: np.ndarray, y: np.ndarray, t, seed: int = 0, out_dir: Path | None = None):
     "Train the small CLIP on images x (uint8) with headlines of classes y; returns (Clip, losses)."
     import open_clip, torch
@@ -144,6 +149,7 @@ def train_clip(x: np.ndarray, y: np.ndarray, t, seed: int = 0, out_dir: Path | N
     if out_dir is not None: clip.key = save_clip(model, out_dir, name)
     return clip, losses
 
+# %% ../nbs/08_clip.ipynb #13e3edb8
 def save_clip(model, out_dir: Path, name: str) -> str:
     "Save as an open_clip `local-dir:` folder (config + safetensors); returns the weights' fingerprint."
     import open_clip
@@ -155,6 +161,7 @@ def save_clip(model, out_dir: Path, name: str) -> str:
     write_json(out_dir / "open_clip_config.json", cfg)
     return fingerprint(out_dir / "open_clip_model.safetensors")
 
+# %% ../nbs/08_clip.ipynb #1ba686aa
 def zero_shot_accuracy(clip: Clip, x: np.ndarray, y: np.ndarray) -> float:
     "Class accuracy of images x against prompt-ensembled class embeddings (the headline templates)."
     from PIL import Image
@@ -163,12 +170,14 @@ def zero_shot_accuracy(clip: Clip, x: np.ndarray, y: np.ndarray) -> float:
     img = clip.encode_images([Image.fromarray(a) for a in x])
     return float(((img @ cls.T).argmax(1) == y).mean())
 
+# %% ../nbs/08_clip.ipynb #a16944d0
 def study_indices(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
     "Disjoint image indices of animal-mnist: (CLIP training images, study / held-out images)."
     t = cfg.thumbnail
     idx = np.random.default_rng(cfg.seed).permutation(10000)
     return idx[:t.clip_train_images], idx[t.clip_train_images:t.clip_train_images + t.study_items]
 
+# %% ../nbs/08_clip.ipynb #27ba99cb
 def ensure_trained_clip(cfg: Config) -> Path:
     "The run's trained CLIP folder (`artifacts/thumbnail/clip/`), trained now when missing."
     d = cfg.artifact("thumbnail", "clip", "x").parent

@@ -33,7 +33,7 @@ class EmbeddingCache:
         return hashlib.sha1(f"{model}\x00{instruction or ''}\x00{ex}\x00{text}".encode()).hexdigest()
     def __len__(self): return len(self.store)
 
-# %% ../nbs/07_mteb.ipynb #3c6a3d75
+# %% ../nbs/07_mteb.ipynb #7cc9985c
 def _safe_name(name: str) -> str:
     "A model name usable as `org/name` in mteb's ModelMeta and as a folder name."
     s = re.sub(r"[^A-Za-z0-9._+-]+", "-", str(name)).strip("-") or "model"
@@ -48,11 +48,29 @@ def model_meta_for(name: str, revision: str = "local", embed_dim: int | None = N
         similarity_fn_name=ScoringFunction.COSINE, use_instructions=use_instructions, framework=["PyTorch"],
         open_weights=True, n_parameters=n_parameters, modalities=["text"]))
 
+# %% ../nbs/07_mteb.ipynb #dd6e9771
 def _abs_encoder():
     from mteb.models.abs_encoder import AbsEncoder
     return AbsEncoder
 
+def _encode_missing(enc, todo: list[str], by_key: dict, instr: str | None, ex, desc: str) -> None:
+    "Encode the texts of the cache keys `todo` with `enc.model`, in chunks, into `enc.cache` (one progress bar)."
+    from tqdm.auto import tqdm
+    chunk = max(enc.batch_size * 4, 1)
+    bar = tqdm(total=len(todo), desc=desc, leave=False, disable=not enc.show_progress)
+    for s in range(0, len(todo), chunk):
+        ks = todo[s:s + chunk]
+        kw = dict(instruction=instr, batch_size=enc.batch_size)
+        if ex: kw["examples"] = ex
+        vecs = np.asarray(enc.model.encode([by_key[k] for k in ks], **kw), dtype=np.float32)
+        if vecs.shape[0] != len(ks):
+            raise ValueError(f"{enc.name}: encode returned {vecs.shape[0]} vectors for {len(ks)} texts")
+        for k, v in zip(ks, vecs): enc.cache.store[k] = v
+        enc.encoded += len(ks); bar.update(len(ks))
+    bar.close()
+
 def _make_encoder_class():
+    "The `MtebEncoder` class (a subclass of mteb's `AbsEncoder`, so it is made only when mteb is imported)."
     AbsEncoder = _abs_encoder()
 
     class MtebEncoder(AbsEncoder):
@@ -70,7 +88,6 @@ def _make_encoder_class():
             self.encoded = 0                         # texts actually sent to the embedder
 
         def encode(self, inputs, *, task_metadata, hf_split: str, hf_subset: str, prompt_type=None, **kwargs) -> np.ndarray:
-            from tqdm.auto import tqdm
             texts = [t for batch in inputs for t in batch["text"]]
             pt = getattr(prompt_type, "value", prompt_type)
             instr = instruction_for(task_metadata.name, task_metadata.type, pt, task_metadata.prompt) \
@@ -79,21 +96,7 @@ def _make_encoder_class():
             keys = [self.cache.key(self.name, instr, ex, t) for t in texts]
             todo = list(dict.fromkeys(k for k in keys if k not in self.cache.store))
             self.cache.hits += len(keys) - len(todo); self.cache.misses += len(todo)
-            if todo:
-                by_key = dict(zip(keys, texts))
-                chunk = max(self.batch_size * 4, 1)
-                bar = tqdm(total=len(todo), desc=f"{task_metadata.name} {pt or 'text'}", leave=False,
-                           disable=not self.show_progress)
-                for s in range(0, len(todo), chunk):
-                    ks = todo[s:s + chunk]
-                    kw = dict(instruction=instr, batch_size=self.batch_size)
-                    if ex: kw["examples"] = ex
-                    vecs = np.asarray(self.model.encode([by_key[k] for k in ks], **kw), dtype=np.float32)
-                    if vecs.shape[0] != len(ks):
-                        raise ValueError(f"{self.name}: encode returned {vecs.shape[0]} vectors for {len(ks)} texts")
-                    for k, v in zip(ks, vecs): self.cache.store[k] = v
-                    self.encoded += len(ks); bar.update(len(ks))
-                bar.close()
+            if todo: _encode_missing(self, todo, dict(zip(keys, texts)), instr, ex, f"{task_metadata.name} {pt or 'text'}")
             if not keys: return np.zeros((0, self.dim or 1), np.float32)
             return np.stack([self.cache.store[k] for k in keys])
 
@@ -179,7 +182,7 @@ def evaluate_model(model,                       # an MtebEncoder, a SearchProtoc
         if bars: datasets.enable_progress_bars()
     return pd.DataFrame(rows, columns=["model", "task", "task_type", "main_score"])
 
-# %% ../nbs/07_mteb.ipynb #b46ca03a
+# %% ../nbs/07_mteb.ipynb #2d9a7834
 def check_safetensors(path: str | Path) -> None:
     "ValueError naming the file when a `.safetensors` file is cut off (a half-written export) or not one."
     path = Path(path); size = path.stat().st_size
@@ -194,17 +197,20 @@ def check_safetensors(path: str | Path) -> None:
     except (AttributeError, KeyError, TypeError, IndexError): raise ValueError(f"{path}: not a safetensors file (bad header)") from None
     if 8 + n + end > size: raise ValueError(f"{path}: truncated safetensors file ({size} of {8 + n + end} bytes){again}")
 
+# %% ../nbs/07_mteb.ipynb #e3647ca1
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 def is_hub_id(spec: str) -> bool:
     "An `org/name` that is not a local path."
     return bool(HUB_ID.match(str(spec))) and not Path(str(spec)).exists()
 
+# %% ../nbs/07_mteb.ipynb #7f5536f3
 def hub_model_cached(repo: str) -> bool:
     "Whether the Hugging Face cache holds this model (a sentence-transformers or transformers config)."
     from huggingface_hub import try_to_load_from_cache
     return any(isinstance(try_to_load_from_cache(repo, f), str) for f in ("modules.json", "config.json"))
 
+# %% ../nbs/07_mteb.ipynb #282f186a
 def check_model_spec(spec: str | Path, offline: bool | None = None) -> None:
     "Fail at once, naming the file, on a model spec that cannot load: no such folder, not an embedder, weights cut off."
     spec = str(spec)
@@ -223,6 +229,7 @@ def check_model_spec(spec: str | Path, offline: bool | None = None) -> None:
                          "(sentence-transformers) or adapter_config.json (LoRA adapter)")
     for f in sorted(p.glob("*.safetensors")) + sorted(p.glob("*/*.safetensors")): check_safetensors(f)
 
+# %% ../nbs/07_mteb.ipynb #cd1b108e
 def load_model(spec: str | Path, max_length: int | None = None, device: str | None = None,
                layers: int | None = None,            # a base cut to its first k layers (model.layers)
                query_max_length: int | None = None,  # tokens per query (model.query_max_length)
@@ -239,6 +246,7 @@ def load_model(spec: str | Path, max_length: int | None = None, device: str | No
         if not (p / "modules.json").exists(): raise ValueError(f"'{spec}' is not an embedder: {e}") from None
     return SentenceTransformerEmbedder(p, name=p.name, max_length=max_length)
 
+# %% ../nbs/07_mteb.ipynb #5f468ec0
 def models_in_run(cfg: Config, which: Sequence[str] = ("base", "student", "ablations", "teacher", "bm25")) -> tuple[dict, list[str]]:
     "({label: spec} of the models to score in this run, notes on what was skipped)."
     out, notes = {}, []
@@ -258,6 +266,7 @@ def models_in_run(cfg: Config, which: Sequence[str] = ("base", "student", "ablat
     if "bm25" in which: out["BM25"] = "bm25"
     return out, notes
 
+# %% ../nbs/07_mteb.ipynb #8234c8fc
 def bm25_model():
     "mteb's own BM25 baseline (mteb/baseline-bm25s) without the PyStemmer dependency; None if unavailable."
     import mteb
@@ -361,7 +370,7 @@ def shot_comparison(scores: pd.DataFrame,   # run_suite's scores, with "X" (k-sh
         rows.append({"model": g, "seeds": len(d), "mean": mean, "ci_low": lo, "ci_high": hi, "verdict": verdict})
     return per_task, pd.DataFrame(rows)
 
-# %% ../nbs/07_mteb.ipynb #30368a7d
+# %% ../nbs/07_mteb.ipynb #25e8881b
 def model_card(cfg: Config, table: pd.DataFrame | None = None, metrics: dict | None = None) -> str:
     "README.md of the exported student: base, recipe, data, the ablation and the suite scores of this run."
     m, t, d = cfg.model, cfg.train, cfg.data
@@ -396,6 +405,7 @@ def model_card(cfg: Config, table: pd.DataFrame | None = None, metrics: dict | N
               "d = model.encode([\"The Federal Reserve raised its benchmark rate ...\"])", "```", ""]
     return "\n".join(lines)
 
+# %% ../nbs/07_mteb.ipynb #10d5bd04
 def complete_student(cfg: Config, table: pd.DataFrame | None = None) -> Path | None:
     "Give the run's exported student every task's prompt (with the suite's in-context examples) and a model card."
     from embedding_lab.core import atomic_write, read_metrics
