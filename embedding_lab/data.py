@@ -158,7 +158,7 @@ def _csv_value(k, v):
     if v.strip().lower() in MISSING_TEXT: return ValueError(f"'{k}' is {v!r}: a missing-value marker, not text")
     if k == "negatives":
         try: return json.loads(v)
-        except (json.JSONDecodeError, RecursionError): return ValueError(f"'negatives' is not a JSON list")
+        except (json.JSONDecodeError, RecursionError): return ValueError("'negatives' is not a JSON list")
     return v
 
 def _read_csv(path: Path):

@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
-from .core import (Config, ConfigError, add_run_args, check_output, config_from_args, guard_stage,
+from .core import (Config, ConfigError, check_output, guard_stage,
                                 record_metrics, stamp_output)
 from .teacher import (BM25Index, cached_embeddings, fuse_scores, score_lists, load_cross_encoder,
                                    train_corpus, _key)
@@ -23,7 +23,7 @@ __all__ = ['MINED_COLUMNS', 'MiningError', 'margin_mask', 'check_embeddings', 'i
            'index_kind', 'search', 'AnnRecallError', 'exact_ids', 'recall_at_k', 'search_param', 'set_search_param',
            'tune_search', 'ann_index', 'valid_candidates', 'select_negatives', 'MiningResult', 'prepare_pairs',
            'PairEmbeddings', 'embed_pairs', 'search_candidates', 'score_candidates', 'mine', 'mining_path',
-           'save_mined', 'listed_frame', 'write_flag_jsonl', 'run_mining', 'load_mined', 'read_corpus', 'cli_mine']
+           'save_mined', 'listed_frame', 'write_flag_jsonl', 'run_mining', 'load_mined', 'read_corpus']
 
 # %% ../nbs/03_mining.ipynb #e1109c72
 class MiningError(ValueError):
@@ -559,38 +559,3 @@ def read_corpus(path: str | Path) -> list[str]:
     if not docs: raise MiningError(f"{path}: the corpus is empty")
     return docs
 
-def cli_mine(argv: list[str] | None = None) -> int:
-    "The `embedding-lab mine` command."
-    import argparse
-    from embedding_lab.data import DataError, load_pairs
-    p = argparse.ArgumentParser(prog="embedding-lab mine", description="Mine hard negatives for a pairs file.")
-    p.add_argument("--pairs", required=True, help="training pairs (.jsonl, .csv, .parquet)")
-    p.add_argument("--corpus", default=None, help="documents to mine from (.txt one a line, .jsonl); default: the pairs' positives")
-    add_run_args(p, default_profile="quick")
-    p.add_argument("--force", action="store_true", help="mine again into a folder that has a mined set (replaces it)")
-    p.add_argument("--flag-jsonl", default=None, metavar="FILE",
-                   help="also write the mined set as FlagEmbedding JSONL (query, pos, neg, pos_scores, neg_scores, prompt)")
-    args = p.parse_args(argv)
-    try:
-        cfg = config_from_args(args, save=False)      # guard_stage saves config.json once the command may run
-        guard_stage(cfg, "mine", [mining_path(cfg)], force=args.force, resumable=False)
-        pairs, bad = load_pairs(args.pairs, skip_invalid=cfg.data.skip_invalid)
-        corpus = read_corpus(args.corpus) if args.corpus else None
-        if cfg.teacher.cross_encoder == "train" and cfg.mining.rerank:   # the reranker 02_teacher trains, when missing
-            from embedding_lab.report import ensure_inputs
-            ensure_inputs(cfg, "03_mining")
-        res = mine(cfg, pairs, corpus)
-    except DataError as e:
-        print(f"embedding-lab mine: {e}", file=sys.stderr); return 1
-    except (FileNotFoundError, MiningError, ConfigError) as e:
-        print(f"embedding-lab mine: {e}", file=sys.stderr); return 2
-    res.metrics["invalid_rows"] = len(bad)
-    path = save_mined(cfg, res)
-    x = res.metrics
-    print(f"mined {x['queries']} queries against {x['corpus_size']} documents ({x['index']} index): "
-          f"{x['negatives_per_query']:.2f} negatives per query, {x['share_dropped_false_negatives']:.1%} of candidates "
-          f"dropped as likely false negatives, {x['queries_fewer_than_n']} queries with fewer than {cfg.mining.negatives}, "
-          f"{x['skipped_no_positive'] + len(bad)} rows skipped")
-    print(f"wrote {path}")
-    if args.flag_jsonl: print(f"wrote {write_flag_jsonl(res.frame, args.flag_jsonl)} (FlagEmbedding JSONL)")
-    return 0

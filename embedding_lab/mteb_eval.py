@@ -306,7 +306,7 @@ def run_suite(cfg: Config, models: dict | None = None, show_progress: bool = Tru
     "Scores (model, task, task_type, main_score) of every model on the offline suite, and notes on skipped models."
     import gc
     models, notes = (models, []) if models is not None else models_in_run(cfg, cfg.mteb.models)
-    tasks_probe = suite_tasks(cfg)
+    suite_tasks(cfg)                        # the suite's data must be there before any model loads
     cache_dir = cfg.artifact("mteb", "cache")
     suite_fp = fingerprint(cfg.mteb.to_dict() if hasattr(cfg.mteb, "to_dict") else dict(cfg.mteb),
                            cfg.model.max_length, cfg.seed, *[cfg.artifact("data", f) for f in
@@ -373,7 +373,7 @@ def shot_comparison(scores: pd.DataFrame,   # run_suite's scores, with "X" (k-sh
 # %% ../nbs/07_mteb.ipynb #25e8881b
 def model_card(cfg: Config, table: pd.DataFrame | None = None, metrics: dict | None = None) -> str:
     "README.md of the exported student: base, recipe, data, the ablation and the suite scores of this run."
-    m, t, d = cfg.model, cfg.train, cfg.data
+    m, t = cfg.model, cfg.train
     metrics = metrics or {}
     tr = metrics.get("train", {}); dt = metrics.get("data", {})
     lines = ["---", "library_name: sentence-transformers", "pipeline_tag: sentence-similarity",

@@ -12,8 +12,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 import numpy as np
 import pandas as pd
-from .core import (Config, ConfigError, add_run_args, asset_path, assign_splits, atomic_path, atomic_write, cache_dir,
-                                config_from_args,
+from .core import (Config, ConfigError, asset_path, assign_splits, atomic_path, atomic_write, cache_dir,
                                 fingerprint, guard_stage, record_metrics, write_json)
 from .clip import (ANIMALS, TEMPLATES, Clip, ModelUnavailable, clip_config, ensure_trained_clip, headline,
                                 load_animal_mnist, load_clip, save_clip, study_indices)
@@ -24,7 +23,7 @@ __all__ = ['PAPER_COLUMNS', 'ThumbnailError', 'l2norm', 'clip_score', 'swap_part
            'logreg_baseline', 'cohens_d', 'bootstrap_ci', 'precision_at_k', 'corrected_rate', 'group_comparison',
            'parse_label', 'read_items', 'download', 'download_all', 'open_image', 'check_images', 'embed_images',
            'outlet_corpus', 'Study', 'source_table', 'study_items', 'score_items', 'swapped_pairs', 'zero_shot',
-           'train_detectors', 'precision_table', 'run_study', 'save_study', 'plot_study', 'cli_thumbnail']
+           'train_detectors', 'precision_table', 'run_study', 'save_study', 'plot_study']
 
 # %% ../nbs/09_thumbnail.ipynb #78505213
 class ThumbnailError(ValueError):
@@ -697,42 +696,3 @@ def plot_study(cfg: Config, st: Study) -> dict:
         figs["thumbnail_rates"] = fig
     for n, f in figs.items(): f.tight_layout(); f.savefig(cfg.figure_path(n), dpi=100)
     return figs
-
-# %% ../nbs/09_thumbnail.ipynb #529d35d2
-def cli_thumbnail(argv: list[str] | None = None) -> int:
-    "The `embedding-lab thumbnail` command."
-    import argparse, sys
-    p = argparse.ArgumentParser(prog="embedding-lab thumbnail", description="CLIP thumbnail-headline study (Choi et al. 2022).")
-    p.add_argument("--data", default=None, help="CSV/JSONL with title,image[,source,label,outlet_type] or the paper's "
-                                                "Title,News_url,Image_url,Label (+ an outlet-type column); "
-                                                "default: the offline animal-silhouette corpus")
-    p.add_argument("--model", default=None, help="trained | NAME:TAG (e.g. ViT-B-32:openai) | local-dir:DIR | DIR")
-    add_run_args(p)
-    p.add_argument("--resume", action="store_true", help="run the study again in a folder where it ran, with the saved config")
-    p.add_argument("--force", action="store_true", help="start the study over, replacing its outputs in this run folder")
-    a = p.parse_args(argv)
-    try:
-        cfg = config_from_args(a, save=False)          # guard_stage saves config.json once the command may run
-        d = cfg.run_dir / "artifacts" / "thumbnail"
-        guard_stage(cfg, "thumbnail", [cfg.run_dir / "metrics" / "thumbnail.json", d / "scores.parquet", d / "sources.csv"],
-                    resume=a.resume, force=a.force)
-        if a.force: (cfg.run_dir / "metrics" / "thumbnail.json").unlink(missing_ok=True)   # no numbers of the old study survive
-        st = run_study(cfg, a.data, a.model)
-        out = save_study(cfg, st); import matplotlib; matplotlib.use("Agg"); plot_study(cfg, st)
-        record_metrics(cfg, "thumbnail", st.metrics)
-    except (ThumbnailError, ModelUnavailable, ConfigError, FileNotFoundError) as e:
-        print(f"embedding-lab thumbnail: {e}", file=sys.stderr); return 2
-    m = st.metrics
-    print(f"{m['items']} items scored, {m['rows_skipped']} rows skipped (see {out / 'problems.txt'})")
-    print(f"zero-shot (val-chosen threshold) test accuracy {m['zeroshot_accuracy_accuracy']:.3f}, AUROC {m['zeroshot_accuracy_auroc']:.3f}")
-    if "classifier_accuracy" in m: print(f"classifier test accuracy {m['classifier_accuracy']:.3f}, AUROC {m['classifier_auroc']:.3f} "
-                                         f"(epoch {m['classifier_best_epoch']} of {m['classifier_epochs']} kept)")
-    if st.groups is not None:
-        g = st.group_stats; a_, b_ = st.groups.group.tolist()
-        print(f"{a_} vs {b_} outlets ({g['n_a']} vs {g['n_b']} items): Cohen's d {g['cohens_d']:.3f} "
-              f"[{g['d_lo']:.3f}, {g['d_hi']:.3f}], Mann-Whitney p {g['mwu_p']:.2g}")
-    if st.precision is not None:
-        print(f"precision@k on the labelled test items (pool of {st.precision.attrs['pool']}, {st.precision.attrs['positives']} incongruent):")
-        print(st.precision.round(3).to_string())
-    print(f"outputs in {out}")
-    return 0

@@ -8,6 +8,7 @@ import embedding_lab.mining as M
 import embedding_lab.teacher as T
 from embedding_lab.core import Config
 from conftest import fake_encode
+from embedding_lab.cli import main
 
 
 PAIRS = pd.DataFrame({"query": ["cat food", "dog toys", "stock prices", "rainy weather"],
@@ -127,7 +128,7 @@ def test_cli_mine(tmp_path, encode_calls, capsys):
     pairs.write_text("".join(json.dumps({"query": q, "positive": p}) + "\n" for q, p in PAIRS.values))
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("".join(json.dumps({"text": t}) + "\n" for t in EXTRA))
-    rc = M.cli_mine(["--pairs", str(pairs), "--corpus", str(corpus), "--out", str(tmp_path / "run"), "--profile", "tiny",
+    rc = main(["mine", "--pairs", str(pairs), "--corpus", str(corpus), "--out", str(tmp_path / "run"), "--profile", "tiny",
                      "-p", "mining.negatives=2"])
     assert rc == 0
     out = capsys.readouterr().out
@@ -135,10 +136,10 @@ def test_cli_mine(tmp_path, encode_calls, capsys):
     df = pd.read_parquet(tmp_path / "run/artifacts/mining/mined.parquet")
     assert len(df) == 4 and df.negatives.map(len).max() <= 2
     (tmp_path / "empty.txt").write_text("\n")
-    assert M.cli_mine(["--pairs", str(pairs), "--corpus", str(tmp_path / "empty.txt"), "--out", str(tmp_path / "r2")]) == 2
+    assert main(["mine", "--pairs", str(pairs), "--corpus", str(tmp_path / "empty.txt"), "--out", str(tmp_path / "r2")]) == 2
     assert "corpus is empty" in capsys.readouterr().err
     bad = tmp_path / "bad.jsonl"; bad.write_text('{"query": "q"}\n')
-    assert M.cli_mine(["--pairs", str(bad), "--out", str(tmp_path / "r3")]) == 1
+    assert main(["mine", "--pairs", str(bad), "--out", str(tmp_path / "r3")]) == 1
     assert "missing 'positive'" in capsys.readouterr().err
 
 

@@ -9,6 +9,7 @@ from PIL import Image
 
 from embedding_lab import thumbnail as th
 from embedding_lab.core import Config
+from embedding_lab.cli import main
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -214,7 +215,7 @@ def test_cli_tiny_data_set(tmp_path, small_model, capsys):
     df.loc[len(df)] = {"title": "A cat", "image": "images/missing.png", "source": "B", "label": 0, "topic": "cat"}
     df.to_csv(tmp_path / "data" / "items.csv", index=False)
     out = tmp_path / "run"
-    rc = th.cli_thumbnail(["--data", str(tmp_path / "data" / "items.csv"), "--model", str(small_model), "--out", str(out),
+    rc = main(["thumbnail", "--data", str(tmp_path / "data" / "items.csv"), "--model", str(small_model), "--out", str(out),
                            "--profile", "tiny", "-p", "thumbnail.clf_epochs=2", "-p", "thumbnail.n_boot=20"])
     printed = capsys.readouterr().out
     assert rc == 0, printed
@@ -230,10 +231,10 @@ def test_cli_tiny_data_set(tmp_path, small_model, capsys):
     assert "80 items scored, 2 rows skipped" in printed
     # bad file: a clear message and a non-zero exit code
     (tmp_path / "bad.csv").write_text("headline\nx\n")
-    assert th.cli_thumbnail(["--data", str(tmp_path / "bad.csv"), "--model", str(small_model), "--out", str(tmp_path / "r2"),
+    assert main(["thumbnail", "--data", str(tmp_path / "bad.csv"), "--model", str(small_model), "--out", str(tmp_path / "r2"),
                              "--profile", "tiny"]) == 2
     assert "missing column(s) title, image" in capsys.readouterr().err
-    assert th.cli_thumbnail(["--out", str(tmp_path / "r3"), "--profile", "tiny", "-p", "thumbnail.no_such_key=1"]) == 2
+    assert main(["thumbnail", "--out", str(tmp_path / "r3"), "--profile", "tiny", "-p", "thumbnail.no_such_key=1"]) == 2
     assert "no_such_key" in capsys.readouterr().err
 
 

@@ -9,6 +9,7 @@ from PIL import Image
 
 from embedding_lab import thumbnail as th
 from embedding_lab.core import Config
+from embedding_lab.cli import main
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -67,7 +68,7 @@ def test_paper_csv_end_to_end_from_loopback(tmp_path, image_server, small_model,
     args = ["--data", str(data), "--model", str(small_model), "--out", str(out), "--profile", "tiny",
             "-p", f"thumbnail.download_dir={tmp_path / 'dl'}", "-p", "thumbnail.group_column=Outlet_type",
             "-p", "thumbnail.clf_epochs=4", "-p", "thumbnail.n_boot=50"]
-    assert th.cli_thumbnail(args) == 0, capsys.readouterr()
+    assert main(["thumbnail", *args]) == 0, capsys.readouterr()
     printed = capsys.readouterr().out
     m = json.loads((out / "metrics" / "thumbnail.json").read_text())
     assert m["rows"] == 67 and m["items"] == 64 and m["rows_skipped"] == 3
@@ -99,15 +100,15 @@ def test_paper_csv_end_to_end_from_loopback(tmp_path, image_server, small_model,
         assert (out / "artifacts" / "figures" / f"{f}.png").exists()
 
     # issue 14: a finished study is not overwritten without --resume or --force
-    assert th.cli_thumbnail(args) == 2
+    assert main(["thumbnail", *args]) == 2
     err = capsys.readouterr().err
     assert "thumbnail already ran here" in err and "--resume" in err and "--force" in err
     assert json.loads((out / "metrics" / "thumbnail.json").read_text()) == m   # untouched
-    assert th.cli_thumbnail(args + ["--resume", "-p", "thumbnail.n_boot=51"]) == 2
+    assert main(["thumbnail", *args + ["--resume", "-p", "thumbnail.n_boot=51"]]) == 2
     assert "changes thumbnail.n_boot" in capsys.readouterr().err
-    assert th.cli_thumbnail(args + ["--resume"]) == 0
+    assert main(["thumbnail", *args + ["--resume"]]) == 0
     assert json.loads((out / "metrics" / "thumbnail.json").read_text()) == m   # same config, same numbers
-    assert th.cli_thumbnail(args[:-2] + ["-p", "thumbnail.n_boot=20", "--force"]) == 0
+    assert main(["thumbnail", *args[:-2] + ["-p", "thumbnail.n_boot=20", "--force"]]) == 0
     m2 = json.loads((out / "metrics" / "thumbnail.json").read_text())
     assert m2["group_cohens_d"] == m["group_cohens_d"] and m2["group_d_lo"] != m["group_d_lo"]   # redone with 20 resamples
     assert json.loads((out / "config.json").read_text())["thumbnail"]["n_boot"] == 20
@@ -127,6 +128,6 @@ def test_group_too_small_is_reported_and_bad_groups_config(tmp_path, small_model
     assert st.problems == ["group comparison skipped: cannot compare the groups: 'general' has 1 item(s); each group needs at least 2"]
     assert "group_cohens_d" not in st.metrics and len(st.sources) == 3
     assert "thumbnail_group_cdf" not in th.plot_study(cfg, st)
-    rc = th.cli_thumbnail(["--data", str(tmp_path / "items.csv"), "--model", str(small_model), "--out", str(tmp_path / "r2"),
+    rc = main(["thumbnail", "--data", str(tmp_path / "items.csv"), "--model", str(small_model), "--out", str(tmp_path / "r2"),
                            "--profile", "tiny", "-p", "thumbnail.groups=[fake]"])
     assert rc == 2 and "thumbnail.groups must name two different groups" in capsys.readouterr().err
