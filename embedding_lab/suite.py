@@ -283,7 +283,7 @@ def suite_metadata(spec: dict):
     own = {k: spec[k] for k in ("name", "type", "main_score", "description", "eval_splits")}
     return TaskMetadata(**own, dataset={"path": f"embedding-lab/{spec['name']}", "revision": "local"}, **_SUITE_SHARED)
 
-# %% ../nbs/06_suite.ipynb #26e575da
+# %% ../nbs/06_suite.ipynb #a05cf124
 def _abstask(task_type: str) -> type:
     "mteb's abstract task class of a task type (reranking tasks are retrieval tasks with candidates, as in mteb)."
     from mteb.abstasks.retrieval import AbsTaskRetrieval
@@ -308,6 +308,7 @@ def suite_class(spec: dict) -> type:
     body = {"metadata": suite_metadata(spec), "suite_spec": spec, "load_data": _load_suite_data, **spec.get("attrs", {})}
     return types.new_class(spec["name"], (_abstask(spec["type"]),), exec_body=lambda ns: ns.update(body))
 
+# %% ../nbs/06_suite.ipynb #5032d296
 _SUITE = None
 
 def suite_classes() -> tuple:
@@ -358,11 +359,12 @@ def suite_examples(cfg: Config, k: int | None = None) -> dict[str, list[tuple[st
         out[name] = [(cut(q), cut(p)) for q, p in zip(ex["query"], ex.positive)]
     return out
 
-# %% ../nbs/06_suite.ipynb #5f23dccc
+# %% ../nbs/06_suite.ipynb #46646808
 def score_matrix(scores: pd.DataFrame) -> pd.DataFrame:
     "Wide table: one row per model, one column per task (main scores)."
     return scores.pivot_table(index="model", columns="task", values="main_score", aggfunc="mean")
 
+# %% ../nbs/06_suite.ipynb #f870822e
 def task_means(scores: pd.DataFrame,       # long table: model, task, task_type, main_score
                tasks: Sequence[str] | None = None,  # the task set (default: every task in the table)
               ) -> pd.DataFrame:
@@ -379,6 +381,7 @@ def task_means(scores: pd.DataFrame,       # long table: model, task, task_type,
     out["n_tasks"] = wide.notna().sum(axis=1)
     return out
 
+# %% ../nbs/06_suite.ipynb #5abee626
 def borda(scores: pd.DataFrame, tasks: Sequence[str] | None = None) -> pd.DataFrame:
     "Borda points and rank per model (REFERENCES.md / MTEB leaderboard definition)."
     wide = score_matrix(scores)
@@ -390,21 +393,24 @@ def borda(scores: pd.DataFrame, tasks: Sequence[str] | None = None) -> pd.DataFr
     out["borda_rank"] = out.borda_points.rank(method="min", ascending=False).astype(int)
     return out
 
+# %% ../nbs/06_suite.ipynb #35f11750
 def ranking_table(scores: pd.DataFrame, tasks: Sequence[str] | None = None) -> pd.DataFrame:
     "Mean(task), Mean(type), per-type means, Borda points and rank, best first."
     t = task_means(scores, tasks).join(borda(scores, tasks))
     return t.sort_values(["borda_rank", "mean_task"], ascending=[True, False])
 
-# %% ../nbs/06_suite.ipynb #daa4847e
+# %% ../nbs/06_suite.ipynb #8dacd10a
 def table_file(name: str) -> Path:
     "An MTEB table shipped in the package (embedding_lab/mteb_tables/)."
     import embedding_lab
     return Path(embedding_lab.__file__).parent / "mteb_tables" / name
 
+# %% ../nbs/06_suite.ipynb #3b45fe43
 def reference_scores() -> pd.DataFrame:
     "Published per-task main scores (0-100) of peer models on MTEB(eng, v2): model, task, task_type, main_score."
     return pd.read_csv(table_file("mteb_eng_v2_reference.csv"))
 
+# %% ../nbs/06_suite.ipynb #5734d9d8
 def benchmark_tasks() -> pd.DataFrame:
     "The 41 tasks of MTEB(eng, v2): task, task_type, metric, split, hf_subset."
     return pd.read_csv(table_file("mteb_eng_v2_tasks.csv"))
@@ -508,7 +514,7 @@ def student_prompts(default_instruction: str,            # the training instruct
         else: out[f"{name}-query"], out[f"{name}-document"] = p, ""
     return out | {"query": format_query("", default_instruction), "document": ""}
 
-# %% ../nbs/06_suite.ipynb #97b0ad1b
+# %% ../nbs/06_suite.ipynb #a8bc1ef5
 def _stats_file(task: str) -> Path | None:
     import mteb
     hits = sorted(Path(mteb.__file__).parent.joinpath("descriptive_stats").glob(f"*/{task}.json"))
@@ -533,6 +539,7 @@ def task_sizes(tasks: Sequence[str] | None = None,   # mteb task names (default:
                      "known": f is not None})
     return pd.DataFrame(rows)
 
+# %% ../nbs/06_suite.ipynb #c0ab8eef
 def plan_eval(sizes: pd.DataFrame,          # task_sizes()
               chars_per_token: float,        # measured on the model's tokenizer
               max_length: int,               # tokens per text (longer texts are cut)
@@ -545,7 +552,7 @@ def plan_eval(sizes: pd.DataFrame,          # task_sizes()
         if tps: out[f"hours ({name})"] = out.tokens / tps / 3600
     return out
 
-# %% ../nbs/06_suite.ipynb #82e22747
+# %% ../nbs/06_suite.ipynb #4eb08b13
 def check_result_json(path: str | Path) -> dict:
     "The parsed mteb task-result file; `ResultsError` naming the file and the key when a field is not usable."
     path = Path(path)
@@ -577,6 +584,7 @@ def check_result_json(path: str | Path) -> dict:
                 raise ResultsError(f"{path}: {key}.hf_subset must be a string, got {e['hf_subset']!r}")
     return d
 
+# %% ../nbs/06_suite.ipynb #830c8fc8
 def read_checked_results(folder: str | Path,       # a ResultCache folder, its results/ subfolder, or a folder of JSONs
                          model: str | None = None, # label for a plain folder of JSONs
                         ) -> pd.DataFrame:
@@ -610,13 +618,14 @@ def resolve_tasks(benchmark: str = MTEB_ENG_V2, names: Sequence[str] | None = No
         tasks = [by[n] for n in names]
     return tasks
 
-# %% ../nbs/06_suite.ipynb #0bdff769
+# %% ../nbs/06_suite.ipynb #35a556dc
 def _truthy(v) -> bool: return str(v or "").strip().lower() in ("1", "true", "yes", "on")
 
 def hub_offline() -> bool:
     "True when the HF hub is switched off by the environment."
     return _truthy(os.environ.get("HF_HUB_OFFLINE")) or _truthy(os.environ.get("HF_DATASETS_OFFLINE"))
 
+# %% ../nbs/06_suite.ipynb #49867603
 def _hf_hub_cache() -> Path:
     if os.environ.get("HF_HUB_CACHE"): return Path(os.environ["HF_HUB_CACHE"])
     home = Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface"))
@@ -638,7 +647,7 @@ def dataset_cached(path: str, revision: str | None = None) -> bool:
     local = _hf_datasets_cache() / path.replace("/", "___")
     return local.exists() and any(local.iterdir())
 
-# %% ../nbs/06_suite.ipynb #5c7c495c
+# %% ../nbs/06_suite.ipynb #ce462beb
 def needs_download(task) -> bool:
     "Whether a task loads its data from the hub (mteb's default `load_data`), rather than from memory / disk."
     from mteb.abstasks.abstask import AbsTask
@@ -646,6 +655,7 @@ def needs_download(task) -> bool:
     own = type(task).load_data
     return own is AbsTask.load_data or own is AbsTaskRetrieval.load_data
 
+# %% ../nbs/06_suite.ipynb #5f517903
 def missing_datasets(tasks) -> list[str]:
     "`task: dataset@revision` for every task whose hub dataset is not in the local cache."
     out = []
@@ -656,6 +666,7 @@ def missing_datasets(tasks) -> list[str]:
             out.append(f"{t.metadata.name}: {ds['path']}@{ds.get('revision')}")
     return out
 
+# %% ../nbs/06_suite.ipynb #b0c6ee60
 def hub_reachable(timeout: float = 5.0) -> bool:
     "Whether huggingface.co answers within `timeout` seconds."
     import urllib.request
@@ -666,6 +677,7 @@ def hub_reachable(timeout: float = 5.0) -> bool:
     except Exception as e:
         return getattr(e, "code", None) is not None   # an HTTP error status still means the hub answered
 
+# %% ../nbs/06_suite.ipynb #e1155ed1
 def check_datasets(tasks, offline: bool | None = None) -> None:
     "Raise RuntimeError at once, listing the missing datasets, when the hub cannot supply them."
     miss = missing_datasets(tasks)
