@@ -20,11 +20,14 @@ from .core import (Config, ConfigError, add_run_args, atomic_path, config_from_a
 __all__ = ['METHODS', 'ABLATIONS', 'MULTITASK_ARMS', 'info_nce', 'kl_distill', 'soft_targets', 'InfoNCELoss', 'KLDistillLoss',
            'standin_mined', 'training_frame', 'teacher_soft_labels', 'usable_rows', 'Batch', 'make_batch',
            'loss_from_embeddings', 'gather_batch', 'batch_loss', 'grad_cache_step', 'train_signature', 'task_batches',
-           'micro_batch_rows', 'save_checkpoint', 'load_checkpoint', 'batch_chance', 'StopTraining', 'train_student',
-           'arm_frame', 'dev_examples', 'eval_dev', 'run_ablations', 'export_arm', 'chance_loss', 'loss_summary',
-           'ablation_metrics', 'paired_interval', 'ablation_steps', 'cli_train']
+           'micro_batch_rows', 'batch_chance', 'train_data', 'make_accelerator', 'lora_student', 'make_optimizer',
+           'TrainProgress', 'keep_trainable', 'load_trainable', 'check_signature', 'register_checkpointing',
+           'save_training_state', 'TrainRun', 'next_batch', 'micro_step', 'accumulate', 'optimizer_step', 'run_steps',
+           'StopTraining', 'train_info', 'train_student', 'arm_frame', 'dev_examples', 'eval_dev', 'run_ablations',
+           'export_arm', 'chance_loss', 'loss_summary', 'ablation_metrics', 'paired_interval', 'ablation_steps',
+           'cli_train']
 
-# %% ../nbs/05_train.ipynb #6c3134a4
+# %% ../nbs/05_train.ipynb #55da2c17
 def info_nce(q,                 # (b, dim) query embeddings
              docs,              # (m, dim) candidates: the b positives first (row i is query i's), then negatives
              tau: float = 0.02,
@@ -34,6 +37,7 @@ def info_nce(q,                 # (b, dim) query embeddings
     logits = q @ docs.T / tau
     return F.cross_entropy(logits, torch.arange(q.shape[0], device=q.device))
 
+# %% ../nbs/05_train.ipynb #29174017
 def kl_distill(q,               # (b, dim) query embeddings
                cands,           # (b, 1 + n, dim) each query's positive then its n hard negatives
                target,          # (b, 1 + n) teacher soft labels (rows sum to 1)
@@ -45,12 +49,14 @@ def kl_distill(q,               # (b, dim) query embeddings
     t = target.to(logp.dtype)
     return (t * (torch.log(t.clamp_min(1e-12)) - logp)).sum(-1).mean()
 
+# %% ../nbs/05_train.ipynb #8c4b9baa
 def soft_targets(scores, tau: float = 0.05):
     "Teacher soft labels: softmax(scores / tau) per row."
     s = np.asarray(scores, dtype=np.float64) / tau
     e = np.exp(s - s.max(-1, keepdims=True))
     return e / e.sum(-1, keepdims=True)
 
+# %% ../nbs/05_train.ipynb #eee3ae9c
 class InfoNCELoss:
     "InfoNCE over in-batch (+ hard) negatives; call with (q, docs)."
     def __new__(cls, tau: float = 0.02):
@@ -62,6 +68,7 @@ class InfoNCELoss:
         _M.__name__ = _M.__qualname__ = "InfoNCELoss"
         return _M(tau)
 
+# %% ../nbs/05_train.ipynb #8ed221f5
 class KLDistillLoss:
     "KL(teacher soft labels || student softmax) over [positive + hard negatives]; call with (q, cands, target)."
     def __new__(cls, tau: float = 0.02):
@@ -73,7 +80,7 @@ class KLDistillLoss:
         _M.__name__ = _M.__qualname__ = "KLDistillLoss"
         return _M(tau)
 
-# %% ../nbs/05_train.ipynb #49500fb5
+# %% ../nbs/05_train.ipynb #1c7fa44c
 def standin_mined(train: pd.DataFrame, n_neg: int = 7, seed: int = 0) -> pd.DataFrame:
     "A frame with the mined-set columns: random in-split negatives, random teacher scores (positive highest)."
     rng = np.random.default_rng(seed)
@@ -85,16 +92,19 @@ def standin_mined(train: pd.DataFrame, n_neg: int = 7, seed: int = 0) -> pd.Data
                      "negatives": [pos[j] for j in others], "teacher_scores": [1.0] + sc.tolist()})
     return pd.DataFrame(rows)
 
+# %% ../nbs/05_train.ipynb #89c088d6
 def training_frame(cfg: Config) -> pd.DataFrame:
     "The mined training set 03_mining saved in the run folder for this config (`load_mined`)."
     from embedding_lab.mining import load_mined
     return load_mined(cfg)
 
+# %% ../nbs/05_train.ipynb #084509ec
 def teacher_soft_labels(scores, tau: float):
     "Soft labels as 02_teacher defines them (`teacher.soft_labels`: a softmax at `tau` that skips NaN padding)."
     from embedding_lab.teacher import soft_labels
     return np.asarray(soft_labels(np.asarray(scores, dtype=np.float64), tau), dtype=np.float64)
 
+# %% ../nbs/05_train.ipynb #f1169f71
 def usable_rows(frame: pd.DataFrame, n_neg: int) -> tuple[pd.DataFrame, int]:
     "Rows with at least `n_neg` negatives (mining may keep fewer for some queries) and how many were left out."
     if not n_neg: return frame, 0
@@ -104,6 +114,7 @@ def usable_rows(frame: pd.DataFrame, n_neg: int) -> tuple[pd.DataFrame, int]:
     if not ok.any(): raise ValueError(f"no training row has {n_neg} negatives; lower train.negatives")
     return frame[ok].reset_index(drop=True), int((~ok).sum())
 
+# %% ../nbs/05_train.ipynb #a56f0baf
 @dataclass
 class Batch:
     queries: list[str]
@@ -116,6 +127,7 @@ class Batch:
     @property
     def listed(self) -> bool: return self.kind in ("classification", "clustering")
 
+# %% ../nbs/05_train.ipynb #5594b14a
 def make_batch(rows: pd.DataFrame, pool: pd.DataFrame | None, n_neg: int, few_shot: int, seed: int,
                teacher_tau: float = 0.05,
                example_chars: int | None = 300,   # each example's query and positive cut to this many characters
@@ -140,7 +152,7 @@ def make_batch(rows: pd.DataFrame, pool: pd.DataFrame | None, n_neg: int, few_sh
         if n_neg: ts.append(teacher_soft_labels(list(r["teacher_scores"])[:1 + n_neg], teacher_tau))
     return Batch(qs, ps, ns, np.stack(ts) if ts else None, kind, tasks.pop())
 
-# %% ../nbs/05_train.ipynb #74f06613
+# %% ../nbs/05_train.ipynb #8b0f5fbc
 METHODS = ("inbatch", "hardneg", "distill")
 
 def loss_from_embeddings(method: str, q, docs, b: int, n: int, target, tau: float, kl_tau: float, kl_weight: float,
@@ -165,6 +177,7 @@ def loss_from_embeddings(method: str, q, docs, b: int, n: int, target, tau: floa
             parts["kl"] = kl_distill(q, per_q, torch.as_tensor(target, device=q.device), kl_tau)
         return parts["infonce"] + kl_weight * parts.get("kl", 0.0), parts
 
+# %% ../nbs/05_train.ipynb #55b1b947
 def gather_batch(q, docs, b: int, n: int, target):
     """Every process's queries and candidates as one batch: (q, docs, b, target, world). The local parts keep their
     gradients, the others are copies; on one process nothing changes. Each process then computes the loss of the
@@ -182,6 +195,7 @@ def gather_batch(q, docs, b: int, n: int, target):
     t = None if target is None else torch.cat(ag(torch.as_tensor(target, dtype=torch.float32, device=q.device)))
     return torch.cat(qs), torch.cat(ps + negs), b * w, t, w
 
+# %% ../nbs/05_train.ipynb #4caedcb5
 def _texts(batch: Batch, method: str) -> tuple[list[str], list[str], int]:
     n = 0 if method == "inbatch" and not batch.listed else len(batch.negatives[0])
     return batch.queries, batch.positives + [t for ns in batch.negatives for t in ns[:n]], n
@@ -194,6 +208,7 @@ def batch_loss(emb, batch: Batch, method: str, tau=0.02, kl_tau=0.02, kl_weight=
     loss, parts = loss_from_embeddings(method, q, d, b, n, target, tau, kl_tau, kl_weight, batch.listed)
     return loss, parts | ({"world": w} if w > 1 else {})
 
+# %% ../nbs/05_train.ipynb #c1faa884
 def _rng_state():
     import torch
     return torch.get_rng_state(), (torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
@@ -230,13 +245,14 @@ def grad_cache_step(emb, batch: Batch, method: str, chunk: int = 8, tau=0.02, kl
     _set_rng(now)
     return loss.detach(), {k: v.detach() for k, v in parts.items()}
 
-# %% ../nbs/05_train.ipynb #a4815388
+# %% ../nbs/05_train.ipynb #a016bdf7
 def train_signature(cfg: Config, method: str, seed: int) -> dict:
     "What a checkpoint must agree with to be resumed."
     return {"method": method, "seed": seed, "model": dict(cfg.model), "train": {k: v for k, v in dict(cfg.train).items()
             if k not in ("checkpoint_every", "ablations", "ablation_seeds", "export", "eval_queries",
                          "eval_train_positives")}}
 
+# %% ../nbs/05_train.ipynb #7f211bfc
 def task_batches(groups: np.ndarray,   # the task of each row
                  size: int, seed: int, epoch: int) -> list[np.ndarray]:
     """One epoch of task-homogeneous batches: each task's rows in a seeded order cut into batches of `size` (a task
@@ -248,6 +264,7 @@ def task_batches(groups: np.ndarray,   # the task of each row
     order = np.random.default_rng([seed, epoch, 1 << 20]).permutation(len(out))
     return [out[i] for i in order]
 
+# %% ../nbs/05_train.ipynb #bebd3d7f
 def micro_batch_rows(n_rows: int, micro: int, size: int, seed: int, rank: int = 0, world: int = 1,
                      groups: np.ndarray | None = None,  # task per row: every micro-batch from one task
                     ) -> np.ndarray:
@@ -270,34 +287,111 @@ def micro_batch_rows(n_rows: int, micro: int, size: int, seed: int, rank: int = 
         out.extend(perm[off:off + size - len(out)].tolist())
     return np.array(out)
 
-def save_checkpoint(path: Path, model, opt, sched, step: int, micro: int, log: list, signature: dict) -> Path:
-    "Trainable weights, optimizer, scheduler, RNG, data position and loss log, written atomically to `path`."
-    import torch
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path, folder=True) as tmp:
-        torch.save({"weights": {n: p.detach().cpu() for n, p in model.named_parameters() if p.requires_grad},
-                    "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step, "micro": micro,
-                    "log": log, "signature": signature,
-                    "rng": {"python": random.getstate(), "numpy": np.random.get_state(), "torch": _rng_state()}},
-                   tmp / "state.pt")
-        write_json(tmp / "signature.json", signature)
-    return path
+# %% ../nbs/05_train.ipynb #6ec03774
+def batch_chance(method: str, batch: Batch, world: int = 1) -> float:
+    "InfoNCE of a model that cannot tell this batch's candidates apart: ln(candidates per query)."
+    n = len(batch.negatives[0]) if batch.negatives else 0
+    if batch.listed: return math.log(1 + n)
+    return math.log(len(batch.queries) * world * (1 if method == "inbatch" else 1 + n))
 
-def load_checkpoint(path: Path, model, opt, sched, signature: dict) -> dict:
-    "Restore what `save_checkpoint` wrote; a checkpoint of another configuration is an error naming the keys."
+# %% ../nbs/05_train.ipynb #dbdf7ace
+def train_data(cfg: Config, method: str, frame: pd.DataFrame | None = None,  # default training_frame(cfg)
+              ) -> tuple[pd.DataFrame, np.ndarray | None, pd.DataFrame | None, int]:
+    "The rows `method` trains on (those with enough negatives), their tasks, the few-shot pool, negatives per query."
+    from embedding_lab.data import load_splits
+    t = cfg.train
+    frame = training_frame(cfg) if frame is None else frame
+    frame, _ = usable_rows(frame, 0 if method == "inbatch" else t.negatives)
+    groups = frame.task.astype(str).to_numpy() if "task" in frame else None
+    pool = load_splits(cfg)["train"] if t.few_shot_max else None
+    return frame, groups, pool, 0 if method == "inbatch" else t.negatives
+
+# %% ../nbs/05_train.ipynb #4b3123d7
+def make_accelerator(cfg: Config):
+    "The `Accelerator` of a run: bf16 autocast on a GPU, and on a CPU when the model is loaded in bf16 (the GPU recipe on CPU)."
+    from accelerate import Accelerator
+    device = get_device(cfg.device)
+    bf16 = device.type == "cuda" or cfg.model.dtype == "bfloat16"
+    return Accelerator(cpu=device.type == "cpu", mixed_precision="bf16" if bf16 else "no")
+
+# %% ../nbs/05_train.ipynb #00241c26
+def lora_student(cfg: Config, device,
+                 base=None,              # an Embedder of cfg.model.base already loaded: copied, left unchanged
+                ):
+    "The base embedder (loaded, or a copy of `base`) with LoRA adapters, the only trainable weights, in training mode."
+    import copy
+    from embedding_lab.model import Embedder, load_embedder, add_lora
+    t, m = cfg.train, cfg.model
+    if base is None: emb = load_embedder(m.base, max_length=t.max_length or m.max_length, device=device, dtype=m.dtype,
+                                         layers=m.layers, query_max_length=m.query_max_length)
+    else: emb = Embedder(copy.deepcopy(base.model).to(device), base.tokenizer, base.name,
+                         t.max_length or m.max_length, device=device, query_max_length=m.query_max_length)
+    emb.model = add_lora(emb.model, m.lora_r, m.lora_alpha, m.lora_dropout, m.lora_targets, base_name=m.base,
+                         layers=m.lora_layers)
+    emb.buckets = t.length_buckets
+    if t.grad_checkpointing:
+        emb.model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    emb.model.train()
+    return emb
+
+# %% ../nbs/05_train.ipynb #8534af8b
+def make_optimizer(cfg: Config, model) -> tuple[list, object, object]:
+    "The trainable weights, AdamW on them, and transformers' linear-warmup cosine schedule over `train.steps`."
     import torch
-    st = torch.load(Path(path) / "state.pt", weights_only=False)
-    if st["signature"] != signature:
-        a, b = _flat(st["signature"]), _flat(signature)
+    from transformers import get_cosine_schedule_with_warmup
+    t = cfg.train
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=t.lr, weight_decay=t.weight_decay)
+    return params, opt, get_cosine_schedule_with_warmup(opt, int(t.warmup_ratio * t.steps), t.steps)
+
+# %% ../nbs/05_train.ipynb #4e6dc86c
+@dataclass
+class TrainProgress:
+    "Where a run is: optimizer steps done, micro-batches consumed (the position in the data) and the loss log."
+    step: int = 0
+    micro: int = 0
+    log: list = field(default_factory=list)
+
+    def state_dict(self) -> dict: return {"step": self.step, "micro": self.micro, "log": list(self.log)}
+    def load_state_dict(self, d: dict): self.step, self.micro, self.log = d["step"], d["micro"], list(d["log"])
+
+# %% ../nbs/05_train.ipynb #b09b3f2f
+def keep_trainable(models, weights, output_dir):
+    """`save_state` pre-hook: each model's saved weights are its trainable ones (the adapters), not the frozen base,
+    named as in the unwrapped model (no DDP `module.` prefix: a checkpoint resumes on any number of processes)."""
+    from accelerate.utils import extract_model_from_parallel
+    for i, model in enumerate(models):
+        own = extract_model_from_parallel(model).named_parameters()
+        weights[i] = type(weights[i])((n, p.detach()) for n, p in own if p.requires_grad)
+
+# %% ../nbs/05_train.ipynb #4aa4c70f
+def load_trainable(models, input_dir):
+    """`load_state` pre-hook: copy the saved trainable weights into each (unwrapped) model, whose trainable weights they
+    must be exactly, then take the models off the list accelerate loads (it expects every weight)."""
+    import torch
+    from accelerate.utils import SAFE_WEIGHTS_NAME, extract_model_from_parallel
+    from safetensors.torch import load_file
+    for i, model in enumerate(models):
+        f = Path(input_dir) / (SAFE_WEIGHTS_NAME.replace(".", f"_{i}.") if i else SAFE_WEIGHTS_NAME)
+        own = {n: p for n, p in extract_model_from_parallel(model).named_parameters() if p.requires_grad}
+        saved = load_file(f)
+        if saved.keys() != own.keys():
+            raise ValueError(f"{f} holds other weights than the model trains (missing: {sorted(own.keys() - saved.keys())[:3]}, "
+                             f"unexpected: {sorted(saved.keys() - own.keys())[:3]})")
+        with torch.no_grad():
+            for n, p in own.items(): p.copy_(saved[n])
+    models.clear()
+
+# %% ../nbs/05_train.ipynb #c519a735
+def check_signature(path: str | Path, signature: dict):
+    "Refuse a checkpoint written by another configuration, naming the settings that differ."
+    saved = json.loads((Path(path) / "signature.json").read_text())
+    want = json.loads(json.dumps(signature, default=str))        # as it reads back from JSON
+    if saved != want:
+        a, b = _flat(saved), _flat(want)
         diff = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
         raise ValueError(f"checkpoint {path} was written by another configuration (differs in: {', '.join(diff)}); "
                          "use a new --out folder or the same settings")
-    params = dict(model.named_parameters())
-    with torch.no_grad():
-        for n, w in st["weights"].items(): params[n].copy_(w)
-    opt.load_state_dict(st["optimizer"]); sched.load_state_dict(st["scheduler"])
-    random.setstate(st["rng"]["python"]); np.random.set_state(st["rng"]["numpy"]); _set_rng(st["rng"]["torch"])
-    return st
 
 def _flat(d, pre=""):
     out = {}
@@ -306,16 +400,146 @@ def _flat(d, pre=""):
         else: out[f"{pre}{k}"] = v
     return out
 
-# %% ../nbs/05_train.ipynb #d4b6ed4e
-def batch_chance(method: str, batch: Batch, world: int = 1) -> float:
-    "InfoNCE of a model that cannot tell this batch's candidates apart: ln(candidates per query)."
-    n = len(batch.negatives[0]) if batch.negatives else 0
-    if batch.listed: return math.log(1 + n)
-    return math.log(len(batch.queries) * world * (1 if method == "inbatch" else 1 + n))
+# %% ../nbs/05_train.ipynb #1e955952
+def register_checkpointing(acc, sched, progress: TrainProgress):
+    "Make `acc.save_state` / `load_state` carry the trainable weights only, the schedule and the run's progress."
+    acc.register_save_state_pre_hook(keep_trainable)
+    acc.register_load_state_pre_hook(load_trainable)
+    acc.register_for_checkpointing(sched, progress)
 
+# %% ../nbs/05_train.ipynb #8934d8e9
+def save_training_state(acc, path: str | Path, signature: dict) -> Path:
+    """`acc.save_state` plus `signature.json`, written into a temporary folder beside `path` and renamed to `path` once
+    complete: a run killed or failing while it saves leaves the previous checkpoint as it was."""
+    from accelerate.utils import broadcast_object_list
+    path = Path(path)
+    with atomic_path(path, folder=True) if acc.is_main_process else contextlib.nullcontext() as tmp:
+        tmp = broadcast_object_list([tmp])[0]      # every process writes its RNG state into the main process's folder
+        acc.save_state(tmp)
+        if acc.is_main_process: write_json(tmp / "signature.json", signature)
+        acc.wait_for_everyone()                    # every file is written before the rename
+    return path
+
+# %% ../nbs/05_train.ipynb #df3d1f99
+@dataclass
+class TrainRun:
+    "What a run's steps work with: config, accelerator, the LoRA embedder (model prepared), optimizer, data, progress."
+    cfg: Config
+    method: str
+    seed: int
+    acc: object
+    emb: object                  # its `model` is the model accelerate prepared
+    params: list                 # the trainable weights
+    opt: object
+    sched: object
+    frame: pd.DataFrame
+    groups: np.ndarray | None    # the task of each row
+    pool: pd.DataFrame | None    # few-shot examples are drawn from it
+    n_neg: int
+    progress: TrainProgress = field(default_factory=TrainProgress)
+
+    @property
+    def model(self): return self.emb.model
+
+    @classmethod
+    def start(cls, cfg: Config, method: str, seed: int, frame: pd.DataFrame | None = None, base=None) -> TrainRun:
+        "Data, accelerator, the seeded LoRA student, AdamW and schedule, prepared and registered for checkpointing."
+        data = train_data(cfg, method, frame)
+        acc = make_accelerator(cfg)
+        seed_everything(seed, deterministic=cfg.deterministic)
+        emb = lora_student(cfg, acc.device, base)
+        params, opt, sched = make_optimizer(cfg, emb.model)
+        emb.model, opt = acc.prepare(emb.model, opt)
+        run = cls(cfg, method, seed, acc, emb, params, opt, sched, *data)
+        register_checkpointing(acc, sched, run.progress)
+        return run
+
+# %% ../nbs/05_train.ipynb #96f1c238
+def next_batch(run: TrainRun) -> Batch:
+    "This process's micro-batch at the run's data position (the micro-batch counter), which then moves on."
+    t, acc = run.cfg.train, run.acc
+    rows = run.frame.iloc[micro_batch_rows(len(run.frame), run.progress.micro, t.batch_size, run.seed, acc.process_index,
+                                           acc.num_processes, run.groups)]
+    batch = make_batch(rows, run.pool, run.n_neg, t.few_shot_max, run.seed, t.teacher_tau, run.cfg.data.example_chars)
+    run.progress.micro += 1
+    return batch
+
+# %% ../nbs/05_train.ipynb #24ff298a
+def micro_step(run: TrainRun, batch: Batch, last: bool) -> tuple:
+    "Forward and backward of one micro-batch (1 / grad_accum of the step); processes sync gradients on the `last` only."
+    t, acc, model = run.cfg.train, run.acc, run.model
+    ctx = acc.no_sync(model) if not last else contextlib.nullcontext()
+    with ctx, acc.autocast():
+        if t.grad_cache:
+            return grad_cache_step(run.emb, batch, run.method, t.grad_cache_chunk, t.tau, t.kl_tau, t.kl_weight,
+                                   scale=1 / t.grad_accum, backward=acc.backward,
+                                   no_sync=(lambda: acc.no_sync(model)) if acc.num_processes > 1 else None)
+        loss, parts = batch_loss(run.emb, batch, run.method, t.tau, t.kl_tau, t.kl_weight)
+        acc.backward(loss * parts.pop("world", 1) / t.grad_accum)
+    return loss, parts
+
+# %% ../nbs/05_train.ipynb #392b3c83
+def accumulate(run: TrainRun) -> tuple[float, dict, float, Batch]:
+    """The step's `grad_accum` micro-batches, gradients accumulated: their mean loss, loss parts and chance level (the
+    loss and parts averaged over processes too), and the last batch."""
+    import torch
+    t, acc = run.cfg.train, run.acc
+    tot, parts_sum, chance = 0.0, {}, 0.0
+    for k in range(t.grad_accum):
+        batch = next_batch(run)
+        loss, parts = micro_step(run, batch, last=k == t.grad_accum - 1)
+        tot += float(loss.detach()) / t.grad_accum
+        chance += batch_chance(run.method, batch, acc.num_processes) / t.grad_accum
+        for n_, v in parts.items(): parts_sum[n_] = parts_sum.get(n_, 0.0) + float(v.detach()) / t.grad_accum
+    if acc.num_processes > 1:      # log the mean over processes, as one process accumulating them would
+        red = acc.reduce(torch.tensor([tot, *parts_sum.values()], device=acc.device), reduction="mean").tolist()
+        tot, parts_sum = red[0], dict(zip(parts_sum, red[1:]))
+    return tot, parts_sum, chance, batch
+
+# %% ../nbs/05_train.ipynb #bd04c11b
+def optimizer_step(run: TrainRun) -> dict:
+    "One optimizer step: accumulate, clip, step AdamW and the schedule; the step's row is added to the loss log."
+    t, pr = run.cfg.train, run.progress
+    tot, parts, chance, batch = accumulate(run)
+    gnorm = float(run.acc.clip_grad_norm_(run.params, t.max_grad_norm))
+    run.opt.step(); run.sched.step(); run.opt.zero_grad(set_to_none=True)
+    pr.step += 1
+    pr.log.append({"step": pr.step, "loss": tot, **parts, "lr": run.sched.get_last_lr()[0], "grad_norm": gnorm,
+                   "chance": chance, "task": batch.task})
+    return pr.log[-1]
+
+# %% ../nbs/05_train.ipynb #3d6c5ed1
+def run_steps(run: TrainRun, ck: Path, signature: dict,
+              stop_after: int | None = None,      # raise StopTraining after this step's checkpoint (tests)
+              show_progress: bool = True) -> list[dict]:
+    "Optimizer steps up to `train.steps`, saving `ck` every `checkpoint_every` steps and at the end; the loss log."
+    from tqdm.auto import tqdm
+    t, pr = run.cfg.train, run.progress
+    bar = tqdm(total=t.steps, initial=pr.step, desc=f"train {run.method} seed {run.seed}", disable=not show_progress)
+    while pr.step < t.steps:
+        row = optimizer_step(run)
+        bar.update(1); bar.set_postfix(loss=f"{row['loss']:.4f}")
+        if t.checkpoint_every and (pr.step % t.checkpoint_every == 0 or pr.step == t.steps):
+            save_training_state(run.acc, ck, signature)
+        if stop_after is not None and pr.step >= stop_after and pr.step < t.steps:
+            bar.close(); raise StopTraining(f"stopped after step {pr.step}")
+    bar.close()
+    return pr.log
+
+# %% ../nbs/05_train.ipynb #53389dd4
 class StopTraining(Exception):
     "Raised by `train_student(stop_after=k)` after the checkpoint of step k (simulates a killed run)."
 
+# %% ../nbs/05_train.ipynb #f6b97c9b
+def train_info(run: TrainRun) -> dict:
+    "How the run went, read from the live objects (saved with the adapter, printed by `embedding-lab train`)."
+    m, t = run.emb.model, run.cfg.train
+    return {"processes": run.acc.num_processes, "mixed_precision": str(run.acc.mixed_precision),
+            "grad_checkpointing": any(getattr(x, "gradient_checkpointing", False) for x in m.modules()),
+            "grad_cache": bool(t.grad_cache), "grad_accum": t.grad_accum,
+            "dtype": str(m.get_input_embeddings().weight.dtype).removeprefix("torch.")}
+
+# %% ../nbs/05_train.ipynb #8298faee
 def train_student(cfg: Config,
                   method: str = "distill",     # inbatch | hardneg | distill
                   seed: int | None = None,      # default cfg.seed
@@ -327,94 +551,22 @@ def train_student(cfg: Config,
                   base=None,                    # an Embedder of cfg.model.base already loaded: copied, left unchanged
                  ):
     "Train a LoRA student; returns (embedder, log) where log lists per-step losses."
-    import copy, torch
-    from accelerate import Accelerator
-    from tqdm.auto import tqdm
-    from transformers import get_cosine_schedule_with_warmup
-    from embedding_lab.data import load_splits
-    from embedding_lab.model import Embedder, load_embedder, add_lora
-    t, m = cfg.train, cfg.model
     if method not in METHODS: raise ValueError(f"unknown method '{method}'; choose one of {METHODS}")
     seed = cfg.seed if seed is None else seed
     out_dir = Path(out_dir or cfg.artifact("train", f"{method}-seed{seed}", "x").parent)
-    ck = out_dir / "checkpoint"
-    if resume and not (ck / "state.pt").exists(): raise FileNotFoundError(f"--resume: no checkpoint in {ck}")
-    frame = training_frame(cfg) if frame is None else frame
-    frame, _ = usable_rows(frame, 0 if method == "inbatch" else t.negatives)
-    groups = frame.task.astype(str).to_numpy() if "task" in frame else None
-    pool = load_splits(cfg)["train"] if t.few_shot_max else None
-    n_neg = 0 if method == "inbatch" else t.negatives
-    device = get_device(cfg.device)
-    # bf16 autocast on a GPU, and on a CPU when the model is loaded in bf16 (model.dtype=bfloat16: the GPU recipe on CPU)
-    bf16 = device.type == "cuda" or m.dtype == "bfloat16"
-    acc = Accelerator(cpu=device.type == "cpu", mixed_precision="bf16" if bf16 else "no")
-    seed_everything(seed, deterministic=cfg.deterministic)
-    if base is None: emb = load_embedder(m.base, max_length=t.max_length or m.max_length, device=acc.device, dtype=m.dtype,
-                                         layers=m.layers, query_max_length=m.query_max_length)
-    else: emb = Embedder(copy.deepcopy(base.model).to(acc.device), base.tokenizer, base.name,
-                         t.max_length or m.max_length, device=acc.device, query_max_length=m.query_max_length)
-    model = add_lora(emb.model, m.lora_r, m.lora_alpha, m.lora_dropout, m.lora_targets, base_name=m.base,
-                     layers=m.lora_layers)
-    emb.buckets = t.length_buckets
-    if t.grad_checkpointing:
-        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
-    model.train()
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=t.lr, weight_decay=t.weight_decay)
-    sched = get_cosine_schedule_with_warmup(opt, int(t.warmup_ratio * t.steps), t.steps)
-    model, opt = acc.prepare(model, opt)
-    emb.model = model
-    sig = train_signature(cfg, method, seed)
-    step, micro, log = 0, 0, []
+    ck, sig = out_dir / "checkpoint", train_signature(cfg, method, seed)
     if resume:
-        st = load_checkpoint(ck, acc.unwrap_model(model), opt, sched, sig)
-        step, micro, log = st["step"], st["micro"], st["log"]
-    bar = tqdm(total=t.steps, initial=step, desc=f"train {method} seed {seed}", disable=not show_progress)
-    while step < t.steps:
-        tot, parts_sum, chance = 0.0, {}, 0.0
-        for k in range(t.grad_accum):
-            rows = frame.iloc[micro_batch_rows(len(frame), micro, t.batch_size, seed, acc.process_index, acc.num_processes,
-                                               groups)]
-            batch = make_batch(rows, pool, n_neg, t.few_shot_max, seed, t.teacher_tau, cfg.data.example_chars)
-            micro += 1
-            last = k == t.grad_accum - 1
-            ctx = acc.no_sync(model) if not last else contextlib.nullcontext()
-            with ctx, acc.autocast():
-                if t.grad_cache:
-                    loss, parts = grad_cache_step(emb, batch, method, t.grad_cache_chunk, t.tau, t.kl_tau, t.kl_weight,
-                                                  scale=1 / t.grad_accum, backward=acc.backward,
-                                                  no_sync=(lambda: acc.no_sync(model)) if acc.num_processes > 1 else None)
-                else:
-                    loss, parts = batch_loss(emb, batch, method, t.tau, t.kl_tau, t.kl_weight)
-                    acc.backward(loss * parts.pop("world", 1) / t.grad_accum)
-            tot += float(loss.detach()) / t.grad_accum
-            chance += batch_chance(method, batch, acc.num_processes) / t.grad_accum
-            for n_, v in parts.items(): parts_sum[n_] = parts_sum.get(n_, 0.0) + float(v.detach()) / t.grad_accum
-        if acc.num_processes > 1:      # log the mean over processes, as one process accumulating them would
-            red = acc.reduce(torch.tensor([tot, *parts_sum.values()], device=acc.device), reduction="mean").tolist()
-            tot, parts_sum = red[0], dict(zip(parts_sum, red[1:]))
-        gnorm = float(acc.clip_grad_norm_(params, t.max_grad_norm))
-        opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
-        step += 1
-        log.append({"step": step, "loss": tot, **parts_sum, "lr": sched.get_last_lr()[0], "grad_norm": gnorm,
-                    "chance": chance, "task": batch.task})
-        bar.update(1); bar.set_postfix(loss=f"{tot:.4f}")
-        if acc.is_main_process and t.checkpoint_every and (step % t.checkpoint_every == 0 or step == t.steps):
-            save_checkpoint(ck, acc.unwrap_model(model), opt, sched, step, micro, log, sig)
-        if stop_after is not None and step >= stop_after and step < t.steps:
-            bar.close(); raise StopTraining(f"stopped after step {step}")
-    bar.close()
-    if acc.is_main_process: write_json(out_dir / "log.json", log)
-    emb.model = acc.unwrap_model(model); emb.model.eval()
-    # how the run went, read from the live objects (saved with the adapter, printed by `embedding-lab train`)
-    emb.train_info = {"processes": acc.num_processes, "mixed_precision": str(acc.mixed_precision),
-                      "grad_checkpointing": any(getattr(x, "gradient_checkpointing", False) for x in emb.model.modules()),
-                      "grad_cache": bool(t.grad_cache), "grad_accum": t.grad_accum,
-                      "dtype": str(emb.model.get_input_embeddings().weight.dtype).removeprefix("torch.")}
-    return emb, log
+        if not (ck / "model.safetensors").exists(): raise FileNotFoundError(f"--resume: no checkpoint in {ck}")
+        check_signature(ck, sig)
+    run = TrainRun.start(cfg, method, seed, frame, base)
+    if resume: run.acc.load_state(ck)
+    log = run_steps(run, ck, sig, stop_after, show_progress)
+    if run.acc.is_main_process: write_json(out_dir / "log.json", log)
+    run.emb.model = run.acc.unwrap_model(run.model); run.emb.model.eval()
+    run.emb.train_info = train_info(run)
+    return run.emb, log
 
-
-# %% ../nbs/05_train.ipynb #29b8230f
+# %% ../nbs/05_train.ipynb #5957da61
 ABLATIONS = {"base": None, "inbatch": "inbatch", "hardneg": "hardneg", "distill": "distill", "multitask": "distill"}
 MULTITASK_ARMS = ("multitask",)     # trained on every task of the training set; the others on its retrieval rows only
 
@@ -423,6 +575,7 @@ def arm_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     from embedding_lab.data import main_rows
     return frame if name in MULTITASK_ARMS else main_rows(frame)
 
+# %% ../nbs/05_train.ipynb #2289e7a4
 def dev_examples(cfg: Config, dev: pd.DataFrame, train: pd.DataFrame) -> list[list[tuple[str, str]]]:
     "`train.few_shot_max` in-context examples per dev query, drawn from the train split (seeded by the query's id)."
     from embedding_lab.data import sample_examples
@@ -430,6 +583,7 @@ def dev_examples(cfg: Config, dev: pd.DataFrame, train: pd.DataFrame) -> list[li
     return [sample_examples(train, r, k, cfg.seed, max_chars=cfg.data.example_chars, exact=True) if k else []
             for r in dev.to_dict("records")]
 
+# %% ../nbs/05_train.ipynb #645218a1
 def eval_dev(cfg: Config, emb, splits) -> dict:
     "Dev retrieval of an embedder as configured (queries with their few-shot examples), with truncation shares."
     from embedding_lab.model import dev_retrieval
@@ -441,6 +595,7 @@ def eval_dev(cfg: Config, emb, splits) -> dict:
                       examples=dev_examples(cfg, dev, splits["train"]))
     return m | {"query_truncated": emb.truncated_share("query"), "doc_truncated": emb.truncated_share("document")}
 
+# %% ../nbs/05_train.ipynb #c3df6163
 def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame, dict]:
     "Train + score every ablation x seed; returns the results table and the loss logs."
     from embedding_lab.data import load_splits, main_rows
@@ -475,14 +630,17 @@ def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame
     stamp_output(cfg, "ablations")          # 07_mteb scores these adapters and the student only for this config
     return pd.DataFrame(rows), logs
 
+# %% ../nbs/05_train.ipynb #4cde3afd
 def export_arm(ablations) -> str:
     "The arm exported as the student: the whole method (multi-task when that arm runs, else distill)."
     return next((a for a in MULTITASK_ARMS if a in ablations), "distill")
 
+# %% ../nbs/05_train.ipynb #0feff4d8
 def chance_loss(method: str, batch_size: int, negatives: int) -> float:
     "InfoNCE of a model that cannot tell candidates apart: ln(number of candidates per query)."
     return math.log(batch_size * (1 if method == "inbatch" else 1 + negatives))
 
+# %% ../nbs/05_train.ipynb #8446d671
 def loss_summary(logs: dict, cfg: Config, last: int = 3) -> dict:
     """Per run: the InfoNCE part of the loss over its last `last` steps, and that over the chance level of each
     step's candidates; a multi-task run (tasks take turns) over its second half, overall and per task."""
@@ -501,6 +659,7 @@ def loss_summary(logs: dict, cfg: Config, last: int = 3) -> dict:
                 if rs: out[f"train_infonce_over_chance_{run}_{t}"] = ratio(rs)
     return out
 
+# %% ../nbs/05_train.ipynb #0185d0ca
 def ablation_metrics(table: pd.DataFrame) -> dict:
     "Metrics for metrics.json: per ablation and seed, and the mean over seeds."
     out = {}
@@ -510,7 +669,7 @@ def ablation_metrics(table: pd.DataFrame) -> dict:
         for k in ("ndcg_at_10", "mrr_at_10"): out[f"dev_{k}_{name}_mean"] = float(g[k].mean())
     return out
 
-# %% ../nbs/05_train.ipynb #9d1201d7
+# %% ../nbs/05_train.ipynb #8c449d17
 def paired_interval(d: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
     "(mean, low, high): Student-t interval of the mean of per-seed differences (NaN bounds with one seed)."
     from scipy import stats
@@ -519,6 +678,7 @@ def paired_interval(d: Sequence[float], level: float = 0.95) -> tuple[float, flo
     half = float(stats.t.ppf((1 + level) / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
     return m, m - half, m + half
 
+# %% ../nbs/05_train.ipynb #91b487f2
 def ablation_steps(table: pd.DataFrame, metric: str = "ndcg_at_10",
                    level: float = 0.95,        # confidence of the interval over seeds
                   ) -> pd.DataFrame:

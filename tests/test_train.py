@@ -106,8 +106,12 @@ def test_resume_reaches_the_same_final_loss(tmp_path):
     _, full = T.train_student(cfg, "distill", 0, out_dir=tmp_path / "a", frame=fr, show_progress=False)
     with pytest.raises(T.StopTraining):
         T.train_student(cfg, "distill", 0, out_dir=tmp_path / "b", frame=fr, stop_after=1, show_progress=False)
-    assert (tmp_path / "b" / "checkpoint" / "state.pt").exists()
+    ck = tmp_path / "b" / "checkpoint"
+    assert (ck / "model.safetensors").exists() and (ck / "signature.json").exists()
     assert not list((tmp_path / "b").glob(".checkpoint.*"))       # no temp folder left behind
+    from safetensors.torch import load_file
+    saved = load_file(ck / "model.safetensors")
+    assert saved and all("lora_" in k for k in saved)              # the adapters only, not the frozen base
     _, resumed = T.train_student(cfg, "distill", 0, out_dir=tmp_path / "b", frame=fr, resume=True, show_progress=False)
     assert [r["step"] for r in resumed] == [1, 2]
     assert resumed[-1]["loss"] == pytest.approx(full[-1]["loss"], rel=1e-5, abs=1e-6)
@@ -116,6 +120,44 @@ def test_resume_reaches_the_same_final_loss(tmp_path):
     cfg2 = Config.load("tiny", run_dir=tmp_path / "run2", **(FAST | {"train__lr": 0.01}))
     with pytest.raises(ValueError, match="another configuration.*train.lr"):
         T.train_student(cfg2, "distill", 0, out_dir=tmp_path / "b", frame=fr, resume=True, show_progress=False)
+
+
+def _toy_run(cfg):
+    "A frozen layer and a trainable one, trained and checkpointed as train_student does."
+    m = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Linear(3, 1)); m[0].requires_grad_(False)
+    params, opt, sched = T.make_optimizer(cfg, m)
+    acc = T.make_accelerator(cfg)
+    m, opt = acc.prepare(m, opt)
+    progress = T.TrainProgress()
+    T.register_checkpointing(acc, sched, progress)
+    def step():
+        m(torch.randn(4, 3)).pow(2).mean().backward(); opt.step(); sched.step(); opt.zero_grad()
+        progress.step += 1; progress.log.append({"step": progress.step})
+    return acc, m, opt, sched, progress, step
+
+
+def test_checkpoint_is_atomic_restores_everything_and_skips_the_frozen_weights(tmp_path):
+    from safetensors.torch import load_file
+    cfg = Config.load("tiny", run_dir=tmp_path / "run", train__steps=10, train__warmup_ratio=0.2)
+    acc, m, opt, sched, progress, step = _toy_run(cfg)
+    sig = T.train_signature(cfg, "distill", 0)
+    step()
+    ck = T.save_training_state(acc, tmp_path / "checkpoint", sig)
+    assert sorted(load_file(ck / "model.safetensors")) == ["1.bias", "1.weight"]
+    w1, draws = m[1].weight.detach().clone(), (torch.rand(3).tolist(), np.random.rand())
+    step()
+    progress.state_dict = lambda: 1 / 0                       # a save failing half-way (the progress is saved last)
+    with pytest.raises(ZeroDivisionError):
+        T.save_training_state(acc, ck, sig)
+    del progress.state_dict
+    assert [p.name for p in tmp_path.iterdir() if "checkpoint" in p.name] == ["checkpoint"]   # no temp folder
+    frozen = m[0].weight.detach().clone()
+    acc.load_state(ck)                                         # the step-1 checkpoint, intact
+    assert (progress.step, progress.log, sched.last_epoch) == (1, [{"step": 1}], 1)
+    assert torch.equal(m[1].weight.detach(), w1) and torch.equal(m[0].weight.detach(), frozen)
+    assert (torch.rand(3).tolist(), np.random.rand()) == draws                       # the RNG states too
+    with pytest.raises(ValueError, match="differs in: train.lr"):
+        T.check_signature(ck, T.train_signature(Config.load("tiny", run_dir=tmp_path / "r2", train__lr=0.5), "distill", 0))
 
 
 def test_cli_train_bad_inputs(tmp_path, capsys):
@@ -173,9 +215,15 @@ def test_two_processes_match_one_process_with_the_whole_batch(tmp_path):
     r = subprocess.run([str(exe / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
                         "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(_free_port()),
                         str(exe / "embedding-lab"), "train", "--out", str(two), *common, "-p", "train.batch_size=2",
-                        "-p", "train.grad_cache=true", "-p", "train.grad_cache_chunk=1"],   # and GradCache, chunk by chunk
+                        "-p", "train.grad_cache=true", "-p", "train.grad_cache_chunk=1",   # and GradCache, chunk by chunk
+                        "-p", "train.checkpoint_every=1"],     # both ranks save_state into one folder, renamed once
                        env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
+    ck = two / "artifacts" / "train" / "distill-seed0" / "checkpoint"
+    assert {"random_states_0.pkl", "random_states_1.pkl", "model.safetensors", "signature.json"} <= {f.name for f in ck.iterdir()}
+    assert not list(ck.parent.glob(".checkpoint.*"))
+    saved = load_file(ck / "model.safetensors")     # the adapters, named as in one process's model
+    assert saved and all("lora_" in k and not k.startswith("module.") for k in saved)
     assert "trained distill for 2 steps" in r.stdout and r.stdout.count("trained distill") == 1   # rank 0 saves
     assert "on 2 processes" in r.stdout
     a = load_file(one / "artifacts" / "ablations" / "distill-seed0" / "adapter_model.safetensors")
