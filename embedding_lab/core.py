@@ -25,9 +25,9 @@ __all__ = ['Int1', 'Int0', 'Float', 'Pos', 'Share', 'Fractions', 'Device', 'ASSE
            'seed_everything', 'set_threads', 'set_offline', 'get_device', 'Asset', 'AssetMissing', 'asset_requirements',
            'asset_path', 'atomic_path', 'atomic_write', 'write_json', 'fingerprint', 'hash_unit', 'assign_splits',
            'ir_metrics', 'package_versions', 'git_revision', 'provenance', 'record_metrics', 'read_metrics',
-           'new_run_dir', 'add_run_args', 'config_from_args', 'RunFolderBusy', 'acquire_run_folder',
-           'release_run_folder', 'run_folder_lock', 'project_root', 'lab_run_dir', 'config_changes', 'guard_stage',
-           'StaleOutputError', 'stage_settings', 'stamp_output', 'output_state', 'check_output']
+           'new_run_dir', 'RunFolderBusy', 'acquire_run_folder', 'release_run_folder', 'run_folder_lock',
+           'project_root', 'lab_run_dir', 'config_changes', 'guard_stage', 'StaleOutputError', 'stage_settings',
+           'stamp_output', 'output_state', 'check_output']
 
 # %% ../nbs/00_core.ipynb #bb2d269e
 class ConfigError(ValueError):
@@ -644,29 +644,6 @@ def new_run_dir(root: str | Path = "reports") -> Path:
     p, n = Path(root) / stamp, 1
     while p.exists(): p, n = Path(root) / f"{stamp}-{n}", n + 1
     return p
-
-def add_run_args(parser, default_profile: str = "quick"):
-    "Add `--profile`, `--out`, `--seed` and `-p KEY=VALUE` to an argparse parser."
-    parser.add_argument("--profile", default=None,
-                        help=f"profile name ({', '.join(available_profiles())}) or a YAML file (default: the run "
-                             f"folder's profile, else {default_profile})")
-    parser.set_defaults(default_profile=default_profile, run_command=parser.prog)
-    parser.add_argument("--out", default=None, help="run folder (default: reports/<timestamp>)")
-    parser.add_argument("--seed", type=int, default=None, help="override the profile's seed")
-    parser.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config value, e.g. -p train.steps=20 (repeatable)")
-    return parser
-
-def config_from_args(args, save: bool = True) -> Config:
-    "The `Config` that parsed run options describe; holds its lock."
-    out = Path(args.out) if args.out else new_run_dir()
-    profile = args.profile
-    if profile is None and saved_config(out) is None: profile = getattr(args, "default_profile", None) or "quick"
-    cfg = Config.load(profile, run_dir=out, seed=args.seed, overrides=args.param)
-    acquire_run_folder(cfg.run_dir, getattr(args, "run_command", None))   # held until the process ends
-    cfg.apply_environment()
-    if save: cfg.save(changed_only=True)
-    return cfg
 
 
 # %% ../nbs/00_core.ipynb #9d6d4eae

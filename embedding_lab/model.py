@@ -274,8 +274,9 @@ class Embedder:
             if examples: raise ValueError("few-shot examples need an instruction")
             return texts, 0
         # each query fitted to its limit: the instruction is never cut away
-        per = examples if examples and isinstance(examples[0], (list, tuple)) and examples[0] and \
-              isinstance(examples[0][0], (list, tuple)) else [examples or ()] * len(texts)
+        per_text = bool(examples) and isinstance(examples[0], (list, tuple)) and \
+                   (len(examples[0]) == 0 or not isinstance(examples[0][0], str))   # one list a text (some may be empty)
+        per = examples if per_text else [examples or ()] * len(texts)
         fitted = [self.fit_query(t, instruction, ex) for t, ex in zip(texts, per)]
         return [f for f, _ in fitted], sum(c for _, c in fitted)
 

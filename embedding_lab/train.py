@@ -7,13 +7,13 @@ Docs: https://embedding-lab.github.io/embedding-lab/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #f9b734ab
 from __future__ import annotations
-import argparse, contextlib, json, math, os, random, shutil, sys, tempfile, time
+import contextlib, json, math, os, random, shutil, sys, tempfile, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 import numpy as np
 import pandas as pd
-from .core import (Config, ConfigError, add_run_args, atomic_path, config_from_args, fingerprint, get_device, guard_stage,
+from .core import (Config, ConfigError, atomic_path, fingerprint, get_device, guard_stage,
                                 record_metrics, seed_everything, stamp_output, write_json)
 
 # %% auto #0
@@ -24,8 +24,7 @@ __all__ = ['METHODS', 'ABLATIONS', 'MULTITASK_ARMS', 'info_nce', 'kl_distill', '
            'TrainProgress', 'keep_trainable', 'load_trainable', 'check_signature', 'register_checkpointing',
            'save_training_state', 'TrainRun', 'next_batch', 'micro_step', 'accumulate', 'optimizer_step', 'run_steps',
            'StopTraining', 'train_info', 'train_student', 'arm_frame', 'dev_examples', 'eval_dev', 'run_ablations',
-           'export_arm', 'chance_loss', 'loss_summary', 'ablation_metrics', 'paired_interval', 'ablation_steps',
-           'cli_train']
+           'export_arm', 'chance_loss', 'loss_summary', 'ablation_metrics', 'paired_interval', 'ablation_steps']
 
 # %% ../nbs/05_train.ipynb #55da2c17
 def info_nce(q,                 # (b, dim) query embeddings
@@ -698,48 +697,3 @@ def ablation_steps(table: pd.DataFrame, metric: str = "ndcg_at_10",
         rows.append({"step": f"{hi} - {lo}", **{f"seed{s}": x for s, x in d.items()}, "mean": mean,
                      "ci_low": low, "ci_high": high, "seeds": len(d), "verdict": verdict})
     return pd.DataFrame(rows)
-
-# %% ../nbs/05_train.ipynb #be35f555
-def cli_train(argv: list[str] | None = None) -> int:
-    "The `embedding-lab train` command."
-    from embedding_lab.model import save_adapter, export_student, query_prompt_for
-    p = argparse.ArgumentParser(prog="embedding-lab train", description="Train the LoRA student (InfoNCE + distillation).")
-    add_run_args(p, default_profile="quick")
-    p.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
-    p.add_argument("--force", action="store_true", help="start over: replace this method's checkpoint, adapter and student")
-    p.add_argument("--method", default=None, help=f"one of {METHODS} (default train.method)")
-    args = p.parse_args(argv)
-    try:
-        cfg = config_from_args(args, save=False)          # guard_stage saves config.json once the command may run
-        method = args.method or cfg.train.method
-        if method not in METHODS: raise ConfigError(f"unknown method '{method}'; choose one of {METHODS}")
-        run = cfg.run_dir / "artifacts" / "train" / f"{method}-seed{cfg.seed}"
-        guard_stage(cfg, f"train {method}", [run / "checkpoint", run / "log.json",
-                    cfg.run_dir / "artifacts" / "ablations" / f"{method}-seed{cfg.seed}"],
-                    resume=args.resume, force=args.force)
-        from embedding_lab.report import ensure_inputs
-        ensure_inputs(cfg, "05_train")                    # a new folder: the runner builds the data and the mined set
-        emb, log = train_student(cfg, method, resume=args.resume)
-    except (ConfigError, ValueError, FileNotFoundError) as e:
-        print(f"embedding-lab train: {e}", file=sys.stderr); return 2
-    from accelerate import PartialState
-    if PartialState().is_main_process:
-        from embedding_lab.data import load_splits, main_rows
-        emb.query_prompt = query_prompt_for(main_rows(load_splits(cfg)["train"]).instruction.iloc[0])
-        info = getattr(emb, "train_info", {})
-        ad = save_adapter(emb, cfg.artifact("ablations", f"{method}-seed{cfg.seed}", "x").parent, method=method,
-                          training=info)
-        stamp_output(cfg, "ablations")
-        n_proc = PartialState().num_processes
-        how = ", ".join([f"{info['dtype']} weights", "no autocast" if info["mixed_precision"] == "no" else
-                         f"{info['mixed_precision']} autocast"] + ["gradient checkpointing"] * info["grad_checkpointing"] +
-                        ["GradCache"] * info["grad_cache"]) if info else ""
-        msg = f"trained {method} for {len(log)} steps on {n_proc} process{'es' if n_proc > 1 else ''}" \
-              f"{f' ({how})' if how else ''}, final loss {log[-1]['loss']:.4f}; adapter: {ad}"
-        if method == "distill" and cfg.train.export:
-            st = export_student(emb.model, emb.tokenizer, cfg.artifact("student", "x").parent,
-                                query_prompt=emb.query_prompt, max_length=emb.max_length,
-                                query_max_length=emb.query_max_length)
-            msg += f"; student: {st}"
-        print(msg)
-    return 0

@@ -7,6 +7,7 @@ import torch
 
 from embedding_lab.core import Config
 from embedding_lab import train as T
+from embedding_lab.cli import main
 
 FAST = dict(train__steps=2, train__batch_size=2, train__negatives=1, train__max_length=16, train__few_shot_max=0,
             train__grad_checkpointing=False, train__checkpoint_every=1, train__lr=0.001, model__lora_r=2,
@@ -161,9 +162,9 @@ def test_checkpoint_is_atomic_restores_everything_and_skips_the_frozen_weights(t
 
 
 def test_cli_train_bad_inputs(tmp_path, capsys):
-    assert T.cli_train(["--profile", "tiny", "--out", str(tmp_path / "r"), "--method", "mse"]) == 2
+    assert main(["train", "--profile", "tiny", "--out", str(tmp_path / "r"), "--method", "mse"]) == 2
     assert "unknown method" in capsys.readouterr().err
-    assert T.cli_train(["--profile", "tiny", "--out", str(tmp_path / "r2"), "--resume"]) == 2
+    assert main(["train", "--profile", "tiny", "--out", str(tmp_path / "r2"), "--resume"]) == 2
     assert "no checkpoint" in capsys.readouterr().err
 
 
