@@ -26,8 +26,8 @@ __all__ = ['Int1', 'Int0', 'Float', 'Pos', 'Share', 'Fractions', 'Device', 'ASSE
            'asset_path', 'atomic_path', 'atomic_write', 'write_json', 'fingerprint', 'hash_unit', 'assign_splits',
            'ir_metrics', 'package_versions', 'git_revision', 'provenance', 'record_metrics', 'read_metrics',
            'new_run_dir', 'RunFolderBusy', 'acquire_run_folder', 'release_run_folder', 'run_folder_lock',
-           'project_root', 'lab_run_dir', 'config_changes', 'guard_stage', 'StaleOutputError', 'stage_settings',
-           'stamp_output', 'output_state', 'check_output']
+           'project_root', 'lab_run_dir', 'flat_items', 'config_changes', 'guard_stage', 'StaleOutputError',
+           'stage_settings', 'stamp_output', 'output_state', 'check_output']
 
 # %% ../nbs/00_core.ipynb #bb2d269e
 class ConfigError(ValueError):
@@ -726,20 +726,22 @@ def lab_run_dir(profile: str | None = "tiny",  # profile name or YAML file (its 
     base = project_root(start) or Path(start or Path.cwd()).resolve()
     return base / "runs" / name
 
+# %% ../nbs/00_core.ipynb #63760137
+def flat_items(d: dict, pre: str = "") -> dict:
+    "`{'a': {'b': 1}}` -> `{'a.b': 1}` (an empty mapping stays a value)."
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v: out.update(flat_items(v, f"{pre}{k}."))
+        else: out[f"{pre}{k}"] = v
+    return out
+
 # %% ../nbs/00_core.ipynb #3245cf53
 def config_changes(cfg: Config) -> list[str]:
     "`key: saved -> now` for every value that differs from the run folder's `config.json`."
     saved = saved_config(cfg.run_dir)
     if saved is None: return []
-    a, b = _flat_items(saved), _flat_items(cfg.to_dict())
+    a, b = flat_items(saved), flat_items(cfg.to_dict())
     return [f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
-
-def _flat_items(d: dict, pre: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict) and v: out.update(_flat_items(v, f"{pre}{k}."))
-        else: out[f"{pre}{k}"] = v
-    return out
 
 # %% ../nbs/00_core.ipynb #04e27a51
 def guard_stage(cfg: Config,
@@ -777,7 +779,7 @@ class StaleOutputError(ConfigError):
 def stage_settings(cfg: Config, output: str) -> dict:
     "The settings `output` depends on, flat (`data.max_pairs`: 3000, ...), as JSON would store them."
     d = cfg.to_dict()
-    return json.loads(json.dumps(_flat_items({k: d.get(k) for k in STAGE_OUTPUTS[output][1]}), default=_jsonable))
+    return json.loads(json.dumps(flat_items({k: d.get(k) for k in STAGE_OUTPUTS[output][1]}), default=_jsonable))
 
 # %% ../nbs/00_core.ipynb #8e506fc8
 def stamp_output(cfg: Config, output: str) -> Path:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Sequence
 import numpy as np
 import pandas as pd
-from .core import (Config, ConfigError, atomic_path, fingerprint, get_device, guard_stage,
+from .core import (Config, ConfigError, atomic_path, fingerprint, flat_items, get_device, guard_stage,
                                 record_metrics, seed_everything, stamp_output, write_json)
 
 # %% auto #0
@@ -387,17 +387,10 @@ def check_signature(path: str | Path, signature: dict):
     saved = json.loads((Path(path) / "signature.json").read_text())
     want = json.loads(json.dumps(signature, default=str))        # as it reads back from JSON
     if saved != want:
-        a, b = _flat(saved), _flat(want)
+        a, b = flat_items(saved), flat_items(want)
         diff = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
         raise ValueError(f"checkpoint {path} was written by another configuration (differs in: {', '.join(diff)}); "
                          "use a new --out folder or the same settings")
-
-def _flat(d, pre=""):
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict): out.update(_flat(v, f"{pre}{k}."))
-        else: out[f"{pre}{k}"] = v
-    return out
 
 # %% ../nbs/05_train.ipynb #1e955952
 def register_checkpointing(acc, sched, progress: TrainProgress):
