@@ -219,9 +219,15 @@ def _eval_model(model: str, cfg: Config):
     if (Path(model) / "modules.json").exists() or is_hub_id(model): return mteb_st_model(model, device=str(get_device(cfg.device))), True
     return load_model(model, max_length=cfg.model.max_length), False
 
-def _eval_tasks(cfg: Config, model: str, suite: str, benchmark: str, tasks: Sequence[str] | None) -> list:
+def _eval_tasks(cfg: Config, model: str, suite: str, benchmark: str, tasks: Sequence[str] | None,
+                max_items: int | None = None) -> list:
     "The mteb tasks to score, checked before any model loads (the offline suite's corpora built when missing)."
     from embedding_lab.mteb_eval import check_datasets, check_model_spec, resolve_tasks, suite_tasks
+    if suite == "local":                                    # shipped copies: names and file checksums checked here
+        from embedding_lab.local_tasks import local_tasks
+        out = local_tasks(tasks, max_items=max_items, seed=cfg.seed)
+        check_model_spec(model, offline=cfg.offline)
+        return out
     if suite == "offline":
         check_model_spec(model, offline=cfg.offline)        # a broken model fails before any data is built
         ensure_inputs(cfg, "07_mteb")
@@ -232,11 +238,13 @@ def _eval_tasks(cfg: Config, model: str, suite: str, benchmark: str, tasks: Sequ
     check_model_spec(model, offline=cfg.offline)
     return out
 
-def _eval_encoder(cfg: Config, model: str, emb, use_st: bool, suite: str, batch_size: int):
+def _eval_encoder(cfg: Config, model: str, emb, use_st: bool, suite: str, batch_size: int,
+                  max_items: int | None = None):
     "The encoder mteb runs, its revision keyed by the model and the settings that change its scores."
     from embedding_lab.mteb_eval import MtebEncoder, suite_examples
     rev = fingerprint(model, cfg.model.max_length) if suite == "benchmark" else \
-          fingerprint(model, dict(cfg.mteb), cfg.model.max_length, cfg.seed)
+          fingerprint(model, cfg.model.max_length, "local", max_items, cfg.seed if max_items else None) \
+          if suite == "local" else fingerprint(model, dict(cfg.mteb), cfg.model.max_length, cfg.seed)
     if use_st:
         emb.mteb_model_meta = emb.mteb_model_meta.model_copy(update={"revision": rev})
         emb.name = emb.mteb_model_meta.name
@@ -267,7 +275,18 @@ def _eval_plan(model: str, benchmark: str, tasks: Sequence[str] | None, gpu_toke
     if not gpu_tokens_per_s: print("GPU: give --gpu-tokens-per-s (a measured encoding throughput) for its estimate")
     return 0
 
-@cli.command("eval", short_help="score a model on MTEB(eng, v2) or the offline suite",
+def _local_placement(scores, name: str, max_items: int | None) -> str:
+    "Where the model stands among the published peers on the local tasks it was scored on (full test sets only)."
+    from embedding_lab.local_tasks import comparable_tasks, local_board
+    if max_items: return f"a sub-sample of {max_items} rows per split: not comparable to published scores"
+    done = [t for t in comparable_tasks() if t in set(scores.task)]
+    if not done: return "no task comparable to published scores"
+    b = local_board(scores, done)
+    r = b.loc[name]
+    return (f"among the {len(b) - 1} published models on these {len(done)} task(s): Borda rank {int(r.borda_rank)} "
+            f"of {len(b)}, Mean(task) {r.mean_task:.2f}")
+
+@cli.command("eval", short_help="score a model on MTEB(eng, v2), its shipped local tasks or the offline suite",
              help="Score an embedder with mteb; results are cached in the run folder (artifacts/mteb/cache) so an "
                   "interrupted run resumes task by task.")
 @click.option("--model", required=True, help="builtin:smollm2-135m, a student folder, a LoRA adapter, 'minilm' or a "
@@ -275,8 +294,12 @@ def _eval_plan(model: str, benchmark: str, tasks: Sequence[str] | None, gpu_toke
 @click.option("--benchmark", default="MTEB(eng, v2)", show_default=True, help="mteb benchmark name")
 @click.option("--tasks", multiple=True, metavar="NAME [NAME ...]", help="only these tasks (mteb task names)")
 @click.argument("more_tasks", nargs=-1, metavar="")
-@click.option("--suite", type=click.Choice(["benchmark", "offline"]), default="benchmark",
-              help="benchmark = the mteb benchmark's tasks (hub datasets); offline = this project's six tasks")
+@click.option("--suite", type=click.Choice(["benchmark", "local", "offline"]), default="benchmark",
+              help="benchmark = the mteb benchmark's tasks (hub datasets); local = the MTEB(eng, v2) test sets shipped "
+                   "with the package (no hub; --tasks picks some); offline = this project's six tasks")
+@click.option("--max-items", type=int, default=None, metavar="N",
+              help="--suite local: a seeded sub-sample of at most N rows per split (training pools 8N), for quick "
+                   "checks; NOT comparable to published scores (default: the full test sets)")
 @click.option("--batch-size", type=int, default=None)
 @click.option("--resume", is_flag=True, help="continue into a folder that has eval scores: tasks already in the result "
                                              "cache are read back, the rest scored")
@@ -286,26 +309,29 @@ def _eval_plan(model: str, benchmark: str, tasks: Sequence[str] | None, gpu_toke
 @click.option("--gpu-tokens-per-s", type=float, default=None,
               help="--plan: a GPU's encoding throughput (tokens/s, e.g. from benchmarks/bench_train_gpu.py)")
 @run_options
-def eval_command(model, more_tasks, benchmark, tasks, suite, batch_size, resume, force, plan, gpu_tokens_per_s,
-                 profile, out, seed, param) -> int:
+def eval_command(model, more_tasks, benchmark, tasks, suite, max_items, batch_size, resume, force, plan,
+                 gpu_tokens_per_s, profile, out, seed, param) -> int:
     from embedding_lab.mteb_eval import evaluate_model, task_means
     if more_tasks and not tasks: raise click.UsageError(f"unexpected argument {more_tasks[0]!r}")
     tasks = [*tasks, *more_tasks] or None                   # --tasks A B, as argparse's nargs="+" took it
+    if max_items is not None and (suite != "local" or max_items < 1):
+        raise click.UsageError("--max-items takes a positive number and goes with --suite local")
     if plan: return _eval_plan(model, benchmark, tasks, gpu_tokens_per_s)
     try:
         cfg = run_config("eval", profile, out, seed, param)
         guard_stage(cfg, "eval", [cfg.run_dir / "artifacts" / "mteb" / "eval_scores.csv"], resume=resume, force=force)
-        todo = _eval_tasks(cfg, model, suite, benchmark, tasks)
+        todo = _eval_tasks(cfg, model, suite, benchmark, tasks, max_items)
         emb, use_st = _eval_model(model, cfg)
     except KeyError as e: return _fail("eval", e.args[0] if e.args else e, 2)
     except (RuntimeError, FileNotFoundError, ValueError, OSError) as e: return _fail("eval", e, 2)
     bs = batch_size or cfg.mteb.batch_size
-    enc = _eval_encoder(cfg, model, emb, use_st, suite, bs)
+    enc = _eval_encoder(cfg, model, emb, use_st, suite, bs, max_items)
     scores = evaluate_model(enc, todo, cfg.artifact("mteb", "cache"), name=enc.name, batch_size=bs, overwrite=force)
     with atomic_path(path := cfg.artifact("mteb", "eval_scores.csv")) as tmp: scores.to_csv(tmp, index=False)
     print(scores.round(2).to_string(index=False))
     m = task_means(scores)
     print(f"Mean(task) {m.mean_task.iloc[0]:.2f}  Mean(type) {m.mean_type.iloc[0]:.2f}  ({len(scores)} tasks)")
+    if suite == "local": print(_local_placement(scores, enc.name, max_items))
     print(f"results: {cfg.artifact('mteb', 'cache')}  scores: {path}")
     return 0
 

@@ -14,8 +14,8 @@ import pandas as pd
 
 # %% auto #0
 __all__ = ['TRAIN_PER_ITEM', 'LocalDataError', 'local_dir', 'read_manifest', 'local_names', 'file_sha256', 'checked_file',
-           'read_rows', 'subsample', 'mteb_task_class', 'task_entry', 'local_dataset', 'local_task', 'local_tasks',
-           'comparable_tasks', 'local_board']
+           'read_rows', 'subsample', 'mteb_task_class', 'task_entry', 'local_dataset', 'local_task', 'check_task',
+           'local_tasks', 'comparable_tasks', 'local_board']
 
 # %% ../nbs/06b_local.ipynb #f74be53c
 class LocalDataError(ValueError):
@@ -132,11 +132,17 @@ def local_task(name: str,                      # mteb task name, e.g. "STS12"
             "local_folder": None if folder is None else str(folder)}
     return types.new_class(base.__name__, (base,), exec_body=lambda ns: ns.update(body))()
 
+def check_task(name: str, folder: str | Path | None = None) -> dict:
+    "The manifest entry of a shipped task, once every file of it exists with its recorded sha256."
+    e = task_entry(name, folder)
+    for f in e["files"].values(): checked_file(folder or local_dir(), f)
+    return e
+
 def local_tasks(names: Sequence[str] | None = None,  # default: every shipped task
                 max_items: int | None = None, seed: int = 0, folder: str | Path | None = None) -> list:
-    "Local tasks for several names, every name checked before any is built."
+    "Local tasks for several names, every name and file checked before any task is built (so before a model loads)."
     names = list(names or local_names(folder))
-    for n in names: task_entry(n, folder)
+    for n in names: check_task(n, folder)
     return [local_task(n, max_items, seed, folder) for n in names]
 
 # %% ../nbs/06b_local.ipynb #bd01edbe
