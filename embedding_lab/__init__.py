@@ -2,6 +2,6 @@
 
 Modules:
 
-- `embedding_lab.train`: InfoNCE over in-batch and mined hard negatives, plus KL to the teacher's soft labels; an accelerate loop that checkpoints and resumes; the ablation that shows what each ingredient adds."""
+- `embedding_lab.train`: InfoNCE over in-batch and mined hard negatives, plus KL to the teacher's soft labels; an accelerate loop that checkpoints and resumes; an ablation that asks one question per comparison."""
 
 __version__ = "0.1.0"

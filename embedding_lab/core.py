@@ -24,10 +24,11 @@ __all__ = ['Int1', 'Int0', 'Float', 'Pos', 'Share', 'Fractions', 'Device', 'ASSE
            'profile_file', 'resolve_config', 'cache_dir', 'saved_config', 'check_same_profile', 'Config',
            'seed_everything', 'set_threads', 'set_offline', 'get_device', 'Asset', 'AssetMissing', 'asset_requirements',
            'asset_path', 'atomic_path', 'atomic_write', 'write_json', 'fingerprint', 'hash_unit', 'assign_splits',
-           'ir_metrics', 'package_versions', 'git_revision', 'provenance', 'record_metrics', 'read_metrics',
-           'new_run_dir', 'RunFolderBusy', 'acquire_run_folder', 'release_run_folder', 'run_folder_lock',
-           'project_root', 'lab_run_dir', 'flat_items', 'config_changes', 'guard_stage', 'StaleOutputError',
-           'stage_settings', 'stamp_output', 'output_state', 'check_output']
+           'ir_per_query', 'ir_metrics', 'paired_interval', 'bootstrap_interval', 'min_detectable_effect', 'verdict',
+           'package_versions', 'git_revision', 'provenance', 'record_metrics', 'read_metrics', 'new_run_dir',
+           'RunFolderBusy', 'acquire_run_folder', 'release_run_folder', 'run_folder_lock', 'project_root',
+           'lab_run_dir', 'flat_items', 'config_changes', 'guard_stage', 'StaleOutputError', 'stage_settings',
+           'stamp_output', 'output_state', 'check_output']
 
 # %% ../nbs/00_core.ipynb #bb2d269e
 class ConfigError(ValueError):
@@ -160,10 +161,12 @@ class ModelConfig(Section):
 class TrainConfig(Section):
     method: Literal["inbatch", "hardneg", "distill"]; steps: Int1; batch_size: Int1; grad_accum: Int1; lr: Pos
     weight_decay: Annotated[Float, Field(ge=0)]; warmup_ratio: Share; max_grad_norm: Pos; tau: Pos; kl_tau: Pos
-    kl_weight: Annotated[Float, Field(ge=0)]; teacher_tau: Pos; negatives: Int0
+    kl_weight: Annotated[Float, Field(ge=0)]; teacher_tau: Pos; teacher_mass: Annotated[Float, Field(gt=0, lt=1)] | None
+    labels: Literal["soft", "onehot"]; negatives: Int0
     max_length: Annotated[int, Field(ge=2)] | None; few_shot_max: Int0; length_buckets: Int1
     grad_checkpointing: bool; grad_cache: bool; grad_cache_chunk: Int1; checkpoint_every: Int0
-    ablations: list[str]; ablation_seeds: list[Int0]; eval_queries: Int1; eval_train_positives: Int0; export: bool
+    ablations: list[str]; ablation_seeds: list[Int0]; eval_queries: Int1 | None; eval_corpus: Int1 | None; n_boot: Int1
+    export: bool
 
 # %% ../nbs/00_core.ipynb #dd69ea7b
 class MtebConfig(Section):
@@ -361,6 +364,10 @@ class Config:
         check_same_profile(run_dir, saved.get("profile"), profile)
         base = load_yaml(profiles_dir() / "base.yaml")
         return cls(validate_config(_deep_update(_deep_update(base, saved), over), base), run_dir)
+
+    def updated(self, overrides: dict | Sequence[str]) -> "Config":
+        "A copy with `overrides` (any form `load` takes) applied and validated; same run folder, nothing written."
+        return Config(validate_config(_deep_update(self.to_dict(), as_overrides(overrides))), self.run_dir)
 
     def start(self) -> "Config":
         "What a stage does first: offline flags, threads and seeds as configured, and `config.json` saved when new or changed."
@@ -562,12 +569,12 @@ def assign_splits(groups: Sequence[str],             # one group key per row; ro
     return np.array(SPLITS)[np.searchsorted(edges, u, side="right")]
 
 # %% ../nbs/00_core.ipynb #c2af15dd
-def ir_metrics(scores: np.ndarray,   # (queries, documents) scores; NaN = not a candidate of that query
-               relevant,             # per query: the column of its relevant document (or an iterable of columns)
-               k: int = 10,
-              ) -> dict:
-    "nDCG@k, MRR@k and recall@k, mean over queries, from pytrec_eval as mteb scores retrieval; keys as mteb's (`ndcg_at_10`)."
-    import pytrec_eval
+def ir_per_query(scores: np.ndarray,   # (queries, documents) scores; NaN = not a candidate of that query
+                 relevant,             # per query: the column of its relevant document (or an iterable of columns)
+                 k: int = 10,
+                ) -> pd.DataFrame:
+    "nDCG@k, MRR@k and recall@k of each query (a row each), from pytrec_eval as mteb scores retrieval; keys as mteb's."
+    import pytrec_eval, pandas as pd
     s = np.asarray(scores, dtype=np.float64)
     if s.ndim != 2 or len(s) == 0 or len(relevant) != len(s):
         raise ValueError(f"need a (queries, documents) array and one relevant entry per query, got {s.shape}, {len(relevant)}")
@@ -579,9 +586,56 @@ def ir_metrics(scores: np.ndarray,   # (queries, documents) scores; NaN = not a 
         {q: r for q, r in run.items() if r})
     per = [res.get(q, {}) for q in qrels]                   # a query with no candidates scores 0
     rr = np.array([p.get("recip_rank", 0.0) for p in per])
-    return {f"ndcg_at_{k}": float(np.mean([p.get(f"ndcg_cut_{k}", 0.0) for p in per])),
-            f"mrr_at_{k}": float(np.mean(np.where(rr * k >= 1 - 1e-9, rr, 0.0))),
-            f"recall_at_{k}": float(np.mean([p.get(f"recall_{k}", 0.0) for p in per]))}
+    return pd.DataFrame({f"ndcg_at_{k}": [p.get(f"ndcg_cut_{k}", 0.0) for p in per],
+                         f"mrr_at_{k}": np.where(rr * k >= 1 - 1e-9, rr, 0.0),
+                         f"recall_at_{k}": [p.get(f"recall_{k}", 0.0) for p in per]})
+
+def ir_metrics(scores: np.ndarray, relevant, k: int = 10) -> dict:
+    "`ir_per_query`'s metrics, mean over queries (`ndcg_at_10`, `mrr_at_10`, `recall_at_10`)."
+    return {c: float(v) for c, v in ir_per_query(scores, relevant, k).mean().items()}
+
+
+# %% ../nbs/00_core.ipynb #99b20bf2
+def paired_interval(d: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    "(mean, low, high): Student-t interval of the mean of per-seed differences (NaN bounds with one seed)."
+    from scipy import stats
+    x = np.asarray(d, dtype=np.float64); m = float(x.mean())
+    if len(x) < 2: return m, float("nan"), float("nan")
+    half = float(stats.t.ppf((1 + level) / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+    return m, m - half, m + half
+
+# %% ../nbs/00_core.ipynb #2387e615
+def bootstrap_interval(d: Sequence[float],   # paired differences, one per query
+                       level: float = 0.95,
+                       n_boot: int = 2000,      # resamples of the queries
+                       seed: int = 0,
+                      ) -> tuple[float, float, float]:
+    "(mean, low, high): percentile bootstrap interval of the mean of per-query differences (scipy's `bootstrap`)."
+    from scipy import stats
+    x = np.asarray(d, dtype=np.float64); m = float(x.mean())
+    if len(x) < 2 or np.all(x == x[0]): return m, m, m
+    ci = stats.bootstrap((x,), np.mean, n_resamples=n_boot, confidence_level=level, method="percentile",
+                         random_state=np.random.default_rng(seed)).confidence_interval
+    return m, float(ci.low), float(ci.high)
+
+# %% ../nbs/00_core.ipynb #e03158ba
+def min_detectable_effect(d: Sequence[float],       # paired differences (per query, or per seed)
+                          per_seed: bool = False,     # Student-t quantiles with n - 1 degrees of freedom
+                          level: float = 0.95,        # 1 - the two-sided test's size
+                          power: float = 0.8,
+                         ) -> float:
+    "The smallest mean difference this many pairs with this spread detect with `power` (NaN with one pair)."
+    from scipy import stats
+    x = np.asarray(d, dtype=np.float64)
+    if len(x) < 2: return float("nan")
+    q = (lambda p: stats.t.ppf(p, len(x) - 1)) if per_seed else stats.norm.ppf
+    return float((q((1 + level) / 2) + q(power)) * x.std(ddof=1) / np.sqrt(len(x)))
+
+# %% ../nbs/00_core.ipynb #d22a7cd1
+def verdict(low: float, high: float) -> str:
+    "helps / hurts when the interval excludes 0; otherwise no effect larger than the minimum detectable one."
+    if low != low or high != high: return "no interval"
+    return "helps" if low > 0 else "hurts" if high < 0 else "no effect > MDE"
 
 # %% ../nbs/00_core.ipynb #e0942f94
 _PROVENANCE_DISTS = ("embedding-lab", "torch", "transformers", "peft", "accelerate", "sentence-transformers",

@@ -21,8 +21,8 @@ __all__ = ['PAIR_COLUMNS', 'REQUIRED', 'TASK_KINDS', 'LISTED_KINDS', 'DOC_INSTRU
            'load_pairs', 'clean_text', 'lead', 'news_articles', 'news_pairs', 'lee_sts', 'rotten_tomatoes',
            'guardian_headlines', 'kinds_of', 'split_pairs', 'main_rows', 'TaskSpec', 'story_pairs', 'sentiment_pairs',
            'outlet_pairs', 'check_tasks', 'format_query', 'format_document', 'sample_examples', 'format_queries',
-           'build_pairs', 'extra_tasks', 'save_parquet', 'prepare_data', 'load_splits', 'suite_test_texts',
-           'leaked_texts']
+           'build_pairs', 'extra_tasks', 'save_parquet', 'unused_leads', 'prepare_data', 'load_splits',
+           'suite_test_texts', 'leaked_texts']
 
 # %% ../nbs/01_data.ipynb #8a29ced8
 PAIR_COLUMNS = ("query", "positive", "negatives", "instruction", "task", "id", "kind", "scores")
@@ -346,14 +346,14 @@ def story_pairs(articles: pd.DataFrame,   # news_articles() rows (id, text) to d
 
 # %% ../nbs/01_data.ipynb #bfdfc09e
 SENTIMENT_LABELS = {"fresh": "a positive review: the critic liked the movie (fresh)",
-                    "rotten": "a negative review: the critic disliked the movie (rotten)",
-                    "plot": "a neutral plot description of the movie"}
+                    "rotten": "a negative review: the critic disliked the movie (rotten)"}
 
 def sentiment_pairs(rt: pd.DataFrame,    # rotten_tomatoes() rows of the train movies
                     n: int, seed: int = 0) -> pd.DataFrame:
-    "Sentence -> its label's description; the other labels' descriptions are the negatives."
+    """Sentence -> its label's description, the other label's description the negative. Binary, as the instruction
+    and the suite's Rotten Tomatoes task: the corpus's third category (neutral plot sentences) is left out."""
     spec = TASKS["sentiment"]
-    rt = rt.drop_duplicates("text")
+    rt = rt[rt.label.isin(list(SENTIMENT_LABELS))].drop_duplicates("text")
     rt = rt.sample(min(n, len(rt)), random_state=seed).sort_index()
     labels = list(SENTIMENT_LABELS)
     negs = [[SENTIMENT_LABELS[o] for o in labels if o != l] for l in rt.label]
@@ -496,6 +496,19 @@ def save_parquet(df: pd.DataFrame, path: Path) -> Path:
     with atomic_path(path) as tmp: df.to_parquet(tmp, index=False)
     return Path(path)
 
+# %% ../nbs/01_data.ipynb #8c69f03f
+def unused_leads(cfg: Config, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Leads of the NewsArticles articles that are in no pair of any split (cut and filtered as the positives are):
+    documents no model trains on, which dev retrieval adds to its corpus as distractors."""
+    d = cfg.data
+    arts = news_articles()
+    arts = arts[~arts["id"].isin(set(pairs["id"].astype(str).str.removeprefix("news-")))]
+    leads = arts.text[arts.text.map(len) >= d.min_positive_chars].map(lambda t: lead(t, d.positive_chars))
+    key = lambda s: s.str.lower().str.replace(r"\W+", " ", regex=True).str.strip()
+    taken = set(key(pairs.positive))
+    leads = leads[~key(leads).isin(taken) & ~key(leads).duplicated() & (leads.str.len() > 0)]
+    return pd.DataFrame({"text": leads.tolist()})
+
 # %% ../nbs/01_data.ipynb #3b20b26f
 def prepare_data(cfg: Config) -> dict:
     "Build, split and save the pairs and the evaluation corpora; return the splits and metrics."
@@ -515,9 +528,12 @@ def prepare_data(cfg: Config) -> dict:
     gh = guardian_headlines()
     gh["split"] = assign_splits(gh.text.tolist(), cfg.data.split_fractions, cfg.seed)
     save_parquet(gh, cfg.artifact("data", "guardian.parquet"))
+    distractors = unused_leads(cfg, pairs) if not cfg.data.pairs_file else pd.DataFrame({"text": pd.Series([], dtype=str)})
+    save_parquet(distractors, cfg.artifact("data", "distractors.parquet"))
     stamp_output(cfg, "data")            # last: a stage killed midway leaves no stamp, so the next run rebuilds
     metrics = {f"rows_{k}": len(v) for k, v in splits.items()}
-    metrics.update(invalid_rows=len(bad), rows_total=len(pairs), lee_pairs=len(sims), rotten_tomatoes_rows=len(rt))
+    metrics.update(invalid_rows=len(bad), rows_total=len(pairs), lee_pairs=len(sims), rotten_tomatoes_rows=len(rt),
+                   distractor_docs=len(distractors))
     metrics.update({f"train_rows_{t}": int(n) for t, n in splits["train"].task.value_counts().sort_index().items()})
     metrics["rows_added_tasks"] = int(len(splits["train"]) - (pairs["id"].isin(splits["train"]["id"])).sum())
     return {"splits": splits, "invalid": bad, "metrics": metrics}

@@ -268,7 +268,8 @@ class MiningResult:
     metrics: dict                       # numbers for metrics.json
     margins: pd.DataFrame = field(default_factory=pd.DataFrame)   # pos, cand, margin score and kept, per candidate
 
-MINED_COLUMNS = ["id", "query", "positive", "instruction", "task", "kind", "negatives", "teacher_scores"]
+MINED_COLUMNS = ["id", "query", "positive", "instruction", "task", "kind", "negatives", "teacher_scores",
+                 "nomargin_negatives"]   # the same miner without the margin rule (the ablation's control)
 
 # %% ../nbs/03_mining.ipynb #09528a8e
 def _clean_pairs(pairs: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -420,13 +421,15 @@ def _rows(m: np.ndarray, cols: Sequence[np.ndarray], width: int) -> np.ndarray:
     for i, c in enumerate(cols): out[i, :len(c)] = m[i, c]
     return out
 
-def _mined_frame(df: pd.DataFrame, negatives: list[list[str]], scores: np.ndarray) -> pd.DataFrame:
-    "The mined rows (`MINED_COLUMNS`): each pair, its negatives and the scores of [positive + negatives]."
+def _mined_frame(df: pd.DataFrame, negatives: list[list[str]], scores: np.ndarray,
+                 nomargin: list[list[str]] | None = None) -> pd.DataFrame:
+    "The mined rows (`MINED_COLUMNS`): each pair, its negatives, the scores of [positive + negatives], the no-margin ones."
     return pd.DataFrame({
         "id": df["id"], "query": df["query"], "positive": df.positive, "instruction": df.instruction, "task": df.task,
         "kind": df["kind"].where(df["kind"].notna(), "retrieval"),
         "negatives": negatives,
-        "teacher_scores": [[float(x) for x in scores[i, :1 + len(n)]] for i, n in enumerate(negatives)]})
+        "teacher_scores": [[float(x) for x in scores[i, :1 + len(n)]] for i, n in enumerate(negatives)],
+        "nomargin_negatives": negatives if nomargin is None else nomargin})
 
 def mine(cfg: Config, pairs: pd.DataFrame, corpus: Sequence[str] | None = None,
          rerank: bool | None = None,   # let the cross-encoder rescore the chosen negatives (None: mining.rerank)
@@ -442,13 +445,18 @@ def mine(cfg: Config, pairs: pd.DataFrame, corpus: Sequence[str] | None = None,
     keep, dropped_margin, dropped_cross = _survivors(cfg, margin, raw, valid)
     chosen = select_negatives(np.where(valid, margin[:, 1:], -np.inf), keep, m.negatives, m.select, m.rank_window, cfg.seed)
     kept_scores, reranked = _chosen_scores(cfg, pe, ids, raw, fused, chosen, rerank)
-    frame = _mined_frame(pe.df, [[corpus[ids[i, j]] for j in c] for i, c in enumerate(chosen)], kept_scores)
+    # the control of the margin rule: the same candidates and selection with every valid candidate a survivor
+    plain = select_negatives(np.where(valid, margin[:, 1:], -np.inf), valid, m.negatives, m.select, m.rank_window, cfg.seed)
+    texts = lambda sel: [[corpus[ids[i, j]] for j in c] for i, c in enumerate(sel)]
+    frame = _mined_frame(pe.df, texts(chosen), kept_scores, texts(plain))
     n_neg = np.array([len(c) for c in chosen])
     metrics = {"queries": len(frame), "corpus_size": len(corpus), "index": kind,
                "negatives_per_query": float(n_neg.mean()) if len(n_neg) else 0.0,
                "candidates_per_query": float(valid.sum(1).mean()) if len(valid) else 0.0,
                "share_dropped_false_negatives": dropped_margin / max(int(valid.sum()), 1),
                "dropped_by_cross_check": dropped_cross,
+               "share_nomargin_negatives_margin_drops": float(np.mean([not keep[i, j] for i, c in enumerate(plain) for j in c]))
+                                                        if any(len(c) for c in plain) else 0.0,
                "reranked_by_cross_encoder": reranked,
                "queries_fewer_than_n": int((n_neg < m.negatives).sum()),
                "skipped_no_positive": no_pos, "skipped_nan_query": pe.skipped_nan,
@@ -480,6 +488,7 @@ def listed_frame(rows: pd.DataFrame) -> pd.DataFrame:
     given = out["scores"] if "scores" in out else pd.Series([None] * len(out), index=out.index)
     out["teacher_scores"] = [list(map(float, s)) if s is not None and not (isinstance(s, float) and s != s)
                              else [1.0] + [0.0] * len(n) for s, n in zip(given, out.negatives)]
+    out["nomargin_negatives"] = out.negatives          # listed negatives: no margin rule to leave out
     return out[MINED_COLUMNS].reset_index(drop=True)
 
 # %% ../nbs/03_mining.ipynb #5fae5143
@@ -528,6 +537,7 @@ def run_mining(cfg: Config) -> MiningResult:
 def _listify(df: pd.DataFrame) -> pd.DataFrame:
     df["negatives"] = df.negatives.map(lambda v: [str(x) for x in v])
     df["teacher_scores"] = df.teacher_scores.map(lambda v: [float(x) for x in v])
+    if "nomargin_negatives" in df: df["nomargin_negatives"] = df.nomargin_negatives.map(lambda v: [str(x) for x in v])
     return df
 
 def load_mined(cfg: Config) -> pd.DataFrame:

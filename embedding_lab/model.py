@@ -10,7 +10,8 @@ import contextlib, copy, functools, json, os, shutil, tempfile, time
 from pathlib import Path
 from typing import Sequence
 import numpy as np
-from .core import Config, asset_path, atomic_path, cache_dir, fingerprint, get_device, ir_metrics, record_metrics
+from .core import (Config, asset_path, atomic_path, cache_dir, fingerprint, get_device, ir_metrics,
+                                ir_per_query, record_metrics)
 
 # %% auto #0
 __all__ = ['BUILTIN', 'QUANTIZE', 'DEFAULT_TARGETS', 'mistral_config_from', 'ensure_eos', 'convert_gguf', 'builtin_path',
@@ -610,6 +611,7 @@ def dev_retrieval(embedder: Embedder, dev, corpus: Sequence[str] | None = None, 
                   instruction: str | None = None, batch_size: int = 16, show_progress: bool = False,
                   return_embeddings: bool = False,
                   examples: Sequence | None = None,  # few-shot (query, positive) pairs per dev query (or one shared list)
+                  per_query: bool = False,           # return (metrics, per-query table) instead
                  ) -> dict:
     "Retrieval metrics of `dev` queries (their `instruction` column unless given) against a corpus."
     docs = list(dict.fromkeys(list(dev.positive) + list(corpus or [])))
@@ -618,5 +620,7 @@ def dev_retrieval(embedder: Embedder, dev, corpus: Sequence[str] | None = None, 
     qv = embedder.encode(list(dev["query"]), instruction=ins, batch_size=batch_size, show_progress=show_progress,
                          examples=examples)
     dv = embedder.encode(docs, batch_size=batch_size, show_progress=show_progress)
-    m = retrieval_metrics(qv, dv, [pos[t] for t in dev.positive])
+    per = ir_per_query(qv @ dv.T, [pos[t] for t in dev.positive])
+    m = {c: float(v) for c, v in per.mean().items()}
+    if per_query: return m, per
     return (m, qv, dv) if return_embeddings else m

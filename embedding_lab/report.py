@@ -269,22 +269,23 @@ def _missing(run_dir: Path, stem: str, what: str) -> str:
 
 # %% ../nbs/10_report.ipynb #08b9aaae
 def ablation_findings(run_dir: str | Path, metrics: dict) -> str:
-    "The ablation of 05_train from its metrics: dev nDCG@10 per arm, then each step's gain with its 95% interval."
+    """The ablation of 05_train from its metrics: dev nDCG@10 per arm, then each one-factor comparison with its gain,
+    95% interval, minimum detectable effect and verdict (`core.verdict`)."""
+    from embedding_lab.core import verdict
+    from embedding_lab.train import ARMS, COMPARISONS
     t = metrics.get("train") or {}
-    arms = [a for a in ("base", "inbatch", "hardneg", "distill") if f"dev_ndcg_at_10_{a}_mean" in t]
+    arms = [a for a in ARMS if f"dev_ndcg_at_10_{a}_mean" in t]
     if not arms: return _missing(Path(run_dir), "05_train", "ablation results")
     out = _table(["arm", "dev nDCG@10 (mean over seeds)", "dev MRR@10"],
                  [[a, t[f"dev_ndcg_at_10_{a}_mean"], t.get(f"dev_mrr_at_10_{a}_mean", "")] for a in arms])
-    order = ["inbatch_over_base", "hardneg_over_inbatch", "distill_over_hardneg", "distill_over_base"]
-    steps = sorted({m.group(1) for k in t if (m := re.match(r"dev_ndcg_at_10_gain_(.+)_mean$", k))},
-                   key=lambda s: (order.index(s) if s in order else len(order), s))
     rows = []
-    for s in steps:
-        mean, lo, hi = (t.get(f"dev_ndcg_at_10_gain_{s}_{k}") for k in ("mean", "ci_low", "ci_high"))
+    for a, b, question in COMPARISONS:
+        mean, lo, hi, mde = (t.get(f"dev_ndcg_at_10_gain_{a}_over_{b}_{k}") for k in ("mean", "ci_low", "ci_high", "mde"))
+        if mean is None: continue
         ok = isinstance(lo, (int, float)) and isinstance(hi, (int, float))
-        verdict = "one seed: no interval" if not ok else "helps" if lo > 0 else "hurts" if hi < 0 else "not separated"
-        rows.append([s.replace("_over_", " - "), mean, f"[{lo:+.4f}, {hi:+.4f}]" if ok else "-", verdict])
-    if rows: out += _table(["step", "gain in dev nDCG@10 (mean)", "95% interval over seeds", "verdict"], rows)
+        rows.append([f"{a} - {b}", question, mean, f"[{lo:+.4f}, {hi:+.4f}]" if ok else "-",
+                     mde if isinstance(mde, (int, float)) else "-", verdict(lo, hi) if ok else "no interval"])
+    if rows: out += _table(["comparison", "question", "gain in dev nDCG@10", "95% interval", "MDE", "verdict"], rows)
     return out
 
 # %% ../nbs/10_report.ipynb #839f4acc
@@ -319,7 +320,8 @@ FIGURE_CAPTIONS = {
     "teacher_quality": "Dev retrieval of each teacher and of their fusion (02_teacher).",
     "mining_margins": "Teacher scores of mined negatives against their positive, with the margin rule (03_mining).",
     "model_base_similarities": "Similarities of the untrained base student: matching vs random pairs (04_model).",
-    "train_ablation": "The ablation: dev nDCG@10 of base, in-batch, + hard negatives, + distillation; dots are seeds (05_train).",
+    "train_ablation": "The ablation: dev nDCG@10 per arm (dots: seeds), and each one-factor comparison with its 95% interval and MDE (05_train).",
+    "train_soft_labels": "The teacher's soft label of the positive per training query, at the temperature the run used (05_train).",
     "train_loss": "Training loss (InfoNCE part) per run against its chance level (05_train).",
     "benchmark_peers": "Published MTEB(eng, v2) peers: Mean(task) and Borda rank (06_suite).",
     "mteb_suite_scores": "Offline MTEB-style suite: main score per task and model, legend with Borda rank (07_mteb).",

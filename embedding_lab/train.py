@@ -1,5 +1,5 @@
 """InfoNCE over in-batch and mined hard negatives, plus KL to the teacher's soft labels; an accelerate loop that
-checkpoints and resumes; the ablation that shows what each ingredient adds.
+checkpoints and resumes; an ablation that asks one question per comparison.
 
 Docs: https://embedding-lab.github.io/embedding-lab/train.html.md"""
 
@@ -13,18 +13,21 @@ from pathlib import Path
 from typing import Sequence
 import numpy as np
 import pandas as pd
-from .core import (Config, ConfigError, atomic_path, fingerprint, flat_items, get_device, guard_stage,
-                                record_metrics, seed_everything, stamp_output, write_json)
+from .core import (Config, ConfigError, atomic_path, bootstrap_interval, fingerprint, flat_items, get_device,
+                                guard_stage, ir_per_query, min_detectable_effect, paired_interval, record_metrics,
+                                seed_everything, stamp_output, verdict, write_json)
 
 # %% auto #0
-__all__ = ['METHODS', 'ABLATIONS', 'MULTITASK_ARMS', 'info_nce', 'kl_distill', 'soft_targets', 'InfoNCELoss', 'KLDistillLoss',
-           'standin_mined', 'training_frame', 'teacher_soft_labels', 'usable_rows', 'Batch', 'make_batch',
-           'loss_from_embeddings', 'gather_batch', 'batch_loss', 'grad_cache_step', 'train_signature', 'task_batches',
-           'micro_batch_rows', 'batch_chance', 'train_data', 'make_accelerator', 'lora_student', 'make_optimizer',
-           'TrainProgress', 'keep_trainable', 'load_trainable', 'check_signature', 'register_checkpointing',
-           'save_training_state', 'TrainRun', 'next_batch', 'micro_step', 'accumulate', 'optimizer_step', 'run_steps',
-           'StopTraining', 'train_info', 'train_student', 'arm_frame', 'dev_examples', 'eval_dev', 'run_ablations',
-           'export_arm', 'chance_loss', 'loss_summary', 'ablation_metrics', 'paired_interval', 'ablation_steps']
+__all__ = ['METHODS', 'ARMS', 'COMPARISONS', 'info_nce', 'kl_distill', 'soft_targets', 'InfoNCELoss', 'KLDistillLoss',
+           'standin_mined', 'training_frame', 'teacher_soft_labels', 'positive_mass', 'calibrate_teacher_tau',
+           'teacher_tau_for', 'usable_rows', 'Batch', 'make_batch', 'loss_from_embeddings', 'gather_batch',
+           'batch_loss', 'grad_cache_step', 'train_signature', 'task_batches', 'micro_batch_rows', 'batch_chance',
+           'train_data', 'make_accelerator', 'lora_student', 'make_optimizer', 'TrainProgress', 'keep_trainable',
+           'load_trainable', 'check_signature', 'register_checkpointing', 'save_training_state', 'TrainRun',
+           'next_batch', 'micro_step', 'accumulate', 'optimizer_step', 'run_steps', 'StopTraining', 'train_info',
+           'train_student', 'Arm', 'check_arms', 'random_negatives', 'arm_frame', 'multitask_steps', 'arm_config',
+           'dev_examples', 'dev_corpus', 'eval_dev', 'train_arm', 'export_arm', 'run_ablations', 'compare_arms',
+           'chance_loss', 'loss_summary', 'ablation_metrics', 'comparison_metrics']
 
 # %% ../nbs/05_train.ipynb #55da2c17
 def info_nce(q,                 # (b, dim) query embeddings
@@ -103,6 +106,37 @@ def teacher_soft_labels(scores, tau: float):
     from embedding_lab.teacher import soft_labels
     return np.asarray(soft_labels(np.asarray(scores, dtype=np.float64), tau), dtype=np.float64)
 
+# %% ../nbs/05_train.ipynb #4b978fc8
+def positive_mass(scores: Sequence[Sequence[float]],  # teacher scores per row: [positive, negatives...]
+                  n_neg: int, tau: float) -> np.ndarray:
+    "Each row's soft label of its positive over [positive + its first `n_neg` negatives] at temperature `tau`."
+    s = np.array([(list(r) + [np.nan] * (1 + n_neg))[:1 + n_neg] for r in scores], dtype=np.float64)
+    return teacher_soft_labels(s, tau)[:, 0]
+
+def calibrate_teacher_tau(scores: Sequence[Sequence[float]], n_neg: int,
+                          mass: float,          # the positive's mean soft label wanted, in (0, 1)
+                         ) -> float:
+    "The temperature at which the positive's soft label, averaged over rows, is `mass`."
+    f = lambda tau: float(positive_mass(scores, n_neg, tau).mean())
+    lo, hi = 1e-4, 1e2
+    if not f(hi) < mass < f(lo):
+        raise ConfigError(f"train.teacher_mass {mass} cannot be reached with {n_neg} negative(s): the positive's mean "
+                          f"soft label lies between {f(hi):.3f} and {f(lo):.3f} at any temperature")
+    for _ in range(50):
+        mid = math.sqrt(lo * hi)
+        lo, hi = (mid, hi) if f(mid) > mass else (lo, mid)
+    return math.sqrt(lo * hi)
+
+# %% ../nbs/05_train.ipynb #a072e74d
+def teacher_tau_for(cfg: Config, frame: pd.DataFrame, n_neg: int) -> float | None:
+    """The soft labels' temperature of a run: None for one-hot targets (`train.labels: onehot`), `train.teacher_tau`,
+    or, with `train.teacher_mass`, the temperature calibrated on the retrieval rows' teacher scores."""
+    from embedding_lab.data import main_rows
+    t = cfg.train
+    if t.labels == "onehot": return None
+    if t.teacher_mass is None or not n_neg: return t.teacher_tau
+    return calibrate_teacher_tau(main_rows(frame).teacher_scores.tolist(), n_neg, t.teacher_mass)
+
 # %% ../nbs/05_train.ipynb #f1169f71
 def usable_rows(frame: pd.DataFrame, n_neg: int) -> tuple[pd.DataFrame, int]:
     "Rows with at least `n_neg` negatives (mining may keep fewer for some queries) and how many were left out."
@@ -128,7 +162,7 @@ class Batch:
 
 # %% ../nbs/05_train.ipynb #5594b14a
 def make_batch(rows: pd.DataFrame, pool: pd.DataFrame | None, n_neg: int, few_shot: int, seed: int,
-               teacher_tau: float = 0.05,
+               teacher_tau: float | None = 0.05,  # soft labels' temperature; None: one-hot targets (the positive only)
                example_chars: int | None = 300,   # each example's query and positive cut to this many characters
               ) -> Batch:
     "The texts (and soft labels) of one task-homogeneous micro-batch (classification / clustering: all listed negatives)."
@@ -148,7 +182,8 @@ def make_batch(rows: pd.DataFrame, pool: pd.DataFrame | None, n_neg: int, few_sh
         negs = list(r.get("negatives") if r.get("negatives") is not None else [])[:n_neg]
         if len(negs) < n_neg: raise ValueError(f"row {r.get('id')} has {len(negs)} negatives; {n_neg} are needed")
         ns.append([doc(x) for x in negs])
-        if n_neg: ts.append(teacher_soft_labels(list(r["teacher_scores"])[:1 + n_neg], teacher_tau))
+        if n_neg: ts.append(np.eye(1 + n_neg)[0] if teacher_tau is None else
+                            teacher_soft_labels(list(r["teacher_scores"])[:1 + n_neg], teacher_tau))
     return Batch(qs, ps, ns, np.stack(ts) if ts else None, kind, tasks.pop())
 
 # %% ../nbs/05_train.ipynb #8b0f5fbc
@@ -249,7 +284,7 @@ def train_signature(cfg: Config, method: str, seed: int) -> dict:
     "What a checkpoint must agree with to be resumed."
     return {"method": method, "seed": seed, "model": dict(cfg.model), "train": {k: v for k, v in dict(cfg.train).items()
             if k not in ("checkpoint_every", "ablations", "ablation_seeds", "export", "eval_queries",
-                         "eval_train_positives")}}
+                         "eval_corpus", "n_boot")}}
 
 # %% ../nbs/05_train.ipynb #7f211bfc
 def task_batches(groups: np.ndarray,   # the task of each row
@@ -428,6 +463,7 @@ class TrainRun:
     groups: np.ndarray | None    # the task of each row
     pool: pd.DataFrame | None    # few-shot examples are drawn from it
     n_neg: int
+    teacher_tau: float | None    # soft labels' temperature (None: one-hot targets)
     progress: TrainProgress = field(default_factory=TrainProgress)
 
     @property
@@ -442,7 +478,7 @@ class TrainRun:
         emb = lora_student(cfg, acc.device, base)
         params, opt, sched = make_optimizer(cfg, emb.model)
         emb.model, opt = acc.prepare(emb.model, opt)
-        run = cls(cfg, method, seed, acc, emb, params, opt, sched, *data)
+        run = cls(cfg, method, seed, acc, emb, params, opt, sched, *data, teacher_tau_for(cfg, data[0], data[3]))
         register_checkpointing(acc, sched, run.progress)
         return run
 
@@ -452,7 +488,7 @@ def next_batch(run: TrainRun) -> Batch:
     t, acc = run.cfg.train, run.acc
     rows = run.frame.iloc[micro_batch_rows(len(run.frame), run.progress.micro, t.batch_size, run.seed, acc.process_index,
                                            acc.num_processes, run.groups)]
-    batch = make_batch(rows, run.pool, run.n_neg, t.few_shot_max, run.seed, t.teacher_tau, run.cfg.data.example_chars)
+    batch = make_batch(rows, run.pool, run.n_neg, t.few_shot_max, run.seed, run.teacher_tau, run.cfg.data.example_chars)
     run.progress.micro += 1
     return batch
 
@@ -529,7 +565,7 @@ def train_info(run: TrainRun) -> dict:
     return {"processes": run.acc.num_processes, "mixed_precision": str(run.acc.mixed_precision),
             "grad_checkpointing": any(getattr(x, "gradient_checkpointing", False) for x in m.modules()),
             "grad_cache": bool(t.grad_cache), "grad_accum": t.grad_accum,
-            "dtype": str(m.get_input_embeddings().weight.dtype).removeprefix("torch.")}
+            "dtype": str(m.get_input_embeddings().weight.dtype).removeprefix("torch."), "teacher_tau": run.teacher_tau}
 
 # %% ../nbs/05_train.ipynb #8298faee
 def train_student(cfg: Config,
@@ -558,14 +594,90 @@ def train_student(cfg: Config,
     run.emb.train_info = train_info(run)
     return run.emb, log
 
-# %% ../nbs/05_train.ipynb #5957da61
-ABLATIONS = {"base": None, "inbatch": "inbatch", "hardneg": "hardneg", "distill": "distill", "multitask": "distill"}
-MULTITASK_ARMS = ("multitask",)     # trained on every task of the training set; the others on its retrieval rows only
+# %% ../nbs/05_train.ipynb #c6448161
+@dataclass(frozen=True)
+class Arm:
+    "An arm of the ablation: the loss it trains with and how its data differ from the recipe's."
+    loss: str | None                 # inbatch | hardneg | distill (None: the untrained base)
+    negatives: str = "mined"         # mined (margin rule) | nomargin (the same miner without it) | random (other positives)
+    labels: str = "soft"             # the KL term's targets: soft (the teacher's) | onehot (the positive only)
+    few_shot: bool = True            # in-context examples in training queries (train.few_shot_max); False: none
+    multitask: bool = False          # every task of the training set, as many retrieval steps as a single-task arm
 
-def arm_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    "The rows an ablation arm trains on: every task for a multi-task arm, the retrieval rows (single task) otherwise."
+ARMS = {"base": Arm(None), "inbatch": Arm("inbatch"), "randneg": Arm("hardneg", negatives="random"),
+        "hardneg": Arm("hardneg"), "nomargin": Arm("hardneg", negatives="nomargin"),
+        "hardlabel": Arm("distill", labels="onehot"), "distill": Arm("distill"),
+        "zeroshot": Arm("distill", few_shot=False), "multitask": Arm("distill", multitask=True)}
+
+COMPARISONS = [   # (arm, its partner, what their one difference asks)
+    ("inbatch", "base", "does training help (InfoNCE, in-batch negatives)"),
+    ("randneg", "inbatch", "do extra negatives help (random ones)"),
+    ("hardneg", "randneg", "does hardness help (mined vs random, same count)"),
+    ("hardneg", "nomargin", "does the adaptive margin help (same miner without it)"),
+    ("distill", "hardneg", "does the KL term help (teacher soft labels added)"),
+    ("distill", "hardlabel", "do soft labels help (vs one-hot targets, same terms)"),
+    ("distill", "zeroshot", "do in-context examples in training help (k vs 0)"),
+    ("multitask", "distill", "does multi-task training help (same retrieval steps)"),
+]
+
+def check_arms(names: Sequence[str]) -> None:
+    "Refuse arm names that do not exist, suggesting the closest."
+    import difflib
+    for a in names:
+        if a not in ARMS:
+            near = difflib.get_close_matches(a, ARMS, 1)
+            raise ConfigError(f"train.ablations: unknown arm '{a}'" + (f"; did you mean '{near[0]}'?" if near else "") +
+                              f" (arms: {', '.join(ARMS)})")
+
+# %% ../nbs/05_train.ipynb #a8c2f370
+def random_negatives(frame: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
+    "The rows with `n` random negatives each: positives of other rows (seeded per row), never the row's own."
+    pool = list(dict.fromkeys(frame.positive))
+    if len(pool) <= n: raise ValueError(f"{len(pool)} distinct positives: too few for {n} random negatives a row")
+    negs = []
+    for i, p in enumerate(frame.positive):
+        pick = np.random.default_rng([seed, i]).choice(len(pool), n + 1, replace=False)
+        negs.append([pool[j] for j in pick if pool[j] != p][:n])
+    return frame.assign(negatives=negs)
+
+# %% ../nbs/05_train.ipynb #42a16823
+def arm_frame(name: str, frame: pd.DataFrame, n_neg: int, seed: int = 0) -> pd.DataFrame:
+    "The rows an arm trains on: every task (multi-task) or the retrieval rows, with its kind of negatives."
     from embedding_lab.data import main_rows
-    return frame if name in MULTITASK_ARMS else main_rows(frame)
+    arm = ARMS[name]
+    rows = frame if arm.multitask else main_rows(frame)
+    if arm.negatives == "nomargin":
+        if "nomargin_negatives" not in rows:
+            raise ConfigError("the mined set has no nomargin_negatives column: run 03_mining again for the nomargin arm")
+        rows = rows.assign(negatives=rows.nomargin_negatives)
+    elif arm.negatives == "random": rows = random_negatives(rows, n_neg, seed)
+    return rows
+
+# %% ../nbs/05_train.ipynb #514da0a6
+def multitask_steps(groups: np.ndarray,   # the task of each row
+                    main: str,            # the task whose batches are counted (the retrieval task)
+                    steps: int, size: int, seed: int, grad_accum: int = 1) -> int:
+    "Optimizer steps a multi-task run needs to see `steps` optimizer steps' worth of `main` micro-batches."
+    groups = np.asarray(groups)
+    if main not in set(groups.tolist()): raise ValueError(f"task '{main}' is not among the rows")
+    need, seen, micro, epoch = steps * grad_accum, 0, 0, 0
+    while seen < need:
+        for b in task_batches(groups, size, seed, epoch):
+            micro += 1; seen += groups[b[0]] == main
+            if seen == need: break
+        epoch += 1
+    return math.ceil(micro / grad_accum)
+
+# %% ../nbs/05_train.ipynb #731ab35e
+def arm_config(cfg: Config, name: str, rows: pd.DataFrame, seed: int) -> Config:
+    "The settings an arm trains with: its targets, its in-context examples and (multi-task) its steps."
+    from embedding_lab.data import main_rows
+    arm, t = ARMS[name], cfg.train
+    over = {"train.labels": arm.labels} | ({} if arm.few_shot else {"train.few_shot_max": 0})
+    if arm.multitask and "task" in rows and rows.task.nunique() > 1:
+        over["train.steps"] = multitask_steps(rows.task.astype(str).to_numpy(), str(main_rows(rows).task.iloc[0]),
+                                              t.steps, t.batch_size, seed, t.grad_accum)
+    return cfg.updated(over)
 
 # %% ../nbs/05_train.ipynb #2289e7a4
 def dev_examples(cfg: Config, dev: pd.DataFrame, train: pd.DataFrame) -> list[list[tuple[str, str]]]:
@@ -575,40 +687,66 @@ def dev_examples(cfg: Config, dev: pd.DataFrame, train: pd.DataFrame) -> list[li
     return [sample_examples(train, r, k, cfg.seed, max_chars=cfg.data.example_chars, exact=True) if k else []
             for r in dev.to_dict("records")]
 
-# %% ../nbs/05_train.ipynb #645218a1
-def eval_dev(cfg: Config, emb, splits) -> dict:
-    "Dev retrieval of an embedder as configured (queries with their few-shot examples), with truncation shares."
+# %% ../nbs/05_train.ipynb #9d9fbe51
+def dev_corpus(cfg: Config, splits) -> list[str]:
+    """The dev retrieval corpus: the dev positives, then documents no arm trained on (test positives and unused
+    article leads, in a seeded order), `train.eval_corpus` documents in all (never fewer than the dev positives)."""
+    from embedding_lab.data import main_rows
+    dev = list(dict.fromkeys(main_rows(splits["dev"]).positive))
+    f = cfg.artifact("data", "distractors.parquet", mkdir=False)
+    unused = pd.read_parquet(f).text.tolist() if f.exists() else []
+    extra = pd.Series(list(dict.fromkeys(main_rows(splits["test"]).positive.tolist() + unused)), dtype=object)
+    extra = extra[~extra.isin(set(dev))].sample(frac=1.0, random_state=cfg.seed).tolist()
+    n = cfg.train.eval_corpus
+    return dev + (extra if n is None else extra[:max(0, n - len(dev))])
+
+# %% ../nbs/05_train.ipynb #f6d4c4e4
+def eval_dev(cfg: Config, emb, splits, corpus: Sequence[str] | None = None,   # default dev_corpus(cfg, splits)
+            ) -> tuple[dict, pd.DataFrame]:
+    "Dev retrieval of an embedder as configured (all dev queries unless `train.eval_queries`): metrics, per-query table."
     from embedding_lab.model import dev_retrieval
     from embedding_lab.data import main_rows
-    dev = main_rows(splits["dev"]).head(cfg.train.eval_queries)
-    extra = main_rows(splits["train"]).positive.head(cfg.train.eval_train_positives).tolist()
+    dev = main_rows(splits["dev"])
+    dev = dev if cfg.train.eval_queries is None else dev.head(cfg.train.eval_queries)
+    corpus = dev_corpus(cfg, splits) if corpus is None else list(corpus)
     emb.reset_counts()
-    m = dev_retrieval(emb, dev, corpus=extra, batch_size=cfg.model.batch_size,
-                      examples=dev_examples(cfg, dev, splits["train"]))
-    return m | {"query_truncated": emb.truncated_share("query"), "doc_truncated": emb.truncated_share("document")}
+    m, per = dev_retrieval(emb, dev, corpus=corpus, batch_size=cfg.model.batch_size, per_query=True,
+                           examples=dev_examples(cfg, dev, splits["train"]))
+    m |= {"queries": len(dev), "corpus": len(dict.fromkeys(list(dev.positive) + corpus)),
+          "query_truncated": emb.truncated_share("query"), "doc_truncated": emb.truncated_share("document")}
+    return m, per.assign(query=dev["id"].astype(str).tolist())
 
-# %% ../nbs/05_train.ipynb #c3df6163
-def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame, dict]:
-    "Train + score every ablation x seed; returns the results table and the loss logs."
+# %% ../nbs/05_train.ipynb #b5f69b75
+def train_arm(cfg: Config, name: str, seed: int, frame: pd.DataFrame, base=None, show_progress: bool = True):
+    "Train one arm: (embedder, loss log), with the arm's rows and settings; checkpoints in artifacts/train/<arm>-seed<k>."
+    rows = arm_frame(name, frame, cfg.train.negatives, seed)
+    return train_student(arm_config(cfg, name, rows, seed), ARMS[name].loss, seed, frame=rows, base=base,
+                         show_progress=show_progress, out_dir=cfg.artifact("train", f"{name}-seed{seed}", "x").parent)
+
+# %% ../nbs/05_train.ipynb #2bb79924
+def export_arm(ablations) -> str:
+    "The arm exported as the student: the whole method (multi-task when that arm runs, else distill)."
+    return "multitask" if "multitask" in ablations else "distill"
+
+# %% ../nbs/05_train.ipynb #5d478ac5
+def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    "Train and score every arm x seed: (results table, per-query dev scores, loss logs)."
     from embedding_lab.data import load_splits, main_rows
     from embedding_lab.model import load_embedder, save_adapter, export_student, query_prompt_for
     t = cfg.train
-    bad = [a for a in t.ablations if a not in ABLATIONS]
-    if bad: raise ConfigError(f"train.ablations: unknown {bad}; choose from {list(ABLATIONS)}")
+    check_arms(t.ablations)
     splits, frame = load_splits(cfg), training_frame(cfg)
     base = load_embedder(cfg.model.base, max_length=t.max_length or cfg.model.max_length, dtype=cfg.model.dtype,
                          layers=cfg.model.layers, query_max_length=cfg.model.query_max_length)
-    rows, logs = [], {}
+    corpus, rows, per_query, logs = dev_corpus(cfg, splits), [], [], {}
     for name in t.ablations:
-        for s in (t.ablation_seeds if ABLATIONS[name] else t.ablation_seeds[:1]):
-            t0 = time.time()
-            if ABLATIONS[name] is None: emb = base
+        for s in (t.ablation_seeds if ARMS[name].loss else t.ablation_seeds[:1]):
+            t0, extra = time.time(), {}
+            if ARMS[name].loss is None: emb = base
             else:
-                emb, logs[f"{name}-seed{s}"] = train_student(
-                    cfg, ABLATIONS[name], s, frame=arm_frame(name, frame), show_progress=show_progress, base=base,
-                    out_dir=cfg.artifact("train", f"{name}-seed{s}", "x").parent)
-                trunc = {"train_query_truncated": emb.truncated_share("query"),
-                         "train_doc_truncated": emb.truncated_share("document")}
+                emb, logs[f"{name}-seed{s}"] = train_arm(cfg, name, s, frame, base, show_progress)
+                extra = {"train_query_truncated": emb.truncated_share("query"), "train_doc_truncated": emb.truncated_share("document"),
+                         "teacher_tau": emb.train_info["teacher_tau"], "steps": len(logs[f"{name}-seed{s}"])}
                 emb.query_prompt = query_prompt_for(main_rows(splits["train"]).instruction.iloc[0])
                 save_adapter(emb, cfg.artifact("ablations", f"{name}-seed{s}", "x").parent, method=name, seed=s,
                              training=emb.train_info)
@@ -616,16 +754,43 @@ def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame
                     export_student(emb.model, emb.tokenizer, cfg.artifact("student", "x").parent,
                                    query_prompt=emb.query_prompt, max_length=emb.max_length,
                                    query_max_length=emb.query_max_length)
-            rows.append({"ablation": name, "seed": s, **eval_dev(cfg, emb, splits),
-                         **(trunc if ABLATIONS[name] else {}), "seconds": time.time() - t0})
+            m, pq = eval_dev(cfg, emb, splits, corpus)
+            rows.append({"ablation": name, "seed": s, **m, **extra, "seconds": time.time() - t0})
+            per_query.append(pq.assign(ablation=name, seed=s))
             del emb
+    per_query = pd.concat(per_query, ignore_index=True)
+    from embedding_lab.data import save_parquet
+    save_parquet(per_query, cfg.artifact("ablations", "per_query.parquet"))
     stamp_output(cfg, "ablations")          # 07_mteb scores these adapters and the student only for this config
-    return pd.DataFrame(rows), logs
+    return pd.DataFrame(rows), per_query, logs
 
-# %% ../nbs/05_train.ipynb #4cde3afd
-def export_arm(ablations) -> str:
-    "The arm exported as the student: the whole method (multi-task when that arm runs, else distill)."
-    return next((a for a in MULTITASK_ARMS if a in ablations), "distill")
+# %% ../nbs/05_train.ipynb #ce20f76e
+def compare_arms(table: pd.DataFrame,       # run_ablations' results: ablation, seed, metric
+                 per_query: pd.DataFrame,   # run_ablations' per-query scores: ablation, seed, query, metric
+                 metric: str = "ndcg_at_10", level: float = 0.95, n_boot: int = 2000) -> pd.DataFrame:
+    "Each comparison of `COMPARISONS` whose arms ran: the difference, its interval, MDE and verdict."
+    val = {(r["ablation"], r["seed"]): r[metric] for r in table.to_dict("records")}
+    pq = {k: g.set_index("query")[metric] for k, g in per_query.groupby(["ablation", "seed"])}
+    ran = set(table.ablation)
+    seeds_of = lambda a: sorted(s for b, s in val if b == a)
+    rows = []
+    for arm, partner, question in COMPARISONS:
+        if arm not in ran or partner not in ran: continue
+        at = lambda a, s: s if ARMS[a].loss else seeds_of(a)[0]       # the untrained base: one model for every seed
+        seeds = [s for s in seeds_of(arm if ARMS[arm].loss else partner)
+                 if (at(arm, s) in seeds_of(arm)) and (at(partner, s) in seeds_of(partner))]
+        s0 = seeds[0]
+        dq = (pq[(arm, at(arm, s0))] - pq[(partner, at(partner, s0))]).dropna().to_numpy()
+        q_mean, q_lo, q_hi = bootstrap_interval(dq, level, n_boot, seed=s0)
+        ds = [val[(arm, at(arm, s))] - val[(partner, at(partner, s))] for s in seeds]
+        over_seeds = len(seeds) >= 2
+        mean, lo, hi = paired_interval(ds, level) if over_seeds else (q_mean, q_lo, q_hi)
+        mde = min_detectable_effect(ds, per_seed=True) if over_seeds else min_detectable_effect(dq)
+        rows.append({"comparison": f"{arm} - {partner}", "question": question, "mean": mean, "ci_low": lo, "ci_high": hi,
+                     "mde": mde, "basis": f"{len(seeds)} seeds" if over_seeds else f"{len(dq)} queries",
+                     "verdict": verdict(lo, hi), "query_ci_low": q_lo, "query_ci_high": q_hi,
+                     "query_mde": min_detectable_effect(dq), **{f"seed{s}": d for s, d in zip(seeds, ds)}})
+    return pd.DataFrame(rows)
 
 # %% ../nbs/05_train.ipynb #0feff4d8
 def chance_loss(method: str, batch_size: int, negatives: int) -> float:
@@ -638,7 +803,7 @@ def loss_summary(logs: dict, cfg: Config, last: int = 3) -> dict:
     step's candidates; a multi-task run (tasks take turns) over its second half, overall and per task."""
     out = {}
     for run, lg in logs.items():
-        method = ABLATIONS[run.rsplit("-seed", 1)[0]]
+        method = ARMS[run.rsplit("-seed", 1)[0]].loss
         ch = chance_loss(method, cfg.train.batch_size * cfg.train.grad_accum, cfg.train.negatives)
         tasks = {r.get("task") for r in lg}
         tail = lg[-last:] if len(tasks) <= 1 else lg[len(lg) // 2:]
@@ -661,32 +826,8 @@ def ablation_metrics(table: pd.DataFrame) -> dict:
         for k in ("ndcg_at_10", "mrr_at_10"): out[f"dev_{k}_{name}_mean"] = float(g[k].mean())
     return out
 
-# %% ../nbs/05_train.ipynb #8c449d17
-def paired_interval(d: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
-    "(mean, low, high): Student-t interval of the mean of per-seed differences (NaN bounds with one seed)."
-    from scipy import stats
-    x = np.asarray(d, dtype=np.float64); m = float(x.mean())
-    if len(x) < 2: return m, float("nan"), float("nan")
-    half = float(stats.t.ppf((1 + level) / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
-    return m, m - half, m + half
-
-# %% ../nbs/05_train.ipynb #91b487f2
-def ablation_steps(table: pd.DataFrame, metric: str = "ndcg_at_10",
-                   level: float = 0.95,        # confidence of the interval over seeds
-                  ) -> pd.DataFrame:
-    "Per consecutive pair of ablations (and method vs base): per-seed differences, mean, t-interval and a verdict."
-    order = [a for a in ABLATIONS if a in set(table.ablation)]
-    val = {(r["ablation"], r["seed"]): r[metric] for r in table.to_dict("records")}
-    seeds = sorted({s for a, s in val if ABLATIONS[a] is not None})
-    untrained = {a: float(table[table.ablation == a][metric].mean()) for a in order if ABLATIONS[a] is None}
-    get = lambda a, s: untrained[a] if a in untrained else val.get((a, s))
-    pairs = list(zip(order, order[1:])) + ([("base", order[-1])] if len(order) > 2 and order[0] == "base" else [])
-    rows = []
-    for lo, hi in pairs:
-        d = {s: get(hi, s) - get(lo, s) for s in seeds if get(hi, s) is not None and get(lo, s) is not None}
-        if not d: continue
-        mean, low, high = paired_interval(list(d.values()), level)
-        verdict = "one seed: no interval" if len(d) < 2 else "helps" if low > 0 else "hurts" if high < 0 else "not separated"
-        rows.append({"step": f"{hi} - {lo}", **{f"seed{s}": x for s, x in d.items()}, "mean": mean,
-                     "ci_low": low, "ci_high": high, "seeds": len(d), "verdict": verdict})
-    return pd.DataFrame(rows)
+# %% ../nbs/05_train.ipynb #9a815f4a
+def comparison_metrics(cmp: pd.DataFrame) -> dict:
+    "Metrics for metrics.json: each comparison's mean gain, interval and MDE (`dev_ndcg_at_10_gain_A_over_B_mean`, ...)."
+    return {f"dev_ndcg_at_10_gain_{r['comparison'].replace(' - ', '_over_')}_{k}": float(r[k])
+            for r in cmp.to_dict("records") for k in ("mean", "ci_low", "ci_high", "mde")}

@@ -243,40 +243,53 @@ def test_two_processes_match_one_process_with_the_whole_batch(tmp_path):
     assert mean_diff < 1e-3 * moved, (mean_diff, moved)
 
 
-def test_ablation_steps_verdicts():
-    tab = pd.DataFrame([{"ablation": "base", "seed": 0, "ndcg_at_10": 0.2},
-                        {"ablation": "inbatch", "seed": 0, "ndcg_at_10": 0.1},
-                        {"ablation": "distill", "seed": 0, "ndcg_at_10": 0.3}])
-    st = T.ablation_steps(tab).set_index("step")
-    assert st.loc["inbatch - base", "verdict"] == "one seed: no interval"     # no verdict without an interval
-    assert st.loc["distill - inbatch", "mean"] == pytest.approx(0.2)
-    assert math.isnan(st.loc["distill - base", "ci_low"])
-    two = pd.concat([tab, pd.DataFrame([{"ablation": "inbatch", "seed": 1, "ndcg_at_10": 0.25},
-                                        {"ablation": "distill", "seed": 1, "ndcg_at_10": 0.2}])])
-    st = T.ablation_steps(two).set_index("step")
-    assert st.loc["inbatch - base", "verdict"] == "not separated"      # -0.1 and +0.05: the seeds disagree
-    assert st.loc["distill - inbatch", "seed1"] == pytest.approx(-0.05)
+def _arms(values: dict, n_q: int = 60, spread: float = 0.1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "Results and per-query tables of arms given {(arm, seed): mean}: queries alternate mean +- spread."
+    pq = pd.concat([pd.DataFrame({"query": [f"q{i}" for i in range(n_q)], "ablation": a, "seed": s,
+                                  "ndcg_at_10": v + spread * np.resize([1.0, -1.0], n_q)}) for (a, s), v in values.items()])
+    tab = pq.groupby(["ablation", "seed"], as_index=False, sort=False).ndcg_at_10.mean()
+    return tab, pq
 
 
-def test_ablation_steps_interval_decides():
-    "'helps' / 'hurts' only when the 95% t-interval of the paired differences excludes 0."
-    rows = [{"ablation": "base", "seed": 0, "ndcg_at_10": 0.1}]
+def test_compare_arms_one_seed_uses_queries():
+    "One seed: the per-query bootstrap interval decides, and a consistent gain is found."
+    tab, pq = _arms({("base", 0): 0.2, ("inbatch", 0): 0.1, ("randneg", 0): 0.3})
+    c = T.compare_arms(tab, pq).set_index("comparison")
+    assert list(c.index) == ["inbatch - base", "randneg - inbatch"]        # the comparisons whose arms ran
+    assert c.loc["inbatch - base", "verdict"] == "hurts" and c.loc["inbatch - base", "basis"] == "60 queries"
+    assert c.loc["randneg - inbatch", "mean"] == pytest.approx(0.2) and c.loc["randneg - inbatch", "verdict"] == "helps"
+    # the same arms, the gain noisy per query: no verdict, only the detectable effect
+    noisy = pq.assign(ndcg_at_10=lambda d: d.ndcg_at_10 + np.where(d.ablation == "randneg",
+                                                                   np.resize([0.5, -0.5, -0.5, 0.5], len(d)), 0) - np.where(d.ablation == "randneg", 0.19, 0))
+    c = T.compare_arms(noisy.groupby(["ablation", "seed"], as_index=False, sort=False).ndcg_at_10.mean(), noisy).set_index("comparison")
+    assert c.loc["randneg - inbatch", "verdict"] == "no effect > MDE" and c.loc["randneg - inbatch", "mde"] > 0.01
+
+
+def test_compare_arms_over_seeds():
+    "Several seeds: 'helps' / 'hurts' only when the 95% t-interval of the per-seed differences excludes 0."
+    vals = {("base", 0): 0.1}
     for s, (a, b) in enumerate([(0.30, 0.50), (0.32, 0.49), (0.31, 0.52)]):
-        rows += [{"ablation": "inbatch", "seed": s, "ndcg_at_10": a}, {"ablation": "hardneg", "seed": s, "ndcg_at_10": b}]
-    st = T.ablation_steps(pd.DataFrame(rows)).set_index("step")
-    assert st.loc["hardneg - inbatch", "verdict"] == "helps" and st.loc["hardneg - inbatch", "ci_low"] > 0
-    flip = pd.DataFrame(rows).assign(ablation=lambda d: d.ablation.replace({"inbatch": "hardneg", "hardneg": "inbatch"}))
-    st = T.ablation_steps(flip).set_index("step")
-    assert st.loc["hardneg - inbatch", "verdict"] == "hurts" and st.loc["hardneg - inbatch", "ci_high"] < 0
-    noisy = pd.DataFrame(rows[:1] + [{"ablation": "inbatch", "seed": s, "ndcg_at_10": 0.3} for s in range(3)] +
-                         [{"ablation": "hardneg", "seed": s, "ndcg_at_10": v} for s, v in enumerate([0.5, 0.1, 0.35])])
-    assert T.ablation_steps(noisy).set_index("step").loc["hardneg - inbatch", "verdict"] == "not separated"
+        vals |= {("randneg", s): a, ("hardneg", s): b}
+    c = T.compare_arms(*_arms(vals)).set_index("comparison")
+    assert c.loc["hardneg - randneg", "verdict"] == "helps" and c.loc["hardneg - randneg", "ci_low"] > 0
+    assert c.loc["hardneg - randneg", "basis"] == "3 seeds" and c.loc["hardneg - randneg", "seed1"] == pytest.approx(0.17)
+    flip = {(("randneg" if a == "hardneg" else "hardneg" if a == "randneg" else a), s): v for (a, s), v in vals.items()}
+    c = T.compare_arms(*_arms(flip)).set_index("comparison")
+    assert c.loc["hardneg - randneg", "verdict"] == "hurts" and c.loc["hardneg - randneg", "ci_high"] < 0
+    noisy = {("randneg", s): 0.3 for s in range(3)} | {("hardneg", s): v for s, v in enumerate([0.5, 0.1, 0.35])}
+    assert T.compare_arms(*_arms(noisy)).set_index("comparison").loc["hardneg - randneg", "verdict"] == "no effect > MDE"
 
 
-def test_ablation_steps_keeps_seed_columns_aligned():
-    "A seed missing for one ablation leaves that seed out of the step, not shifts the others."
-    tab = pd.DataFrame([{"ablation": "inbatch", "seed": 0, "ndcg_at_10": 0.1}, {"ablation": "inbatch", "seed": 1, "ndcg_at_10": 0.2},
-                        {"ablation": "hardneg", "seed": 1, "ndcg_at_10": 0.5}])
-    st = T.ablation_steps(tab).set_index("step")
-    assert st.loc["hardneg - inbatch", "seed1"] == pytest.approx(0.3) and st.loc["hardneg - inbatch", "seeds"] == 1
-    assert math.isnan(st.loc["hardneg - inbatch"].get("seed0", float("nan")))
+def test_compare_arms_pairs_seeds_and_the_base():
+    "A seed missing for one arm leaves that seed out; the untrained base is paired with every seed of its partner."
+    vals = {("base", 0): 0.1, ("inbatch", 0): 0.1, ("inbatch", 1): 0.2, ("randneg", 1): 0.5}
+    c = T.compare_arms(*_arms(vals)).set_index("comparison")
+    assert c.loc["randneg - inbatch", "seed1"] == pytest.approx(0.3) and c.loc["randneg - inbatch", "basis"] == "60 queries"
+    assert math.isnan(c.loc["randneg - inbatch"].get("seed0", float("nan")))
+    assert c.loc["inbatch - base", "basis"] == "2 seeds" and c.loc["inbatch - base", "seed1"] == pytest.approx(0.1)
+
+
+def test_comparison_metrics_are_numbers():
+    m = T.comparison_metrics(T.compare_arms(*_arms({("hardneg", 0): 0.5, ("randneg", 0): 0.4})))
+    assert set(m) == {f"dev_ndcg_at_10_gain_hardneg_over_randneg_{k}" for k in ("mean", "ci_low", "ci_high", "mde")}
+    assert all(isinstance(v, float) for v in m.values())
