@@ -154,7 +154,7 @@ def mine_command(pairs, corpus, profile, out, seed, param, force, flag_jsonl) ->
         docs = M.read_corpus(corpus) if corpus else None
         if cfg.teacher.cross_encoder == "train" and cfg.mining.rerank:
             ensure_inputs(cfg, "03_mining")            # the reranker 02_teacher trains, when missing
-        res = M.mine(cfg, df, docs)
+        res = M.mine_keeping_scores(cfg, df, docs)     # rows with given teacher scores keep them
     except DataError as e: return _fail("mine", e, 1)
     except (FileNotFoundError, M.MiningError, ConfigError) as e: return _fail("mine", e, 2)
     res.metrics["invalid_rows"] = len(bad)
@@ -163,8 +163,15 @@ def mine_command(pairs, corpus, profile, out, seed, param, force, flag_jsonl) ->
           f"{x['negatives_per_query']:.2f} negatives per query, {x['share_dropped_false_negatives']:.1%} of candidates "
           f"dropped as likely false negatives, {x['queries_fewer_than_n']} queries with fewer than {cfg.mining.negatives}, "
           f"{x['skipped_no_positive'] + len(bad)} rows skipped")
+    if x.get("given_scores_rows"):
+        print(f"kept {x['given_scores_rows']} rows as given: their negatives and teacher scores (pos_scores/neg_scores) "
+              "came with the data and are not mined again")
     print(f"wrote {path}")
-    if flag_jsonl: print(f"wrote {M.write_flag_jsonl(res.frame, flag_jsonl)} (FlagEmbedding JSONL)")
+    if flag_jsonl:
+        try: print(f"wrote {M.write_flag_jsonl(res.frame, flag_jsonl)} (FlagEmbedding JSONL)")
+        except OSError as e:
+            return _fail("mine", f"--flag-jsonl {flag_jsonl}: cannot write it ({e.strerror or e}); the mined set is "
+                                 f"saved in {path}", 2)
     return 0
 
 # %% ../nbs/11_cli.ipynb #78d351d0
@@ -345,14 +352,26 @@ def _board_text(t) -> str:
 
 @cli.command("leaderboard", short_help="Borda placement among published peers",
              help="Mean(task), Mean(type), Borda points and rank on MTEB(eng, v2): the published peers, plus your mteb "
-                  "results when --results is given.")
+                  "results when --results is given. Your models' results on tasks outside MTEB(eng, v2) (a run's "
+                  "offline suite) are ranked in a second table among your models only; every result file or score "
+                  "that is on neither table is listed with the reason.")
 @click.option("--results", default=None, help="an mteb results folder (e.g. RUN/artifacts/mteb/cache)")
-@click.option("--top", type=int, default=None, help="show only the first N rows")
+@click.option("--top", type=click.IntRange(min=1), default=None, metavar="N", help="show only the first N rows (N >= 1)")
 def leaderboard_command(results, top) -> int:
-    from embedding_lab.suite import ResultsError, leaderboard_table, read_checked_results
-    try: t = leaderboard_table(read_checked_results(results) if results else None)
+    from embedding_lab.suite import ResultsError, leaderboard_table, own_table, read_checked_results
+    try:
+        res = read_checked_results(results) if results else None
+        t = leaderboard_table(res)
+        own = own_table(res) if res is not None else None
     except (FileNotFoundError, ResultsError) as e: return _fail("leaderboard", e, 2)
     print(_board_text(t.head(top) if top else t))
+    if own is not None and len(own):
+        print(f"\nyour models on {int(own.n_tasks.max())} task(s) outside MTEB(eng, v2), ranked among themselves "
+              "(not comparable to the published peers):")
+        print(_board_text(own.head(top) if top else own))
+    if t.attrs.get("skipped"):
+        print(f"\nnot on the MTEB(eng, v2) board ({len(t.attrs['skipped'])}):")
+        for s in t.attrs["skipped"]: print(f"  {s}")
     return 0
 
 # %% ../nbs/11_cli.ipynb #1c9d42d7

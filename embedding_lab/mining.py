@@ -23,7 +23,8 @@ __all__ = ['MINED_COLUMNS', 'MiningError', 'margin_mask', 'check_embeddings', 'i
            'index_kind', 'search', 'AnnRecallError', 'exact_ids', 'recall_at_k', 'search_param', 'set_search_param',
            'tune_search', 'ann_index', 'valid_candidates', 'select_negatives', 'MiningResult', 'prepare_pairs',
            'PairEmbeddings', 'embed_pairs', 'search_candidates', 'score_candidates', 'mine', 'mining_path',
-           'save_mined', 'listed_frame', 'write_flag_jsonl', 'run_mining', 'load_mined', 'read_corpus']
+           'save_mined', 'listed_frame', 'given_scores', 'mine_keeping_scores', 'write_flag_jsonl', 'run_mining',
+           'load_mined', 'read_corpus']
 
 # %% ../nbs/03_mining.ipynb #e1109c72
 class MiningError(ValueError):
@@ -491,6 +492,30 @@ def listed_frame(rows: pd.DataFrame) -> pd.DataFrame:
     out["nomargin_negatives"] = out.negatives          # listed negatives: no margin rule to leave out
     return out[MINED_COLUMNS].reset_index(drop=True)
 
+# %% ../nbs/03_mining.ipynb #b81d4f63
+def given_scores(rows: pd.DataFrame) -> pd.Series:
+    "True for each row whose teacher scores came with the data (FlagEmbedding's pos_scores / neg_scores)."
+    if "scores" not in rows: return pd.Series(False, index=rows.index)
+    return rows["scores"].map(lambda s: s is not None and not (isinstance(s, float) and s != s)).astype(bool)
+
+def mine_keeping_scores(cfg: Config, pairs: pd.DataFrame, corpus: Sequence[str] | None = None,
+                        rerank: bool | None = None,   # as in `mine`
+                       ) -> MiningResult:
+    "`mine` the rows without given teacher scores; rows with them keep their negatives and scores (`listed_frame`)."
+    given = given_scores(pairs)
+    if not given.any(): return mine(cfg, pairs, corpus, rerank)
+    kept = pairs[given]
+    kept = listed_frame(kept.assign(kind=kept["kind"].where(kept["kind"].notna(), "retrieval") if "kind" in kept else "retrieval"))
+    if given.all():
+        n = kept.negatives.map(len)
+        metrics = {"queries": 0, "corpus_size": 0, "index": "none (every row came with its scores)",
+                   "negatives_per_query": float(n.mean()), "candidates_per_query": 0.0,
+                   "share_dropped_false_negatives": 0.0, "queries_fewer_than_n": 0, "skipped_no_positive": 0}
+        res = MiningResult(pd.DataFrame(columns=MINED_COLUMNS), metrics, pd.DataFrame(columns=["pos", "cand", "kept"]))
+    else: res = mine(cfg, pairs[~given].reset_index(drop=True), corpus, rerank)
+    frame = pd.concat([kept, res.frame], ignore_index=True) if len(res.frame) else kept
+    return MiningResult(frame, {**res.metrics, "given_scores_rows": len(kept)}, res.margins)
+
 # %% ../nbs/03_mining.ipynb #5fae5143
 def write_flag_jsonl(frame: pd.DataFrame, path: str | Path) -> Path:
     "The mined set as FlagEmbedding training JSONL: query, pos, neg, pos_scores, neg_scores, prompt (atomic)."
@@ -513,8 +538,7 @@ def run_mining(cfg: Config) -> MiningResult:
         kind = g.kind.iloc[0]
         if kind in LISTED_KINDS:            # nothing to mine: the other labels / groups are the negatives
             parts.append(listed_frame(g)); extra[f"{task}_queries"] = len(g); continue
-        scored = g["scores"].map(lambda s: s is not None and not (isinstance(s, float) and s != s)) \
-            if "scores" in g else pd.Series(False, index=g.index)
+        scored = given_scores(g)
         if scored.any():                    # negatives and teacher scores came with the data (FlagEmbedding)
             parts.append(listed_frame(g[scored])); extra[f"{task}_given_queries"] = int(scored.sum())
             g = g[~scored]

@@ -15,13 +15,14 @@ from .core import Config, atomic_path, check_output, record_metrics
 
 # %% auto #0
 __all__ = ['MTEB_ENG_V2', 'INSTRUCTIONS', 'SUITE_INSTRUCTIONS', 'SYMMETRIC_TYPES', 'SUITE_SPECS', 'SUITE_NAMES', 'SUITE_TYPES',
-           'SUITE_EXAMPLE_TASKS', 'instruction_for', 'suite_settings', 'bm25_candidates', 'load_retrieval',
-           'load_reranking', 'load_sts', 'load_classification', 'load_clustering', 'load_pair_classification',
-           'suite_metadata', 'suite_class', 'suite_classes', 'suite_tasks', 'suite_examples', 'score_matrix',
-           'task_means', 'borda', 'ranking_table', 'table_file', 'reference_scores', 'benchmark_tasks', 'ResultsError',
-           'read_result_file', 'read_results', 'leaderboard_table', 'student_prompts', 'task_sizes', 'plan_eval',
-           'check_result_json', 'read_checked_results', 'resolve_tasks', 'hub_offline', 'dataset_cached',
-           'needs_download', 'missing_datasets', 'hub_reachable', 'check_datasets']
+           'SUITE_EXAMPLE_TASKS', 'SUBSAMPLE_REVISION', 'instruction_for', 'suite_settings', 'bm25_candidates',
+           'load_retrieval', 'load_reranking', 'load_sts', 'load_classification', 'load_clustering',
+           'load_pair_classification', 'suite_metadata', 'suite_class', 'suite_classes', 'suite_tasks',
+           'suite_examples', 'score_matrix', 'task_means', 'borda', 'ranking_table', 'table_file', 'reference_scores',
+           'benchmark_tasks', 'ResultsError', 'ResultSkipped', 'read_result_file', 'read_results', 'leaderboard_table',
+           'own_table', 'student_prompts', 'task_sizes', 'plan_eval', 'check_result_json', 'read_checked_results',
+           'resolve_tasks', 'hub_offline', 'dataset_cached', 'needs_download', 'missing_datasets', 'hub_reachable',
+           'check_datasets']
 
 # %% ../nbs/06_suite.ipynb #e4c433f1
 MTEB_ENG_V2 = "MTEB(eng, v2)"
@@ -419,6 +420,9 @@ def benchmark_tasks() -> pd.DataFrame:
 class ResultsError(ValueError):
     "A results file that cannot be used (another mteb version, not a task result)."
 
+class ResultSkipped(ResultsError):
+    "A readable result file that the leaderboard does not score; the message says why."
+
 def _major(v: str | None) -> int | None:
     m = re.match(r"\s*(\d+)\.", str(v or ""))
     return int(m.group(1)) if m else None
@@ -439,17 +443,23 @@ def _task_result(d: dict, path: Path):
         raise ResultsError(f"{path}: not an mteb task result ({'.'.join(map(str, err['loc']))}: {err['msg']})") from None
 
 def _benchmark_score(tr, info: pd.DataFrame, path: Path) -> float:
-    "Main score (0-100) of a `TaskResult` on the split and hf_subset the benchmark table names for its task."
+    """Main score (0-100) of a `TaskResult` on the split and hf_subset the benchmark table names for its task;
+    `ResultSkipped` when the file has no score for that subset (another language is not the leaderboard's score)."""
     row = info[info.task == tr.task_name]
     split = row.split.iloc[0] if len(row) else None
     subset = row.hf_subset.iloc[0] if len(row) else None
     entries = tr.scores.get(split) if split else next(iter(tr.scores.values()), None)
     if not entries: raise ResultsError(f"{path}: no scores for split '{split}' of {tr.task_name}")
-    pick = [e for e in entries if subset is None or e["hf_subset"] == subset] or entries
+    pick = [e for e in entries if subset is None or e["hf_subset"] == subset]
+    if not pick:
+        have = ", ".join(sorted({repr(e["hf_subset"]) for e in entries}))
+        raise ResultSkipped(f"{path}: {tr.task_name} has no score for hf_subset '{subset}' (the leaderboard's), "
+                            f"only {have}: skipped")
     return 100 * float(np.mean([e["main_score"] for e in pick]))
 
 def read_result_file(path: str | Path, task_info: pd.DataFrame | None = None) -> dict:
-    "One mteb task-result JSON -> {task, main_score (0-100), mteb_version}; ResultsError if unusable."
+    """One mteb task-result JSON -> {task, main_score (0-100), mteb_version, dataset_revision, date};
+    `ResultsError` if unusable, `ResultSkipped` if it holds no score the leaderboard uses."""
     import mteb
     path = Path(path)
     try: d = json.loads(path.read_text())
@@ -462,41 +472,109 @@ def read_result_file(path: str | Path, task_info: pd.DataFrame | None = None) ->
                            f"scores of mteb {_major(ours)}.x result files only can be merged (re-run the evaluation)")
     tr = _task_result(d, path)
     info = task_info if task_info is not None else benchmark_tasks()
-    return {"task": tr.task_name, "main_score": _benchmark_score(tr, info, path), "mteb_version": ver}
+    date = d.get("date")
+    return {"task": tr.task_name, "main_score": _benchmark_score(tr, info, path), "mteb_version": ver,
+            "dataset_revision": str(d.get("dataset_revision") or ""),
+            "date": float(date) if isinstance(date, (int, float)) and math.isfinite(date) else 0.0}
 
 # %% ../nbs/06_suite.ipynb #3e9506a8
+SUBSAMPLE_REVISION = re.compile(r"-sample(\d+)-seed(\d+)$")   # how a sub-sampled local task marks its dataset revision
+
+def _label(p: Path, folder: Path, model: str | None) -> tuple[str, str]:
+    "(model label, revision folder) of a result file: ResultCache layout `results/<model>/<revision>/<task>.json`."
+    rel = p.relative_to(folder).parts
+    if "results" in rel[:-1]: rel = rel[rel.index("results") + 1:]
+    if len(rel) >= 3: return model or rel[0].replace("__", "/"), rel[1]
+    return model or folder.name, ""
+
+def _pick_revisions(rows: list[dict], skipped: list[str]) -> list[dict]:
+    "Per model, the rows of one revision (most tasks, then newest, then first by name); the others go to `skipped`."
+    keep = []
+    for m in dict.fromkeys(r["model"] for r in rows):
+        mine = [r for r in rows if r["model"] == m]
+        revs = {}
+        for r in mine: revs.setdefault(r["revision"], []).append(r)
+        best = sorted(revs, key=lambda v: (-len({r["task"] for r in revs[v]}), -max(r["date"] for r in revs[v]), v))[0]
+        for v, rs in revs.items():
+            if v == best: continue
+            for r in rs:
+                skipped.append(f"{r['path']}: {m} has results of {len(revs)} revisions; kept revision {best} "
+                               f"({len(revs[best])} tasks; rule: the most tasks, then the newest), not {v}")
+        seen = {}
+        for r in revs[best]:                           # two files of one task in one revision: the first by path
+            if r["task"] in seen:
+                skipped.append(f"{r['path']}: another result of {r['task']} for {m} ({seen[r['task']]} kept, first by path)")
+            else: seen[r["task"]] = r["path"]; keep.append(r)
+    return keep
+
 def read_results(folder: str | Path,          # a ResultCache folder, its results/ subfolder, or a folder of JSONs
                  model: str | None = None,    # label for a plain folder of JSONs (default: the folder name)
                 ) -> pd.DataFrame:
-    "Long table (model, task, task_type, main_score) of every task result under `folder`."
+    """Long table (model, task, task_type, main_score) of the task results under `folder`; `attrs["skipped"]`:
+    "file: reason" for each file not in the table (another subset, a sub-sample, another revision of a model)."""
     folder = Path(folder)
     if not folder.exists(): raise FileNotFoundError(f"results folder {folder} does not exist")
     info = benchmark_tasks()
-    types = dict(zip(info.task, info.task_type))
-    rows = []
+    types = dict(zip(info.task, info.task_type)) | SUITE_TYPES
+    rows, skipped, n = [], [], 0
     for p in sorted(folder.rglob("*.json")):
         if p.name in ("model_meta.json",) or p.name.startswith("."): continue
-        r = read_result_file(p, info)
-        rel = p.relative_to(folder).parts
-        if "results" in rel[:-1]: rel = rel[rel.index("results") + 1:]
-        label = model or (rel[0].replace("__", "/") if len(rel) >= 3 else folder.name)
+        n += 1
+        try: r = read_result_file(p, info)
+        except ResultSkipped as e: skipped.append(str(e)); continue
+        if (s := SUBSAMPLE_REVISION.search(r["dataset_revision"])):
+            skipped.append(f"{p}: {r['task']} scored on a sub-sample of {s.group(1)} rows per split (seed {s.group(2)}): "
+                           "not comparable to published scores")
+            continue
+        label, rev = _label(p, folder, model)
         rows.append({"model": label, "task": r["task"], "task_type": types.get(r["task"], "Other"),
-                     "main_score": r["main_score"]})
-    if not rows: raise ResultsError(f"no mteb task-result JSON files under {folder}")
-    return pd.DataFrame(rows).drop_duplicates(["model", "task"], keep="last")
+                     "main_score": r["main_score"], "revision": rev, "date": r["date"], "path": str(p)})
+    if not n: raise ResultsError(f"no mteb task-result JSON files under {folder}")
+    rows = _pick_revisions(rows, skipped)
+    out = pd.DataFrame(rows, columns=["model", "task", "task_type", "main_score", "revision", "date", "path"])
+    out = out[["model", "task", "task_type", "main_score"]].reset_index(drop=True)
+    out.attrs["skipped"] = skipped
+    return out
 
 # %% ../nbs/06_suite.ipynb #c368532f
+def _known_task(name: str) -> bool:
+    "Whether mteb or the offline suite defines a task of this name."
+    import mteb
+    if name in SUITE_NAMES: return True
+    try: mteb.get_task(name); return True
+    except (KeyError, ValueError): return False
+
 def leaderboard_table(results: pd.DataFrame | str | Path | None = None,  # user's scores (long table or results folder)
                       peers: pd.DataFrame | None = None,                # default: the shipped reference table
                      ) -> pd.DataFrame:
-    "Peers + the user's results on MTEB(eng, v2): Mean(task), Mean(type), per-type means, Borda points and rank."
+    """Peers + the user's results on MTEB(eng, v2): Mean(task), Mean(type), per-type means, Borda points and rank.
+    `attrs["skipped"]` lists what of `results` is not on the board and why (the reader's skips first, then each
+    task outside the benchmark); a user's model named like a peer is shown as "NAME (your results)", never averaged
+    with the published scores."""
     peers = reference_scores() if peers is None else peers
-    tasks = benchmark_tasks().task.tolist()
+    info = benchmark_tasks()
+    tasks = info.task.tolist()
     if isinstance(results, (str, Path)): results = read_checked_results(results)   # every field checked where it enters
-    allr = peers if results is None else pd.concat([peers, results[results.task.isin(tasks)]], ignore_index=True)
-    types = benchmark_tasks().set_index("task").task_type
-    allr = allr.assign(task_type=allr.task.map(types))
-    return ranking_table(allr, tasks)
+    skipped = list(getattr(results, "attrs", {}).get("skipped", [])) if results is not None else []
+    allr = peers
+    if results is not None and len(results):
+        results = results.assign(model=[f"{m} (your results)" if m in set(peers.model) else m for m in results.model])
+        for t in sorted(set(results.task) - set(tasks)):
+            who = sorted(results.model[results.task == t].unique())
+            why = ("outside MTEB(eng, v2): not placed among the published peers (see your models' own table)"
+                   if _known_task(t) else "unknown task (neither mteb nor the offline suite defines it)")
+            skipped.append(f"{t} ({', '.join(who)}): {why}")
+        allr = pd.concat([peers, results[results.task.isin(tasks)]], ignore_index=True)
+    allr = allr.assign(task_type=allr.task.map(info.set_index("task").task_type))
+    out = ranking_table(allr, tasks)
+    out.attrs["skipped"] = skipped
+    return out
+
+def own_table(results: pd.DataFrame,   # read_results' table
+             ) -> pd.DataFrame:
+    "The user's models ranked among themselves on the known tasks outside MTEB(eng, v2) (e.g. the offline suite)."
+    out = results[~results.task.isin(benchmark_tasks().task) & results.task.map(_known_task).astype(bool)]
+    return ranking_table(out) if len(out) else pd.DataFrame()
 
 # %% ../nbs/06_suite.ipynb #0953e6df
 def student_prompts(default_instruction: str,            # the training instruction: the `query` fallback
