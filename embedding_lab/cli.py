@@ -122,19 +122,22 @@ def data(): pass
 
 # %% ../nbs/11_cli.ipynb #62b8cba6
 @data.command(short_help="validate a pairs file (.jsonl, .csv, .parquet); list every bad row",
-              help="Validate a pairs file (.jsonl, .csv, .parquet); list every bad row and every whole-task problem.")
+              help="Validate a pairs file (.jsonl, .csv, .parquet); list every bad row, every duplicate pair and every whole-task problem.")
 @click.argument("file")
 def check(file) -> int:
-    from embedding_lab.data import DataError, check_tasks, kinds_of, load_pairs
+    from embedding_lab.data import DataError, check_tasks, duplicate_pairs, kinds_of, load_pairs
     try: df, bad = load_pairs(file, skip_invalid=True)
     except FileNotFoundError as e: return _fail("data check", e, 2)
     except DataError as e:
         print("\n".join(e.problems)); print(f"0 valid rows, {len(e.problems)} invalid"); return 1
     for b in bad: print(b)
+    dups = duplicate_pairs(df, file)                         # a pair given twice is named by its line
+    for d in dups: print(d)
     tasks = check_tasks(df.assign(kind=kinds_of(df)))       # whole-task problems (kinds, instructions, labels)
     for t in tasks: print(f"{file}: {t}")
-    print(f"{len(df)} valid rows, {len(bad)} invalid" + (f", {len(tasks)} task problem(s)" if tasks else ""))
-    return 1 if bad or tasks else 0
+    print(f"{len(df)} valid rows" + (f" ({len(dups)} duplicate pair(s))" if dups else "") + f", {len(bad)} invalid" +
+          (f", {len(tasks)} task problem(s)" if tasks else ""))
+    return 1 if bad or tasks or dups else 0
 
 # %% ../nbs/11_cli.ipynb #862bc5dc
 @cli.command("mine", short_help="mine hard negatives for a pairs file", help="Mine hard negatives for a pairs file.")

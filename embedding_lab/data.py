@@ -18,11 +18,11 @@ from .core import (SPLITS, Config, ConfigError, asset_path, assign_splits, atomi
 # %% auto #0
 __all__ = ['PAIR_COLUMNS', 'REQUIRED', 'TASK_KINDS', 'LISTED_KINDS', 'DOC_INSTRUCTED_KINDS', 'FORMATS', 'ST_NEG', 'MISSING_TEXT',
            'READERS', 'TASKS', 'SENTIMENT_LABELS', 'check_row', 'DataError', 'from_formats', 'validate_rows',
-           'load_pairs', 'clean_text', 'lead', 'news_articles', 'news_pairs', 'lee_sts', 'rotten_tomatoes',
-           'guardian_headlines', 'kinds_of', 'split_pairs', 'main_rows', 'TaskSpec', 'story_pairs', 'sentiment_pairs',
-           'outlet_pairs', 'check_tasks', 'format_query', 'format_document', 'sample_examples', 'format_queries',
-           'build_pairs', 'extra_tasks', 'save_parquet', 'unused_leads', 'prepare_data', 'load_splits',
-           'suite_test_texts', 'leaked_texts']
+           'load_pairs', 'duplicate_pairs', 'clean_text', 'lead', 'news_articles', 'news_pairs', 'lee_sts',
+           'rotten_tomatoes', 'guardian_headlines', 'kinds_of', 'split_pairs', 'main_rows', 'TaskSpec', 'story_pairs',
+           'sentiment_pairs', 'outlet_pairs', 'check_tasks', 'format_query', 'format_document', 'sample_examples',
+           'format_queries', 'build_pairs', 'extra_tasks', 'save_parquet', 'unused_leads', 'prepare_data',
+           'load_splits', 'suite_test_texts', 'leaked_texts']
 
 # %% ../nbs/01_data.ipynb #8a29ced8
 PAIR_COLUMNS = ("query", "positive", "negatives", "instruction", "task", "id", "kind", "scores")
@@ -127,6 +127,7 @@ def _norm_row(row: dict) -> dict:
 
 def validate_rows(rows: Sequence[tuple[int, Any]],  # (line number, parsed row or an Exception)
                   source: str = "<rows>",           # file name used in the messages
+                  lines: list | None = None,        # when given, gets the line number of each good row
                  ) -> tuple[list[dict], list[str]]:
     "Good rows (normalised) and `source:line: reason` for each bad one, duplicate ids included."
     good, bad, seen = [], [], {}
@@ -139,12 +140,14 @@ def validate_rows(rows: Sequence[tuple[int, Any]],  # (line number, parsed row o
             if rid in seen: reason = f"duplicate id '{rid}' (first on line {seen[rid]})"
             else: seen[rid] = line
         if reason: bad.append(f"{source}:{line}: {reason}")
-        else: good.append(_norm_row(row))
+        else:
+            good.append(_norm_row(row))
+            if lines is not None: lines.append(line)
     return good, bad
 
 # %% ../nbs/01_data.ipynb #00b4e234
 def _read_jsonl(path: Path):
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8-sig") as f:          # a byte-order mark is not part of the first key
         for i, line in enumerate(f, 1):
             if not line.strip(): continue
             try: yield i, json.loads(line)
@@ -162,7 +165,7 @@ def _csv_value(k, v):
     return v
 
 def _read_csv(path: Path):
-    with open(path, encoding="utf-8", newline="") as f:
+    with open(path, encoding="utf-8-sig", newline="") as f:   # a BOM (Excel's UTF-8 CSV) is not part of the header
         reader = csv.DictReader(f)
         reader.fieldnames; line = reader.line_num             # the header's last line
         for rec in reader:
@@ -203,14 +206,31 @@ def load_pairs(path: str | Path,          # .jsonl, .csv or .parquet
     reader = _read_hf if path.is_dir() else READERS.get(path.suffix.lower())
     if reader is None: raise DataError([f"{path}: unsupported file type '{path.suffix}' (use {', '.join(READERS)} "
                                         "or a datasets folder)"])
-    try: good, bad = validate_rows(list(reader(path)), str(path))
+    lines = []
+    try: good, bad = validate_rows(list(reader(path)), str(path), lines)
     except (OSError, UnicodeDecodeError, ValueError, csv.Error) as e:
         if isinstance(e, DataError): raise
         raise DataError([f"{path}: cannot be read: {e}"]) from None
     if bad and not skip_invalid: raise DataError(bad, path)
     if not good and not bad: bad = [f"{path}: no rows"]
     if not good: raise DataError(bad or [f"{path}: no valid rows"], path)
-    return pd.DataFrame(good, columns=list(PAIR_COLUMNS)), bad
+    df = pd.DataFrame(good, columns=list(PAIR_COLUMNS))
+    df.attrs["lines"] = lines                 # the file line of each row (duplicate_pairs names them)
+    return df, bad
+
+# %% ../nbs/01_data.ipynb #e2f3a4b5
+def duplicate_pairs(df: pd.DataFrame,       # load_pairs' rows (attrs["lines"]: their file lines)
+                    source: str = "<rows>", # file name used in the messages
+                   ) -> list[str]:
+    "`source:line: duplicate pair ...` for each row with the task, query and positive of an earlier row."
+    lines = df.attrs.get("lines") or []
+    if len(lines) != len(df): lines = list(range(1, len(df) + 1))     # rows taken out since: row numbers
+    first, out = {}, []
+    for line, t, q, p in zip(lines, df["task"], df["query"], df.positive):
+        key = (t, q, p)
+        if key in first: out.append(f"{source}:{line}: duplicate pair (the same query and positive as line {first[key]})")
+        else: first[key] = line
+    return out
 
 # %% ../nbs/01_data.ipynb #e764ef74
 def clean_text(s: str) -> str:
