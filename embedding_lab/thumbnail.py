@@ -48,32 +48,43 @@ def clip_score(img: np.ndarray,  # image embeddings, shape (n, d) (normalised he
 def swap_partners(n: int,                 # number of items
                   seed: int = 0,
                   topics: np.ndarray | None = None,  # topic of each item; partners then have another topic
-                 ) -> np.ndarray:          # partner[i] = the item whose image goes with headline i
-    "A seeded partner for each item, never itself (nor of its own topic when topics are given)."
+                  keys: np.ndarray | None = None,    # image key of each item; partners then have another image
+                 ) -> np.ndarray:          # partner[i] = the item whose image goes with headline i (-1: none can)
+    """A seeded partner for each item, never itself nor an item with the identical image (nor of its own topic when
+    topics are given); -1 for an item whose every candidate shows its own image."""
     rng = np.random.default_rng(seed)
     if n < 2: raise ThumbnailError(f"need at least 2 items to swap thumbnails, got {n}")
+    keys = np.arange(n) if keys is None else np.asarray(keys)
     if topics is None:                      # a random cyclic derangement: every image used exactly once
         order = rng.permutation(n); part = np.empty(n, dtype=int)
         part[order] = np.roll(order, -1)
+        for i in np.flatnonzero(keys[part] == keys):   # its own image again: trade partners with an item that can take it
+            if part[i] < 0 or keys[part[i]] != keys[i]: continue
+            ok = np.flatnonzero((keys != keys[i]) & (part >= 0) & (keys[np.maximum(part, 0)] != keys[i]))
+            if len(ok): j = ok[rng.integers(len(ok))]; part[i], part[j] = part[j], part[i]
+            else: part[i] = -1
         return part
     topics = np.asarray(topics)
     if len(set(topics.tolist())) < 2: raise ThumbnailError("swaps across topics need at least two topics")
     part = np.empty(n, dtype=int)
     for i in range(n):
-        cand = np.flatnonzero(topics != topics[i]); part[i] = cand[rng.integers(len(cand))]
+        cand = np.flatnonzero((topics != topics[i]) & (keys != keys[i]))
+        part[i] = cand[rng.integers(len(cand))] if len(cand) else -1
     return part
 
 # %% ../nbs/09_thumbnail.ipynb #16d2d298
 def make_pairs(df: pd.DataFrame, seed: int = 0, by_topic: bool = True) -> pd.DataFrame:
-    "Each item once with its own image (label 0) and once with a swapped image (label 1), per split."
+    """Each item once with its own image (label 0) and once with a swapped image (label 1), per split; the swapped
+    image is never the item's own nor an identical one (an item with no other image in its split has no swapped pair)."""
     out = []
     for split, g in df.groupby("split", sort=True):
         if len(g) < 2: continue
         top = g["topic"].to_numpy() if by_topic and "topic" in g and g["topic"].nunique() > 1 else None
-        p, keys = swap_partners(len(g), seed + sum(map(ord, split)), top), g["key"].to_numpy()
+        keys = g["key"].to_numpy()
+        p = swap_partners(len(g), seed + sum(map(ord, split)), top, keys)
         base = pd.DataFrame({"item": g.index.to_numpy(), "key": keys, "split": split})   # item = row of df
         out.append(base.assign(img_key=keys, label=0))
-        out.append(base.assign(img_key=keys[p], label=1))
+        out.append(base[p >= 0].assign(img_key=keys[p[p >= 0]], label=1))
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["item", "key", "split", "img_key", "label"])
 
 # %% ../nbs/09_thumbnail.ipynb #91549619
@@ -465,17 +476,31 @@ def source_table(items: pd.DataFrame, thr: float, tpr: float, fpr: float, n_boot
                                        "recovered_rate", "true_rate"])
 
 # %% ../nbs/09_thumbnail.ipynb #1de5fb95
+def _dedupe(items: pd.DataFrame, source: str) -> tuple[pd.DataFrame, list[str]]:
+    "The items without repeats (the same title and the same image bytes as an earlier row), and one line per repeat."
+    first, keep, bad = {}, [], []
+    for i, (row, title, key) in enumerate(zip(items.row, items.title, items.key)):
+        if (title, key) in first: bad.append(f"{source}:{row}: duplicate item (the same title and image as line {first[title, key]})")
+        else: first[title, key] = row; keep.append(i)
+    return items.iloc[keep].reset_index(drop=True), bad
+
 def study_items(cfg: Config, data: str | Path, groups) -> tuple[pd.DataFrame, list[str], dict]:
-    """(the usable items of a data file, each with its checked local image; one `file:line: reason` per skipped row,
-    named by the file's name; the counts of rows and of each problem). Stops when fewer than 4 items are usable."""
+    """(the usable items of a data file, each with its checked local image, each once; one `file:line: reason` per
+    skipped row, named by the file's name; the counts of rows and of each problem). Stops when fewer than 4 items are
+    usable, naming the problems."""
     t = cfg.thumbnail
     items, problems = read_items(data, t.group_column, groups)
     n_rows = len(items) + len(problems)
     items, bad, counts = check_images(items, cfg, Path(data).name)
-    problems = [Path(data).name + p[len(str(Path(data))):] if p.startswith(str(Path(data))) else p for p in problems] + bad
+    items, dups = _dedupe(items, Path(data).name)
+    problems = [Path(data).name + p[len(str(Path(data))):] if p.startswith(str(Path(data))) else p for p in problems] + bad + dups
     kinds = (("empty_title", "empty title"), ("no_image", "no image"), ("bad_label", "label must"), ("bad_group", "unknown "))
-    metrics = dict(rows=n_rows, rows_skipped=len(problems), **counts, **{k: sum(f": {pat}" in p for p in problems) for k, pat in kinds})
-    if len(items) < 4: raise ThumbnailError(f"only {len(items)} usable item(s) in {data}; see the problems listed")
+    metrics = dict(rows=n_rows, rows_skipped=len(problems), **counts, duplicate_items=len(dups),
+                   **{k: sum(f": {pat}" in p for p in problems) for k, pat in kinds})
+    if len(items) < 4:
+        shown = "; ".join(problems[:8]) + (f"; and {len(problems) - 8} more" if len(problems) > 8 else "")
+        raise ThumbnailError(f"only {len(items)} usable item(s) in {data} (4 needed)" +
+                             (f"; {len(problems)} row(s) skipped: {shown}" if problems else ""))
     return items, problems, metrics
 
 # %% ../nbs/09_thumbnail.ipynb #9adea0ac
