@@ -15,8 +15,8 @@ from .core import (Config, ConfigError, acquire_run_folder, asset_requirements, 
 from .report import ReportError, ReportInterrupted, ensure_inputs, run_report
 
 # %% auto #0
-__all__ = ['run_options', 'resolve_profile', 'cli', 'main', 'report', 'assets', 'config', 'run_config', 'data', 'check',
-           'mine_command', 'train_command', 'eval_command', 'leaderboard_command', 'thumbnail_command']
+__all__ = ['run_options', 'resolve_profile', 'cli', 'check_out', 'main', 'report', 'assets', 'config', 'run_config', 'data',
+           'check', 'mine_command', 'train_command', 'eval_command', 'leaderboard_command', 'thumbnail_command']
 
 # %% ../nbs/11_cli.ipynb #e3507f62
 def run_options(f):
@@ -54,15 +54,52 @@ class _Group(click.Group):
 def cli(): pass
 
 # %% ../nbs/11_cli.ipynb #7b96044a
+_NEW_FOLDERS: list[Path] = []   # run folders this command created (`check_out`): removed if it fails before writing any
+
+_BOOKKEEPING = {"config.json", ".lock"}
+
+def _drop_new_folders(failed: bool) -> None:
+    "After a failed command: remove the run folders it created that hold nothing but config.json, the lock, empty folders."
+    import shutil
+    from embedding_lab import core
+    while _NEW_FOLDERS:
+        top = _NEW_FOLDERS.pop()
+        if not failed or not top.is_dir(): continue
+        if any(p.is_file() and p.name not in _BOOKKEEPING for p in top.rglob("*")): continue   # a failed run's work stays
+        for p in [top, *top.rglob("*")]:
+            while str(p.resolve()) in core._HELD: core.release_run_folder(p)
+        shutil.rmtree(top, ignore_errors=True)
+
+def check_out(out: str | Path) -> Path:
+    """The run folder `--out` names, created when missing (and then noted, so a command that fails before writing
+    anything leaves no folder behind); `click.UsageError` (exit 2) when it cannot be a folder."""
+    p = Path(out)
+    if p.exists(): return p                       # a file: the config loader names it ("is a file, not a run folder")
+    top = p
+    for a in p.parents:
+        if a.exists():
+            if not a.is_dir(): raise click.UsageError(f"--out {p}: {a} is a file, not a run folder; choose another --out")
+            break
+        top = a
+    try: p.mkdir(parents=True)
+    except OSError as e: raise click.UsageError(f"--out {p}: cannot create the folder ({e.strerror or e})") from None
+    _NEW_FOLDERS.append(top)
+    return p
+
 def main(argv: Sequence[str] | None = None) -> int:
     "Entry point of the `embedding-lab` command: run one command of the table, return its exit code."
     argv = list(sys.argv[1:] if argv is None else argv)
-    try: rv = cli.main(argv, prog_name="embedding-lab", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as e: print(e.ctx.get_help()); return 2
-    except click.ClickException as e: e.show(); return e.exit_code
-    except click.exceptions.Exit as e: return e.exit_code
-    except click.Abort: print("embedding-lab: interrupted (Ctrl-C)", file=sys.stderr); return 130
-    return int(rv or 0)
+    _NEW_FOLDERS.clear()
+    rc = 1
+    try:
+        try: rv = cli.main(argv, prog_name="embedding-lab", standalone_mode=False)
+        except click.exceptions.NoArgsIsHelpError as e: print(e.ctx.get_help()); rc = 2; return rc
+        except click.ClickException as e: e.show(); rc = e.exit_code; return rc
+        except click.exceptions.Exit as e: rc = e.exit_code; return rc
+        except click.Abort: print("embedding-lab: interrupted (Ctrl-C)", file=sys.stderr); rc = 130; return rc
+        rc = int(rv or 0)
+        return rc
+    finally: _drop_new_folders(rc != 0)
 
 # %% ../nbs/11_cli.ipynb #34566f63
 def _fail(command: str, e: BaseException, code: int) -> int:
@@ -78,6 +115,7 @@ def _fail(command: str, e: BaseException, code: int) -> int:
 @click.option("--nbs", default=None, help="folder of the stage notebooks (default: nbs/ of the source tree)")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 def report(profile, out, seed, param, only, resume, force, nbs, quiet) -> int:
+    if out is not None and not resume: check_out(out)        # usage errors first (exit 2); --resume: the runner checks
     try: run_dir = run_report(profile, out, only, list(param), seed, resume, nbs, progress=not quiet, force=force)
     except ReportInterrupted as e: return _fail("report", e, 130)
     except (ReportError, ConfigError) as e: return _fail("report", e, 1)
@@ -108,9 +146,14 @@ def config(profile, out, seed, param) -> int:
 # %% ../nbs/11_cli.ipynb #b17939df
 def run_config(command: str,               # the command, for the run folder's lock ("train", "mine", ...)
                profile: str | None, out: str | None, seed: int | None, param: Sequence[str],
+               resume: bool = False,       # --resume: the folder must hold a run to continue
               ) -> Config:
     "The config the run options describe (a new run folder without `--out`), the folder locked, seeds and threads set."
-    out = Path(out) if out else new_run_dir()
+    if resume and (out is None or saved_config(Path(out)) is None):
+        raise click.UsageError(f"--resume continues a run, but {out or 'a new run folder'} holds none "
+                               "(no config.json, no checkpoint); "
+                               "drop --resume to start one")
+    out = check_out(out if out else new_run_dir())
     cfg = Config.load(resolve_profile(profile, out), run_dir=out, seed=seed, overrides=list(param))
     acquire_run_folder(cfg.run_dir, f"embedding-lab {command}")    # held until the process ends
     cfg.apply_environment()                  # config.json is saved by `guard_stage`, once the command may run
@@ -208,7 +251,7 @@ def _save_training(cfg: Config, method: str, emb, log: list) -> str:
 def train_command(profile, out, seed, param, resume, force, method) -> int:
     from embedding_lab import train as T
     try:
-        cfg = run_config("train", profile, out, seed, param)
+        cfg = run_config("train", profile, out, seed, param, resume)
         method = method or cfg.train.method
         if method not in T.METHODS: raise ConfigError(f"unknown method '{method}'; choose one of {T.METHODS}")
         run = cfg.run_dir / "artifacts" / "train" / f"{method}-seed{cfg.seed}"
@@ -328,7 +371,7 @@ def eval_command(model, more_tasks, benchmark, tasks, suite, max_items, batch_si
         raise click.UsageError("--max-items takes a positive number and goes with --suite local")
     if plan: return _eval_plan(model, benchmark, tasks, gpu_tokens_per_s)
     try:
-        cfg = run_config("eval", profile, out, seed, param)
+        cfg = run_config("eval", profile, out, seed, param, resume)
         guard_stage(cfg, "eval", [cfg.run_dir / "artifacts" / "mteb" / "eval_scores.csv"], resume=resume, force=force)
         todo = _eval_tasks(cfg, model, suite, benchmark, tasks, max_items)
         emb, use_st = _eval_model(model, cfg)
@@ -408,7 +451,7 @@ def thumbnail_command(data, model, profile, out, seed, param, resume, force) -> 
     from embedding_lab import thumbnail as TH
     from embedding_lab.clip import ModelUnavailable
     try:
-        cfg = run_config("thumbnail", profile, out, seed, param)
+        cfg = run_config("thumbnail", profile, out, seed, param, resume)
         d = cfg.run_dir / "artifacts" / "thumbnail"
         guard_stage(cfg, "thumbnail", [cfg.run_dir / "metrics" / "thumbnail.json", d / "scores.parquet", d / "sources.csv"],
                     resume=resume, force=force)

@@ -31,12 +31,19 @@ class ReportInterrupted(ReportError):
 _NB_RE = re.compile(r"^(\d\d)[a-z]?_(.+)\.ipynb$")
 
 def notebooks_dir(nbs: str | Path | None = None) -> Path:
-    "Folder of the stage notebooks: `nbs`, `$EMBEDDING_LAB_NBS`, the copy inside the package, or `nbs/` of the source tree."
+    """Folder of the stage notebooks: `nbs`, `$EMBEDDING_LAB_NBS`, the copy inside the package, or `nbs/` of the source
+    tree. A folder the user names (`nbs` or the variable) that holds no stage notebook is an error, never passed over."""
     import embedding_lab
     pkg = Path(embedding_lab.__file__).resolve().parent
-    cands = [nbs, os.environ.get("EMBEDDING_LAB_NBS"), pkg / "nbs", pkg.parent / "nbs"]
-    for c in cands:
-        if c and Path(c).is_dir() and any(_NB_RE.match(p.name) for p in Path(c).iterdir()): return Path(c).resolve()
+    has_nbs = lambda c: Path(c).is_dir() and any(_NB_RE.match(p.name) for p in Path(c).iterdir())
+    for given, what in ((nbs, "--nbs"), (os.environ.get("EMBEDDING_LAB_NBS"), "EMBEDDING_LAB_NBS")):
+        if not given: continue
+        if has_nbs(given): return Path(given).resolve()
+        why = "does not exist" if not Path(given).exists() else "is not a folder" if not Path(given).is_dir() else \
+              "holds no stage notebook (NN_name.ipynb)"
+        raise ReportError(f"{what} {given}: {why}")
+    for c in (pkg / "nbs", pkg.parent / "nbs"):
+        if has_nbs(c): return Path(c).resolve()
     raise ReportError("the stage notebooks were not found (the package ships them in embedding_lab/nbs/): pass "
                       "--nbs DIR (the nbs/ folder of the source tree) or set EMBEDDING_LAB_NBS")
 
@@ -374,6 +381,9 @@ def run_report(profile: str | None = "quick",  # profile name or YAML file (None
     "Run the stage notebooks into a run folder; return the folder. Raises `ReportError` naming a failing stage."
     nbs_dir = notebooks_dir(nbs)
     run_dir = (Path(out) if out else new_run_dir()).resolve()   # the notebooks run in nbs/: no relative paths
+    if resume and saved_config(run_dir) is None:        # nothing to continue: never a new report in its place
+        raise ReportError(f"{run_dir}: --resume continues a report, but this folder holds none (no config.json); "
+                          "drop --resume to start one")
     if profile is None and saved_config(run_dir) is None: profile = "quick"
     cfg = Config.load(profile, run_dir=run_dir, seed=seed, overrides=list(overrides))
     stages = select_stages(stage_notebooks(nbs_dir), only or cfg.report.stages)
