@@ -374,7 +374,10 @@ def score_candidates(cfg: Config, pe: PairEmbeddings,
     dense_p, dense_c = pe.positive_scores(), np.where(valid, scores, np.nan)
     lists = [[p] + [pe.corpus[j] for j, v in zip(row, vr) if v] for p, row, vr in zip(pe.df.positive, ids, valid)]
     teachers = [t for t in m.teachers if t != "dense"] + (["cross"] if m.cross_check and cfg.teacher.cross_encoder else [])
-    bm25 = BM25Index(list(dict.fromkeys(pe.corpus + pe.df.positive.tolist()))) if "bm25" in teachers else None
+    try: bm25 = BM25Index(list(dict.fromkeys(pe.corpus + pe.df.positive.tolist()))) if "bm25" in teachers else None
+    except ValueError:                      # bm25s finds no term to index: every word is a stopword or punctuation
+        raise MiningError("BM25 has nothing to index: every word of the corpus and the positives is an English stopword "
+                          "or punctuation; give documents with content words, or leave bm25 out of mining.teachers") from None
     raw = score_lists(cfg, pe.df["query"].tolist(), lists, teachers=teachers, bm25=bm25) if teachers else {}
     raw = {k: _unpack(v, valid) for k, v in raw.items()}
     if "dense" in m.teachers or not raw: raw["dense"] = np.c_[dense_p, dense_c]
