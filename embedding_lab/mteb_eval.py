@@ -20,8 +20,8 @@ from .suite import (MTEB_ENG_V2, INSTRUCTIONS, SUITE_INSTRUCTIONS, SUITE_NAMES, 
 # %% auto #0
 __all__ = ['HUB_ID', 'EmbeddingCache', 'model_meta_for', 'SentenceTransformerEmbedder', 'evaluate_model', 'check_safetensors',
            'is_hub_id', 'hub_model_cached', 'check_model_spec', 'load_model', 'models_in_run', 'bm25_model',
-           'mteb_st_model', 'run_suite', 'shot_comparison', 'model_card', 'complete_student', 'measure_throughput',
-           'MtebEncoder']
+           'mteb_st_model', 'run_suite', 'shot_comparison', 'unseen_tasks', 'transfer_table', 'run_local', 'model_card',
+           'complete_student', 'measure_throughput', 'MtebEncoder']
 
 # %% ../nbs/07_mteb.ipynb #6b002498
 class EmbeddingCache:
@@ -92,7 +92,8 @@ def _make_encoder_class():
             pt = getattr(prompt_type, "value", prompt_type)
             instr = instruction_for(task_metadata.name, task_metadata.type, pt, task_metadata.prompt) \
                 if self.use_instructions else None
-            ex = self.examples.get(task_metadata.name) if instr else None
+            # in-context examples on the query side only, as in training (documents and symmetric inputs: none)
+            ex = self.examples.get(task_metadata.name) if instr and pt == "query" else None
             keys = [self.cache.key(self.name, instr, ex, t) for t in texts]
             todo = list(dict.fromkeys(k for k in keys if k not in self.cache.store))
             self.cache.hits += len(keys) - len(todo); self.cache.misses += len(todo)
@@ -257,11 +258,13 @@ def models_in_run(cfg: Config, which: Sequence[str] = ("base", "student", "ablat
         st = cfg.artifact("student", mkdir=False)
         if (st / "modules.json").exists(): out["student"] = str(st)
         else: notes.append(f"no trained student at {st} (05_train not run): skipped")
-    if "ablations" in which:
-        ab = cfg.artifact("ablations", mkdir=False)
-        found = sorted(d for d in ab.glob("*") if (d / "adapter_config.json").exists()) if ab.exists() else []
-        for d in found: out[f"ablation {d.name}"] = str(d)
-        if not found: notes.append(f"no ablation adapters under {ab}: skipped")
+    ab = cfg.artifact("ablations", mkdir=False)
+    found = sorted(d for d in ab.glob("*") if (d / "adapter_config.json").exists()) if ab.exists() else []
+    for w in which:                 # "ablations": every adapter; "ablation ARM": that arm's adapters (every seed)
+        if w != "ablations" and not w.startswith("ablation "): continue
+        picked = [d for d in found if w == "ablations" or d.name.rsplit("-seed", 1)[0] == w.split(" ", 1)[1]]
+        for d in picked: out[f"ablation {d.name}"] = str(d)
+        if not picked: notes.append(f"no {'ablation adapters' if w == 'ablations' else w + ' adapter'} under {ab}: skipped")
     if "teacher" in which: out["MiniLM teacher"] = "minilm"
     if "bm25" in which: out["BM25"] = "bm25"
     return out, notes
@@ -354,7 +357,7 @@ def shot_comparison(scores: pd.DataFrame,   # run_suite's scores, with "X" (k-sh
                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Does ICL help? (per model and task: k-shot minus 0-shot main score; per group of seeds: the paired interval of
     the Mean(task) differences, with "helps" / "hurts" only when it excludes 0)."""
-    from embedding_lab.train import paired_interval
+    from embedding_lab.core import paired_interval, verdict
     wide = score_matrix(scores)
     pairs = [(m[:-len(" 0-shot")], m) for m in wide.index if m.endswith(" 0-shot") and m[:-len(" 0-shot")] in wide.index]
     per_task = pd.DataFrame({k: wide.loc[k] - wide.loc[z] for k, z in pairs}).T
@@ -366,13 +369,56 @@ def shot_comparison(scores: pd.DataFrame,   # run_suite's scores, with "X" (k-sh
     for g, ms in groups.items():
         d = per_task.loc[ms, "mean_task"].tolist()
         mean, lo, hi = paired_interval(d, level)
-        verdict = "one seed: no interval" if len(d) < 2 else "helps" if lo > 0 else "hurts" if hi < 0 else "not separated"
-        rows.append({"model": g, "seeds": len(d), "mean": mean, "ci_low": lo, "ci_high": hi, "verdict": verdict})
+        rows.append({"model": g, "seeds": len(d), "mean": mean, "ci_low": lo, "ci_high": hi, "verdict": verdict(lo, hi)})
     return per_task, pd.DataFrame(rows)
 
+# %% ../nbs/07_mteb.ipynb #530e4402
+def unseen_tasks(trained: Sequence[str]) -> list[str]:
+    "The offline suite's tasks whose training task (`SUITE_EXAMPLE_TASKS`) is not among `trained`."
+    from embedding_lab.suite import SUITE_EXAMPLE_TASKS
+    return [name for name, t in SUITE_EXAMPLE_TASKS.items() if t not in set(trained)]
+
+def transfer_table(scores: pd.DataFrame, model: str, other: str, unseen: Sequence[str]) -> pd.DataFrame:
+    "Per task: `model`, `other` and their difference (main score), with whether the task's kind was unseen in training."
+    wide = score_matrix(scores)
+    if model not in wide.index or other not in wide.index: return pd.DataFrame()
+    t = pd.DataFrame({model: wide.loc[model], other: wide.loc[other]}).dropna()
+    return t.assign(difference=t[model] - t[other], unseen=[k in set(unseen) for k in t.index])
+
+# %% ../nbs/07_mteb.ipynb #38965c7c
+def run_local(cfg: Config, models: dict | None = None, show_progress: bool = True) -> tuple[pd.DataFrame, list[str]]:
+    """Scores (model, task, task_type, main_score) of the run's models on the shipped MTEB(eng, v2) test sets, a
+    seeded sub-sample of `mteb.local_items` rows per split when set; and notes on what was skipped."""
+    import gc
+    from embedding_lab.local_tasks import local_tasks
+    m = cfg.mteb
+    tasks = lambda: local_tasks(m.local_tasks, max_items=m.local_items, seed=cfg.seed)
+    tasks()                                   # names and file checksums checked before any model loads
+    models, notes = (models, []) if models is not None else models_in_run(cfg, m.local_models)
+    rev = fingerprint("local", m.local_items, cfg.seed if m.local_items else None, cfg.model.max_length, m.instructions)
+    frames = []
+    for label, spec in models.items():
+        if isinstance(spec, (str, Path)):
+            try: emb = load_model(spec, max_length=cfg.model.max_length, query_max_length=cfg.model.query_max_length,
+                                  layers=cfg.model.layers if spec == cfg.model.base else None)
+            except (ImportError, FileNotFoundError, ValueError, OSError) as e:
+                notes.append(f"{label}: cannot load {spec} ({e}): skipped"); continue
+        else: emb = spec
+        enc = _encoder_class()(emb, name=f"{label} {getattr(emb, 'name', '')}", revision=rev, batch_size=m.batch_size,
+                               use_instructions=getattr(emb, "follows_instructions", True) and m.instructions,
+                               show_progress=show_progress)
+        frames.append(evaluate_model(enc, tasks(), cfg.artifact("mteb", "local-cache"), name=label,
+                                     batch_size=m.batch_size, show_progress=show_progress))
+        del enc, emb; gc.collect()
+    cols = ["model", "task", "task_type", "main_score"]
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)), notes
+
 # %% ../nbs/07_mteb.ipynb #25e8881b
-def model_card(cfg: Config, table: pd.DataFrame | None = None, metrics: dict | None = None) -> str:
-    "README.md of the exported student: base, recipe, data, the ablation and the suite scores of this run."
+def model_card(cfg: Config, table: pd.DataFrame | None = None, metrics: dict | None = None,
+               local: pd.DataFrame | None = None,   # `local_board` of the run: the student among published models
+              ) -> str:
+    "README.md of the exported student: base, recipe, data, the ablation, the suite and the real MTEB tasks of this run."
+    from embedding_lab.train import ARMS, COMPARISONS
     m, t = cfg.model, cfg.train
     metrics = metrics or {}
     tr = metrics.get("train", {}); dt = metrics.get("data", {})
@@ -392,13 +438,26 @@ def model_card(cfg: Config, table: pd.DataFrame | None = None, metrics: dict | N
              "- tasks: " + ", ".join(f"{k[len('train_rows_'):]} ({v} rows)" for k, v in sorted(dt.items())
                                      if k.startswith("train_rows_")) if dt else "- tasks: see the run's metrics",
              "- teacher: BM25 + all-MiniLM-L6-v2 (+ a cross-encoder reranker when configured), fused per query", ""]
-    abl = {k[len("dev_ndcg_at_10_"):-len("_mean")]: v for k, v in tr.items() if k.startswith("dev_ndcg_at_10_") and k.endswith("_mean")}
+    abl = {a: tr[f"dev_ndcg_at_10_{a}_mean"] for a in ARMS if f"dev_ndcg_at_10_{a}_mean" in tr}
     if abl:
-        lines += ["## Ablation (dev nDCG@10, mean over seeds)", "", "| arm | nDCG@10 |", "|---|---|"]
+        lines += ["## Ablation arms (dev nDCG@10, mean over seeds)", "", "| arm | nDCG@10 |", "|---|---|"]
         lines += [f"| {a} | {v:.3f} |" for a, v in abl.items()] + [""]
+    gains = [(a, b, q) for a, b, q in COMPARISONS if f"dev_ndcg_at_10_gain_{a}_over_{b}_mean" in tr]
+    if gains:
+        g = lambda a, b, k: tr[f"dev_ndcg_at_10_gain_{a}_over_{b}_{k}"]
+        lines += ["## What each ingredient adds (dev nDCG@10, 95% interval)", "", "| comparison | question | gain | interval |",
+                  "|---|---|---|---|"]
+        lines += [f"| {a} - {b} | {q} | {g(a, b, 'mean'):+.3f} | [{g(a, b, 'ci_low'):+.3f}, {g(a, b, 'ci_high'):+.3f}] |"
+                  for a, b, q in gains] + [""]
+    num = lambda v: "-" if v != v else f"{v:.1f}"
     if table is not None and len(table):
         lines += ["## Offline suite (main score x 100)", "", "| model | Mean(task) | Mean(type) |", "|---|---|---|"]
-        lines += [f"| {i} | {r.mean_task:.1f} | {r.mean_type:.1f} |" for i, r in table.iterrows()] + [""]
+        lines += [f"| {i} | {num(r.mean_task)} | {num(r.mean_type)} |" for i, r in table.iterrows()] + [""]
+    if local is not None and len(local):
+        lines += ["## Real MTEB(eng, v2) tasks, among the published models" +
+                  (f" (a sub-sample of {cfg.mteb.local_items} rows a split: indicative)" if cfg.mteb.local_items else ""),
+                  "", "| model | Mean(task) | Borda rank |", "|---|---|---|"]
+        lines += [f"| {i} | {num(r.mean_task)} | {int(r.borda_rank)} |" for i, r in local.iterrows()] + [""]
     lines += ["## Use", "", "```python", "from sentence_transformers import SentenceTransformer",
               "model = SentenceTransformer(PATH)",
               "q = model.encode([\"fed raises rates\"], prompt_name=\"EmbLabNewsRetrieval-query\")",
@@ -406,19 +465,20 @@ def model_card(cfg: Config, table: pd.DataFrame | None = None, metrics: dict | N
     return "\n".join(lines)
 
 # %% ../nbs/07_mteb.ipynb #10d5bd04
-def complete_student(cfg: Config, table: pd.DataFrame | None = None) -> Path | None:
-    "Give the run's exported student every task's prompt (with the suite's in-context examples) and a model card."
+def complete_student(cfg: Config, table: pd.DataFrame | None = None, local: pd.DataFrame | None = None) -> Path | None:
+    "Give the run's exported student every task's prompt (queries with the suite's in-context examples) and a model card."
     from embedding_lab.core import atomic_write, read_metrics
     from embedding_lab.data import load_splits, main_rows
-    from embedding_lab.suite import student_prompts
+    from embedding_lab.suite import SUITE_TYPES, student_prompts
     st = cfg.artifact("student", mkdir=False)
     if not (st / "modules.json").exists(): return None
     instr = main_rows(load_splits(cfg)["train"]).instruction.iloc[0]
     cf = st / "config_sentence_transformers.json"
     d = json.loads(cf.read_text())
-    d["prompts"] = student_prompts(instr, suite_examples(cfg))
+    query_side = {k: v for k, v in suite_examples(cfg).items() if SUITE_TYPES.get(k) in ("Retrieval", "Reranking")}
+    d["prompts"] = student_prompts(instr, query_side)           # examples on queries only, as the suite scores
     write_json(cf, d)
-    atomic_write(st / "README.md", model_card(cfg, table, read_metrics(cfg.run_dir)))
+    atomic_write(st / "README.md", model_card(cfg, table, read_metrics(cfg.run_dir), local))
     return st
 
 # %% ../nbs/07_mteb.ipynb #0da14f62

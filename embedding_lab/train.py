@@ -631,21 +631,23 @@ def check_arms(names: Sequence[str]) -> None:
 
 # %% ../nbs/05_train.ipynb #a8c2f370
 def random_negatives(frame: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
-    "The rows with `n` random negatives each: positives of other rows (seeded per row), never the row's own."
+    """The rows with `n` random negatives each: positives of other rows (seeded per row), never the row's own. No
+    teacher judged them: their scores are hard labels (1 for the positive, 0 for each negative)."""
     pool = list(dict.fromkeys(frame.positive))
     if len(pool) <= n: raise ValueError(f"{len(pool)} distinct positives: too few for {n} random negatives a row")
     negs = []
     for i, p in enumerate(frame.positive):
         pick = np.random.default_rng([seed, i]).choice(len(pool), n + 1, replace=False)
         negs.append([pool[j] for j in pick if pool[j] != p][:n])
-    return frame.assign(negatives=negs)
+    return frame.assign(negatives=negs, teacher_scores=[[1.0] + [0.0] * n] * len(frame))
 
 # %% ../nbs/05_train.ipynb #42a16823
 def arm_frame(name: str, frame: pd.DataFrame, n_neg: int, seed: int = 0) -> pd.DataFrame:
-    "The rows an arm trains on: every task (multi-task) or the retrieval rows, with its kind of negatives."
+    """The rows an arm trains on: every task (multi-task) or the retrieval rows, with its kind of negatives. Every arm
+    keeps the same retrieval rows, those with `n_neg` mined negatives, so the arms differ in nothing else."""
     from embedding_lab.data import main_rows
     arm = ARMS[name]
-    rows = frame if arm.multitask else main_rows(frame)
+    rows = usable_rows(frame if arm.multitask else main_rows(frame), n_neg)[0]
     if arm.negatives == "nomargin":
         if "nomargin_negatives" not in rows:
             raise ConfigError("the mined set has no nomargin_negatives column: run 03_mining again for the nomargin arm")

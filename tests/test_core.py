@@ -22,8 +22,9 @@ def test_study_profile_is_the_quick_recipe_with_more_seeds():
     quick, study = resolve_config("quick"), resolve_config("study")
     assert len(study["train"]["ablation_seeds"]) >= 3 > len(quick["train"]["ablation_seeds"]) - 1
     for sec in ("model", "data", "mining"): assert study[sec] == quick[sec], sec
-    assert {k: v for k, v in study["train"].items() if k != "ablation_seeds"} == \
-           {k: v for k, v in quick["train"].items() if k != "ablation_seeds"}
+    assert {k: v for k, v in study["train"].items() if k not in ("ablation_seeds", "ablations")} == \
+           {k: v for k, v in quick["train"].items() if k not in ("ablation_seeds", "ablations")}
+    assert set(quick["train"]["ablations"]) <= set(study["train"]["ablations"])   # study runs every arm quick runs
     assert quick["model"]["layers"] == 6 and resolve_config("full")["model"]["layers"] is None   # full keeps every layer
 
 
