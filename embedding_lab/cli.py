@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Sequence
 import click
 from .core import (Config, ConfigError, acquire_run_folder, asset_requirements, atomic_path, available_profiles,
-                                fingerprint, guard_stage, new_run_dir, record_metrics, saved_config, stamp_output)
+                                fingerprint, guard_stage, new_metrics_run, new_run_dir, output_state, record_metrics,
+                                saved_config, stamp_output)
 from .report import ReportError, ReportInterrupted, ensure_inputs, run_report
 
 # %% auto #0
-__all__ = ['run_options', 'resolve_profile', 'cli', 'check_out', 'main', 'report', 'assets', 'config', 'run_config', 'data',
-           'check', 'mine_command', 'train_command', 'eval_command', 'leaderboard_command', 'thumbnail_command']
+__all__ = ['run_options', 'resolve_profile', 'cli', 'check_out', 'main', 'report', 'assets', 'config', 'input_spec',
+           'guard_inputs', 'run_config', 'data', 'check', 'mine_command', 'train_command', 'eval_command',
+           'leaderboard_command', 'thumbnail_command']
 
 # %% ../nbs/11_cli.ipynb #e3507f62
 def run_options(f):
@@ -90,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     "Entry point of the `embedding-lab` command: run one command of the table, return its exit code."
     argv = list(sys.argv[1:] if argv is None else argv)
     _NEW_FOLDERS.clear()
+    new_metrics_run()                       # each command is a run: its metrics replace a stage's older ones
     rc = 1
     try:
         try: rv = cli.main(argv, prog_name="embedding-lab", standalone_mode=False)
@@ -144,6 +147,19 @@ def config(profile, out, seed, param) -> int:
     return 0
 
 # %% ../nbs/11_cli.ipynb #b17939df
+def input_spec(spec: str | None):
+    "A user's input as a stamp records it: a file or folder that exists by path (and a file's content hash), else the name."
+    from embedding_lab.core import input_record
+    return None if spec is None else input_record(spec) if Path(spec).exists() else str(spec)
+
+def guard_inputs(cfg: Config, output: str, inputs: dict, resume: bool, what: str) -> None:
+    "On --resume: `ConfigError` naming the difference when `artifacts/<output>` was made from other inputs."
+    if not resume: return
+    state, changed = output_state(cfg, output, inputs)
+    if state == "stale":
+        raise ConfigError(f"{cfg.run_dir}: --resume continues {what} made from other inputs ({'; '.join(changed[:4])}): "
+                          "use --force to start it over with these, or another --out")
+
 def run_config(command: str,               # the command, for the run folder's lock ("train", "mine", ...)
                profile: str | None, out: str | None, seed: int | None, param: Sequence[str],
                resume: bool = False,       # --resume: the folder must hold a run to continue
@@ -373,6 +389,8 @@ def eval_command(model, more_tasks, benchmark, tasks, suite, max_items, batch_si
     try:
         cfg = run_config("eval", profile, out, seed, param, resume)
         guard_stage(cfg, "eval", [cfg.run_dir / "artifacts" / "mteb" / "eval_scores.csv"], resume=resume, force=force)
+        inputs = {"model": input_spec(model), "max_items": max_items}
+        guard_inputs(cfg, "mteb", inputs, resume, "the eval")                 # another model's scores are not continued
         todo = _eval_tasks(cfg, model, suite, benchmark, tasks, max_items)
         emb, use_st = _eval_model(model, cfg)
     except KeyError as e: return _fail("eval", e.args[0] if e.args else e, 2)
@@ -385,6 +403,7 @@ def eval_command(model, more_tasks, benchmark, tasks, suite, max_items, batch_si
     m = task_means(scores)
     print(f"Mean(task) {m.mean_task.iloc[0]:.2f}  Mean(type) {m.mean_type.iloc[0]:.2f}  ({len(scores)} tasks)")
     if suite == "local": print(_local_placement(scores, enc.name, max_items))
+    stamp_output(cfg, "mteb", inputs)
     print(f"results: {cfg.artifact('mteb', 'cache')}  scores: {path}")
     return 0
 
@@ -455,11 +474,14 @@ def thumbnail_command(data, model, profile, out, seed, param, resume, force) -> 
         d = cfg.run_dir / "artifacts" / "thumbnail"
         guard_stage(cfg, "thumbnail", [cfg.run_dir / "metrics" / "thumbnail.json", d / "scores.parquet", d / "sources.csv"],
                     resume=resume, force=force)
+        inputs = {"data": input_spec(data), "model": input_spec(model)}
+        guard_inputs(cfg, "thumbnail", inputs, resume, "the study")          # never two studies mixed in one folder
         if force: (cfg.run_dir / "metrics" / "thumbnail.json").unlink(missing_ok=True)   # no numbers of the old study survive
         st = TH.run_study(cfg, data, model)
         folder = TH.save_study(cfg, st)
         import matplotlib; matplotlib.use("Agg"); TH.plot_study(cfg, st)
         record_metrics(cfg, "thumbnail", st.metrics)
+        stamp_output(cfg, "thumbnail", inputs)
     except (TH.ThumbnailError, ModelUnavailable, ConfigError, FileNotFoundError) as e: return _fail("thumbnail", e, 2)
     print("\n".join(_study_summary(st, folder)))
     return 0

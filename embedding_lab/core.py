@@ -25,10 +25,10 @@ __all__ = ['Int1', 'Int0', 'Float', 'Pos', 'Share', 'Fractions', 'Device', 'ASSE
            'seed_everything', 'set_threads', 'set_offline', 'get_device', 'Asset', 'AssetMissing', 'asset_requirements',
            'asset_path', 'atomic_path', 'atomic_write', 'write_json', 'fingerprint', 'hash_unit', 'assign_splits',
            'ir_per_query', 'ir_metrics', 'paired_interval', 'bootstrap_interval', 'min_detectable_effect', 'verdict',
-           'package_versions', 'git_revision', 'provenance', 'record_metrics', 'read_metrics', 'new_run_dir',
-           'RunFolderBusy', 'acquire_run_folder', 'release_run_folder', 'run_folder_lock', 'project_root',
-           'lab_run_dir', 'flat_items', 'config_changes', 'guard_stage', 'StaleOutputError', 'stage_settings',
-           'stamp_output', 'output_state', 'check_output']
+           'package_versions', 'git_revision', 'provenance', 'new_metrics_run', 'record_metrics', 'read_metrics',
+           'new_run_dir', 'RunFolderBusy', 'acquire_run_folder', 'release_run_folder', 'run_folder_lock',
+           'project_root', 'lab_run_dir', 'flat_items', 'config_changes', 'guard_stage', 'StaleOutputError',
+           'stage_settings', 'input_record', 'stamp_output', 'output_state', 'check_output']
 
 # %% ../nbs/00_core.ipynb #bb2d269e
 class ConfigError(ValueError):
@@ -678,12 +678,21 @@ def _clean_metric(v):
     if isinstance(v, (list, tuple)): return [_clean_metric(x) for x in v]
     raise TypeError(f"metric value of type {type(v).__name__} is not a number")
 
+_RECORDED: set[tuple[str, str]] = set()   # (run folder, stage) whose metrics this run (process or command) has recorded
+
+def new_metrics_run() -> None:
+    "Start a new run in this process (a command): the next `record_metrics` of each stage replaces its file."
+    _RECORDED.clear()
+
 def record_metrics(cfg: Config, stage: str, metrics: dict) -> dict:
-    "Save a stage's metrics to `run_dir/metrics/STAGE.json` (merged with what the stage recorded before)."
+    """Save a stage's metrics to `run_dir/metrics/STAGE.json`: the first call of a run replaces what an older run
+    recorded there (no stale keys survive), later calls of the same run add to it."""
     path = cfg.run_dir / "metrics" / f"{stage}.json"
-    old = json.loads(path.read_text()) if path.exists() else {}
+    key = (str(Path(cfg.run_dir).resolve()), stage)
+    old = json.loads(path.read_text()) if key in _RECORDED and path.exists() else {}
     new = {**old, **_clean_metric(dict(metrics))}
     write_json(path, new)
+    _RECORDED.add(key)
     return new
 
 # %% ../nbs/00_core.ipynb #9552258e
@@ -826,6 +835,8 @@ STAGE_OUTPUTS = {   # an output folder under artifacts/: the stage that writes i
     "data": ("01_data", ("seed", "data")),
     "mining": ("03_mining", ("seed", "data", "teacher", "mining")),
     "ablations": ("05_train", ("seed", "data", "teacher", "mining", "model", "train")),   # adapters and the student
+    "thumbnail": ("thumbnail", ("seed", "thumbnail")),       # the study of `embedding-lab thumbnail` (its data: inputs)
+    "mteb": ("eval", ("seed", "mteb", "model")),             # `embedding-lab eval` scores (its model: inputs)
 }
 
 class StaleOutputError(ConfigError):
@@ -837,19 +848,39 @@ def stage_settings(cfg: Config, output: str) -> dict:
     return json.loads(json.dumps(flat_items({k: d.get(k) for k in STAGE_OUTPUTS[output][1]}), default=_jsonable))
 
 # %% ../nbs/00_core.ipynb #8e506fc8
-def stamp_output(cfg: Config, output: str) -> Path:
-    "Stamp `artifacts/<output>/` with the settings it was made with (`stamp.json`); the writing stage calls it last."
+def input_record(path: str | Path | None) -> dict | None:
+    "What a stamp keeps of a user's input file: its resolved path and content hash (a folder: its path only)."
+    if path is None: return None
+    p = Path(path)
+    return {"path": str(p.resolve()), "sha256": fingerprint(p) if p.is_file() else None}
+
+def stamp_output(cfg: Config, output: str,
+                 inputs: dict | None = None,   # the user's inputs it was made from: {name: input_record(...) or a value}
+                ) -> Path:
+    "Stamp `artifacts/<output>/` with the settings and inputs it was made with (`stamp.json`); the writing stage calls it last."
     s = stage_settings(cfg, output)
     return write_json(cfg.artifact(output, "stamp.json"), {"stage": STAGE_OUTPUTS[output][0], "fingerprint": fingerprint(s),
-                                                           "settings": s})
+                                                           "settings": s, "inputs": inputs or {}})
 
 # %% ../nbs/00_core.ipynb #86092d2a
-def output_state(cfg: Config, output: str) -> tuple[str, list[str]]:
-    "('ok' | 'missing' | 'stale', the changed settings as `key: then -> now`)."
+def _input_shown(v) -> str:
+    "An input as a message shows it: a file's path and the start of its hash."
+    if isinstance(v, dict) and "path" in v: return f"{v['path']}" + (f" (sha256 {v['sha256'][:8]})" if v.get("sha256") else "")
+    return repr(v)
+
+def output_state(cfg: Config, output: str,
+                 inputs: dict | None = None,   # when given, the inputs must match the stamp's too
+                ) -> tuple[str, list[str]]:
+    "('ok' | 'missing' | 'stale', the changed settings and inputs as `key: then -> now`)."
     p = cfg.artifact(output, "stamp.json", mkdir=False)
     if not p.exists(): return "missing", []
-    then, now = json.loads(p.read_text())["settings"], stage_settings(cfg, output)
+    stamp = json.loads(p.read_text())
+    then, now = stamp["settings"], stage_settings(cfg, output)
     changed = [f"{k}: {then.get(k)!r} -> {now.get(k)!r}" for k in sorted(set(then) | set(now)) if then.get(k) != now.get(k)]
+    if inputs is not None:
+        was = stamp.get("inputs") or {}
+        changed += [f"{k}: {_input_shown(was.get(k))} -> {_input_shown(inputs.get(k))}"
+                    for k in sorted(set(was) | set(inputs)) if was.get(k) != inputs.get(k)]
     return ("stale" if changed else "ok"), changed
 
 # %% ../nbs/00_core.ipynb #a5237ab9
