@@ -232,8 +232,8 @@ def mine_command(pairs, corpus, profile, out, seed, param, force, flag_jsonl) ->
     if flag_jsonl:
         try: print(f"wrote {M.write_flag_jsonl(res.frame, flag_jsonl)} (FlagEmbedding JSONL)")
         except OSError as e:
-            return _fail("mine", f"--flag-jsonl {flag_jsonl}: cannot write it ({e.strerror or e}); the mined set is "
-                                 f"saved in {path}", 2)
+            return _fail("mine", f"--flag-jsonl {flag_jsonl}: cannot write it ({e.strerror or e}: {e.filename}); "
+                                 f"the mined set is saved in {path}", 2)
     return 0
 
 # %% ../nbs/11_cli.ipynb #78d351d0

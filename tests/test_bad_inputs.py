@@ -184,3 +184,85 @@ def test_stale_splits_are_refused_naming_the_stage_and_setting(tmp_path, capsys)
     err = capsys.readouterr().err
     assert _one_line(err) and "artifacts/data was made by 01_data with other settings (data.max_pairs: 200 -> 50)" in err
     assert (tmp_path / "run" / "artifacts" / "data" / "stamp.json").read_text() == stamp   # nothing rebuilt behind it
+
+
+# --- catalogue: every command on the bad inputs of issue 29 -------------------------------------------------
+
+def _catalogue(d: Path) -> list[tuple[str, list[str]]]:
+    "(name, argv) of each bad or unlucky input; files under d/in, run folders under d/out-*."
+    i = d / "in"; i.mkdir()
+    (i / "afile").write_text("x")
+    (i / "empty").mkdir()
+    (i / "bom.csv").write_bytes("query,positive\nq1,p1\nq2,p2\n".encode("utf-8-sig"))
+    (i / "dups.jsonl").write_text("".join(json.dumps({"query": f"q{k % 3}", "positive": f"p{k % 3}"}) + "\n" for k in range(6)))
+    (i / "bad.jsonl").write_text('{"query": "q"}\nnot json\n')
+    (i / "garbage.jsonl").write_bytes(bytes(range(256)))
+    flag = [{"query": f"q{k}", "pos": [f"p{k}"], "neg": [f"n{k}"], "pos_scores": [0.9], "neg_scores": [0.1]} for k in range(4)]
+    (i / "flag.jsonl").write_text("".join(json.dumps(r) + "\n" for r in flag))
+    (i / "few.csv").write_text("title,image\na,a.png\nb,b.png\n")
+    (i / "cols.csv").write_text("headline\nx\n")
+    (i / "junk.json").write_text('{"task_name": "STS12", "scores": [1]}')
+    out = lambda n: str(d / f"out-{n}")
+    below = str(i / "afile" / "run")
+    t = ["--profile", "tiny"]
+    return [
+        ("check bom", ["data", "check", str(i / "bom.csv")]),
+        ("check dups", ["data", "check", str(i / "dups.jsonl")]),
+        ("check bad", ["data", "check", str(i / "bad.jsonl")]),
+        ("check garbage", ["data", "check", str(i / "garbage.jsonl")]),
+        ("check folder", ["data", "check", str(i / "empty")]),
+        ("check missing", ["data", "check", str(i / "none.jsonl")]),
+        ("mine below file", ["mine", "--pairs", str(i / "bom.csv"), *t, "--out", below]),
+        ("mine bad rows", ["mine", "--pairs", str(i / "bad.jsonl"), *t, "--out", out("m1")]),
+        ("mine missing pairs", ["mine", "--pairs", str(i / "none.jsonl"), *t, "--out", out("m2")]),
+        ("mine flag unwritable", ["mine", "--pairs", str(i / "flag.jsonl"), *t, "--out", out("m3"), "--force",
+                                  "--flag-jsonl", str(i / "afile" / "x.jsonl")]),
+        ("train below file", ["train", *t, "--out", below]),
+        ("train steps 1e20", ["train", *t, "--out", out("t1"), "-p", "train.steps=1e20"]),
+        ("train lr", ["train", *t, "--out", out("t2"), "-p", "train.lr=-1"]),
+        ("train resume new", ["train", *t, "--out", out("t3"), "--resume"]),
+        ("train method", ["train", *t, "--out", out("t4"), "--method", "mse"]),
+        ("thumbnail below file", ["thumbnail", *t, "--out", below]),
+        ("thumbnail missing data", ["thumbnail", "--data", str(i / "none.csv"), *t, "--out", out("h1")]),
+        ("thumbnail columns", ["thumbnail", "--data", str(i / "cols.csv"), *t, "--out", out("h2")]),
+        ("thumbnail folder", ["thumbnail", "--data", str(i / "empty"), *t, "--out", out("h3")]),
+        ("thumbnail few items", ["thumbnail", "--data", str(i / "few.csv"), *t, "--out", out("h4")]),
+        ("thumbnail resume new", ["thumbnail", *t, "--out", out("h5"), "--resume"]),
+        ("report below file", ["report", *t, "--out", below, "--quiet"]),
+        ("report proc", ["report", *t, "--out", "/proc/embedding-lab-fuzz", "--quiet"]),
+        ("report resume new", ["report", *t, "--out", out("r1"), "--resume", "--quiet"]),
+        ("report empty nbs", ["report", *t, "--out", out("r2"), "--nbs", str(i / "empty"), "--quiet"]),
+        ("report unknown stage", ["report", *t, "--out", out("r3"), "--only", "42_x", "--quiet"]),
+        ("report profile", ["report", "--profile", "galactic", "--out", out("r4"), "--quiet"]),
+        ("eval below file", ["eval", "--model", "minilm", "--suite", "offline", *t, "--out", below]),
+        ("eval missing model", ["eval", "--model", str(i / "nomodel"), "--suite", "offline", *t, "--out", out("e1")]),
+        ("eval unknown task", ["eval", "--model", "x", "--tasks", "NoSuchTask", *t, "--out", out("e2")]),
+        ("eval max items", ["eval", "--model", "x", "--suite", "local", "--max-items", "0", *t, "--out", out("e3")]),
+        ("eval resume new", ["eval", "--model", "minilm", "--suite", "offline", *t, "--out", out("e4"), "--resume"]),
+        ("leaderboard top", ["leaderboard", "--top", "-3"]),
+        ("leaderboard missing", ["leaderboard", "--results", str(i / "none")]),
+        ("leaderboard file", ["leaderboard", "--results", str(i / "afile")]),
+        ("leaderboard junk", ["leaderboard", "--results", str(i)]),
+    ]
+
+
+def _files(d: Path) -> dict:
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in d.rglob("*") if p.is_file()}
+
+
+def test_catalogue_of_bad_inputs(tmp_path, capsys, encode_calls):
+    "Exit 0/1/2/130, no traceback, nothing changed outside the named --out, the same answer twice."
+    for name, argv in _catalogue(tmp_path):
+        out = next((Path(argv[k + 1]) for k, a in enumerate(argv[:-1]) if a == "--out"), None)
+        outside = lambda: {k: v for k, v in _files(tmp_path).items() if out is None or not k.startswith(str(out))}
+        before = outside()
+        answers = []
+        for _ in range(2):
+            rc = main(list(argv))
+            cap = capsys.readouterr()
+            assert rc in (0, 1, 2, 130), (name, rc, cap.err)
+            assert "Traceback" not in cap.err and "Traceback" not in cap.out, (name, cap.err)
+            assert outside() == before, name
+            answers.append((rc, cap.out.replace(str(tmp_path), "TMP"), cap.err.replace(str(tmp_path), "TMP")))
+        assert answers[0] == answers[1], (name, answers)
+        if rc != 0: assert (answers[0][1] + answers[0][2]).strip(), name   # a failure says why
