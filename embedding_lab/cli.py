@@ -221,6 +221,7 @@ def mine_command(pairs, corpus, profile, out, seed, param, force, flag_jsonl) ->
     except (FileNotFoundError, M.MiningError, ConfigError) as e: return _fail("mine", e, 2)
     res.metrics["invalid_rows"] = len(bad)
     path, x = M.save_mined(cfg, res), res.metrics
+    stamp_output(cfg, "mining", {"pairs": input_spec(pairs), "corpus": input_spec(corpus)})  # its files
     print(f"mined {x['queries']} queries against {x['corpus_size']} documents ({x['index']} index): "
           f"{x['negatives_per_query']:.2f} negatives per query, {x['share_dropped_false_negatives']:.1%} of candidates "
           f"dropped as likely false negatives, {x['queries_fewer_than_n']} queries with fewer than {cfg.mining.negatives}, "

@@ -51,3 +51,12 @@ def test_unwritable_flag_jsonl_is_one_line(tmp_path, encode_calls, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err
     assert "--flag-jsonl" in err and "the mined set is saved in" in err
+
+
+def test_mined_set_stamp_names_the_users_files(tmp_path, encode_calls, capsys):
+    f = tmp_path / "flag.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in _flag_rows()))
+    assert main(["mine", "--pairs", str(f), "--out", str(tmp_path / "run"), "--profile", "tiny"]) == 0
+    stamp = json.loads((tmp_path / "run/artifacts/mining/stamp.json").read_text())
+    assert stamp["inputs"]["pairs"]["path"] == str(f.resolve()) and stamp["inputs"]["pairs"]["sha256"]
+    assert stamp["inputs"]["corpus"] is None
