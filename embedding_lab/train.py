@@ -18,16 +18,15 @@ from .core import (Config, ConfigError, atomic_path, bootstrap_interval, fingerp
                                 seed_everything, stamp_output, verdict, write_json)
 
 # %% auto #0
-__all__ = ['METHODS', 'ARMS', 'COMPARISONS', 'info_nce', 'kl_distill', 'soft_targets', 'InfoNCELoss', 'KLDistillLoss',
-           'standin_mined', 'training_frame', 'teacher_soft_labels', 'positive_mass', 'calibrate_teacher_tau',
-           'teacher_tau_for', 'usable_rows', 'Batch', 'make_batch', 'loss_from_embeddings', 'gather_batch',
-           'batch_loss', 'grad_cache_step', 'train_signature', 'task_batches', 'micro_batch_rows', 'batch_chance',
-           'train_data', 'make_accelerator', 'lora_student', 'make_optimizer', 'TrainProgress', 'keep_trainable',
-           'load_trainable', 'check_signature', 'register_checkpointing', 'save_training_state', 'TrainRun',
-           'next_batch', 'micro_step', 'accumulate', 'optimizer_step', 'run_steps', 'StopTraining', 'train_info',
-           'train_student', 'Arm', 'check_arms', 'random_negatives', 'arm_frame', 'multitask_steps', 'arm_config',
-           'dev_examples', 'dev_corpus', 'eval_dev', 'train_arm', 'export_arm', 'run_ablations', 'compare_arms',
-           'chance_loss', 'loss_summary', 'ablation_metrics', 'comparison_metrics']
+__all__ = ['METHODS', 'ARMS', 'COMPARISONS', 'info_nce', 'kl_distill', 'training_frame', 'teacher_soft_labels', 'positive_mass',
+           'calibrate_teacher_tau', 'teacher_tau_for', 'usable_rows', 'Batch', 'make_batch', 'loss_from_embeddings',
+           'gather_batch', 'batch_loss', 'grad_cache_step', 'train_signature', 'task_batches', 'micro_batch_rows',
+           'batch_chance', 'train_data', 'make_accelerator', 'lora_student', 'make_optimizer', 'TrainProgress',
+           'keep_trainable', 'load_trainable', 'check_signature', 'register_checkpointing', 'save_training_state',
+           'TrainRun', 'next_batch', 'micro_step', 'accumulate', 'optimizer_step', 'run_steps', 'StopTraining',
+           'train_info', 'train_student', 'Arm', 'check_arms', 'random_negatives', 'arm_frame', 'multitask_steps',
+           'arm_config', 'dev_examples', 'dev_corpus', 'eval_dev', 'train_arm', 'export_arm', 'run_ablations',
+           'compare_arms', 'loss_summary', 'ablation_metrics', 'comparison_metrics']
 
 # %% ../nbs/05_train.ipynb #55da2c17
 def info_nce(q,                 # (b, dim) query embeddings
@@ -50,49 +49,6 @@ def kl_distill(q,               # (b, dim) query embeddings
     logp = torch.log_softmax(torch.einsum("bd,bkd->bk", q, cands) / tau, dim=-1)
     t = target.to(logp.dtype)
     return (t * (torch.log(t.clamp_min(1e-12)) - logp)).sum(-1).mean()
-
-# %% ../nbs/05_train.ipynb #8c4b9baa
-def soft_targets(scores, tau: float = 0.05):
-    "Teacher soft labels: softmax(scores / tau) per row."
-    s = np.asarray(scores, dtype=np.float64) / tau
-    e = np.exp(s - s.max(-1, keepdims=True))
-    return e / e.sum(-1, keepdims=True)
-
-# %% ../nbs/05_train.ipynb #eee3ae9c
-class InfoNCELoss:
-    "InfoNCE over in-batch (+ hard) negatives; call with (q, docs)."
-    def __new__(cls, tau: float = 0.02):
-        import torch
-        class _M(torch.nn.Module):
-            def __init__(s, tau): super().__init__(); s.tau = tau
-            def forward(s, q, docs): return info_nce(q, docs, s.tau)
-            def extra_repr(s): return f"tau={s.tau}"
-        _M.__name__ = _M.__qualname__ = "InfoNCELoss"
-        return _M(tau)
-
-# %% ../nbs/05_train.ipynb #8ed221f5
-class KLDistillLoss:
-    "KL(teacher soft labels || student softmax) over [positive + hard negatives]; call with (q, cands, target)."
-    def __new__(cls, tau: float = 0.02):
-        import torch
-        class _M(torch.nn.Module):
-            def __init__(s, tau): super().__init__(); s.tau = tau
-            def forward(s, q, cands, target): return kl_distill(q, cands, target, s.tau)
-            def extra_repr(s): return f"tau={s.tau}"
-        _M.__name__ = _M.__qualname__ = "KLDistillLoss"
-        return _M(tau)
-
-# %% ../nbs/05_train.ipynb #1c7fa44c
-def standin_mined(train: pd.DataFrame, n_neg: int = 7, seed: int = 0) -> pd.DataFrame:
-    "A frame with the mined-set columns: random in-split negatives, random teacher scores (positive highest)."
-    rng = np.random.default_rng(seed)
-    pos = train.positive.tolist(); rows = []
-    for i, r in enumerate(train.to_dict("records")):
-        others = [j for j in rng.choice(len(pos), size=min(len(pos), n_neg + 1), replace=False) if j != i][:n_neg]
-        sc = np.sort(rng.uniform(0, 0.8, len(others)))[::-1]
-        rows.append({**{k: r.get(k) for k in ("id", "query", "positive", "instruction", "task", "kind")},
-                     "negatives": [pos[j] for j in others], "teacher_scores": [1.0] + sc.tolist()})
-    return pd.DataFrame(rows)
 
 # %% ../nbs/05_train.ipynb #89c088d6
 def training_frame(cfg: Config) -> pd.DataFrame:
@@ -794,22 +750,15 @@ def compare_arms(table: pd.DataFrame,       # run_ablations' results: ablation, 
                      "query_mde": min_detectable_effect(dq), **{f"seed{s}": d for s, d in zip(seeds, ds)}})
     return pd.DataFrame(rows)
 
-# %% ../nbs/05_train.ipynb #0feff4d8
-def chance_loss(method: str, batch_size: int, negatives: int) -> float:
-    "InfoNCE of a model that cannot tell candidates apart: ln(number of candidates per query)."
-    return math.log(batch_size * (1 if method == "inbatch" else 1 + negatives))
-
 # %% ../nbs/05_train.ipynb #8446d671
-def loss_summary(logs: dict, cfg: Config, last: int = 3) -> dict:
+def loss_summary(logs: dict, last: int = 3) -> dict:
     """Per run: the InfoNCE part of the loss over its last `last` steps, and that over the chance level of each
-    step's candidates; a multi-task run (tasks take turns) over its second half, overall and per task."""
+    step's candidates (`batch_chance`, logged with the step); a multi-task run (tasks take turns) over its second half, overall and per task."""
     out = {}
     for run, lg in logs.items():
-        method = ARMS[run.rsplit("-seed", 1)[0]].loss
-        ch = chance_loss(method, cfg.train.batch_size * cfg.train.grad_accum, cfg.train.negatives)
         tasks = {r.get("task") for r in lg}
         tail = lg[-last:] if len(tasks) <= 1 else lg[len(lg) // 2:]
-        ratio = lambda rs: float(np.mean([r.get("infonce", r["loss"]) / (r.get("chance") or ch) for r in rs]))
+        ratio = lambda rs: float(np.mean([r.get("infonce", r["loss"]) / r["chance"] for r in rs]))
         out[f"train_infonce_end_{run}"] = float(np.mean([r.get("infonce", r["loss"]) for r in tail]))
         out[f"train_infonce_over_chance_{run}"] = ratio(tail)
         if len(tasks) > 1:

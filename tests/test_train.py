@@ -8,6 +8,7 @@ import torch
 from embedding_lab.core import Config
 from embedding_lab import train as T
 from embedding_lab.cli import main
+from doubles import standin_mined
 
 FAST = dict(train__steps=2, train__batch_size=2, train__negatives=1, train__max_length=16, train__few_shot_max=0,
             train__grad_checkpointing=False, train__checkpoint_every=1, train__lr=0.001, model__lora_r=2,
@@ -20,7 +21,7 @@ def test_info_nce_hand_checked():
     # tau 0.5 doubles the logits
     assert T.info_nce(q, q, tau=0.5).item() == pytest.approx(math.log(1 + math.exp(-2)), abs=1e-6)
     docs = torch.cat([q, -q])       # hard negatives -e0, -e1: logits of query 0 = [1, 0, -1, 0]
-    assert T.InfoNCELoss(1.0)(q, docs).item() == pytest.approx(-math.log(math.e / (math.e + 2 + math.exp(-1))), abs=1e-6)
+    assert T.info_nce(q, docs, tau=1.0).item() == pytest.approx(-math.log(math.e / (math.e + 2 + math.exp(-1))), abs=1e-6)
 
 
 def test_kl_distill_hand_checked():
@@ -30,8 +31,8 @@ def test_kl_distill_hand_checked():
     assert T.kl_distill(q, cands, ps[None], tau=1.0).item() == pytest.approx(0.0, abs=1e-7)
     t = torch.tensor([[0.9, 0.1]])
     want = 0.9 * math.log(0.9 / ps[0].item()) + 0.1 * math.log(0.1 / ps[1].item())
-    assert T.KLDistillLoss(1.0)(q, cands, t).item() == pytest.approx(want, abs=1e-6)
-    np.testing.assert_allclose(T.soft_targets([[0.0, math.log(3)]], tau=1.0), [[0.25, 0.75]])
+    assert T.kl_distill(q, cands, t, tau=1.0).item() == pytest.approx(want, abs=1e-6)
+    np.testing.assert_allclose(T.teacher_soft_labels([[0.0, math.log(3)]], tau=1.0), [[0.25, 0.75]])
 
 
 def test_loss_methods_differ_and_unknown_method():
@@ -79,7 +80,7 @@ def test_grad_cache_matches_plain_gradients(tiny_lora):
     emb = tiny_lora
     b = T.Batch(["Instruct: f\nQuery: frogs", "Instruct: f\nQuery: rain", "Instruct: f\nQuery: vote"],
                 ["Frogs in Peru.", "Rain tomorrow.", "The vote failed."], [["Stocks."], ["A cat."], ["Phones."]],
-                T.soft_targets([[1, .2], [1, .5], [1, .1]], 0.1))
+                T.teacher_soft_labels([[1, .2], [1, .5], [1, .1]], 0.1))
     def grads(fn):
         emb.model.zero_grad(); torch.manual_seed(0); fn()
         return torch.cat([p.grad.flatten() for p in emb.model.parameters() if p.requires_grad])
@@ -98,7 +99,7 @@ def _frame(cfg):
     from embedding_lab.data import load_splits
     from embedding_lab.report import ensure_inputs
     ensure_inputs(cfg, "04_model")          # the splits only
-    return T.standin_mined(load_splits(cfg)["train"].head(16), n_neg=2, seed=0)
+    return standin_mined(load_splits(cfg)["train"].head(16), n_neg=2, seed=0)
 
 
 def test_resume_reaches_the_same_final_loss(tmp_path):
