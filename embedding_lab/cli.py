@@ -18,7 +18,7 @@ from .report import ReportError, ReportInterrupted, ensure_inputs, run_report
 # %% auto #0
 __all__ = ['run_options', 'resolve_profile', 'cli', 'check_out', 'main', 'report', 'assets', 'config', 'input_spec',
            'guard_inputs', 'run_config', 'data', 'check', 'mine_command', 'train_command', 'eval_command',
-           'leaderboard_command', 'thumbnail_command']
+           'leaderboard_command', 'results_command', 'thumbnail_command']
 
 # %% ../nbs/11_cli.ipynb #e3507f62
 def run_options(f):
@@ -438,6 +438,24 @@ def leaderboard_command(results, top) -> int:
     if t.attrs.get("skipped"):
         print(f"\nnot on the MTEB(eng, v2) board ({len(t.attrs['skipped'])}):")
         for s in t.attrs["skipped"]: print(f"  {s}")
+    return 0
+
+# %% ../nbs/11_cli.ipynb #4b05285a
+@cli.command("results", short_help="keep a run's numbers and write the README's results section from them",
+             help="Copy RUN's metrics.json, config.json and timings.json to results/NAME/ (with the date and this "
+                  "machine) and rewrite the results section of the README from them.")
+@click.argument("run", type=click.Path(file_okay=False))
+@click.option("--name", required=True, help="folder under results/ to keep the run's numbers in, e.g. quick")
+@click.option("--readme", default="README.md", show_default=True, type=click.Path(dir_okay=False))
+def results_command(run, name, readme) -> int:
+    from embedding_lab.report import ReportError, keep_results, write_readme_results
+    try:
+        kept = keep_results(run, Path("results") / name, f"embedding-lab report --profile "
+                            f"{json.loads((Path(run) / 'config.json').read_text()).get('profile')}"
+                            if (Path(run) / "config.json").exists() else "")
+        write_readme_results(readme, kept)
+    except (ReportError, FileNotFoundError) as e: return _fail("results", e, 2)
+    print(f"kept {run}'s numbers in {kept}; rewrote the results section of {readme}")
     return 0
 
 # %% ../nbs/11_cli.ipynb #1c9d42d7

@@ -13,11 +13,12 @@ from .core import (Config, ConfigError, atomic_write, acquire_run_folder, check_
                                 new_run_dir, output_state, read_metrics, release_run_folder, saved_config, write_json)
 
 # %% auto #0
-__all__ = ['STAGE_NEEDS', 'OUTPUT_BUILDERS', 'MARKS', 'TEMPLATES', 'THUMBNAIL_HEADLINE', 'FIGURE_CAPTIONS', 'ReportError',
-           'ReportInterrupted', 'notebooks_dir', 'stage_notebooks', 'select_stages', 'input_state', 'ensure_inputs',
-           'declared_parameters', 'stage_source', 'report_kernel', 'ipc_kernel_manager', 'ProgressEcho', 'export_html',
-           'run_stage', 'stage_status', 'set_stage_mark', 'ablation_findings', 'borda_findings', 'thumbnail_findings',
-           'write_index', 'run_report']
+__all__ = ['STAGE_NEEDS', 'OUTPUT_BUILDERS', 'MARKS', 'TEMPLATES', 'THUMBNAIL_HEADLINE', 'FIGURE_CAPTIONS', 'RESULTS_START',
+           'RESULTS_END', 'ReportError', 'ReportInterrupted', 'notebooks_dir', 'stage_notebooks', 'select_stages',
+           'input_state', 'ensure_inputs', 'declared_parameters', 'stage_source', 'report_kernel', 'ipc_kernel_manager',
+           'ProgressEcho', 'export_html', 'run_stage', 'stage_status', 'set_stage_mark', 'ablation_findings',
+           'borda_findings', 'local_findings', 'thumbnail_findings', 'write_index', 'results_markdown',
+           'machine_summary', 'keep_results', 'write_readme_results', 'readme_results', 'run_report']
 
 # %% ../nbs/10_report.ipynb #176a5e9f
 class ReportError(RuntimeError):
@@ -308,6 +309,21 @@ def borda_findings(run_dir: str | Path) -> str:
                     num(r["borda_points"]), r["borda_rank"]] for r in rows],
                   bold=[(r.get("model") or "") == "student" for r in rows])
 
+# %% ../nbs/10_report.ipynb #9ef2ac26
+def local_findings(run_dir: str | Path, metrics: dict) -> str:
+    "07_mteb's Borda table on the shipped MTEB(eng, v2) test sets: the run's models among the published ones."
+    import csv
+    p = Path(run_dir) / "artifacts" / "mteb" / "local_board.csv"
+    if not p.exists(): return _missing(Path(run_dir), "07_mteb", "the table on real MTEB tasks")
+    rows = list(csv.DictReader(p.open()))
+    if not rows: return _missing(Path(run_dir), "07_mteb", "the table on real MTEB tasks")
+    ours = {r["model"] for r in csv.DictReader((p.parent / "local_scores.csv").open())} if (p.parent / "local_scores.csv").exists() else set()
+    num = lambda v: float(v) if v not in ("", None) else "-"
+    name = lambda r: r.get("model") or r.get("", "")
+    return _table(["model", "Mean(task)", "Mean(type)", "tasks", "Borda points", "rank"],
+                  [[name(r), num(r["mean_task"]), num(r["mean_type"]), r["n_tasks"], num(r["borda_points"]), r["borda_rank"]]
+                   for r in rows], bold=[name(r) in ours for r in rows])
+
 # %% ../nbs/10_report.ipynb #fed7fe8b
 THUMBNAIL_HEADLINE = {"items": "items studied", "clipscore_test_congruent": "mean CLIPScore, congruent (test)",
                       "clipscore_test_incongruent": "mean CLIPScore, incongruent (test)",
@@ -358,6 +374,9 @@ def write_index(run_dir: str | Path, timings: dict | None = None,
                    not_done=[(s, mark(s)) for s in stems if status[s] != "done"],
                    findings=[("Ablation (05_train): what each ingredient adds", ablation_findings(run_dir, metrics)),
                              ("The student among the models scored (07_mteb, Borda count)", borda_findings(run_dir)),
+                             ("The run's models among the published ones on real MTEB(eng, v2) test sets (07_mteb)"
+                              + (f", a sub-sample of {cfg['mteb']['local_items']} rows a split: indicative"
+                                 if (cfg.get("mteb") or {}).get("local_items") else ""), local_findings(run_dir, metrics)),
                              ("Thumbnail study (09_thumbnail)", thumbnail_findings(run_dir, metrics))],
                    figures=[{"name": f.name, "stem": f.stem, "caption": FIGURE_CAPTIONS.get(f.stem, f.stem.replace("_", " "))}
                             for f in figs],
@@ -366,6 +385,100 @@ def write_index(run_dir: str | Path, timings: dict | None = None,
                    metrics=[(stage, _table(["metric", "value"], [[str(k), _fmt(v)] for k, v in m.items()]))
                             for stage, m in metrics.items()])
     return atomic_write(run_dir / "index.html", str(page))
+
+# %% ../nbs/10_report.ipynb #05711172
+RESULTS_START, RESULTS_END = "<!-- results: ", "<!-- /results -->"
+
+def _md_table(head: Sequence[str], rows: Sequence[Sequence]) -> list[str]:
+    cell = lambda v: "-" if v is None or (isinstance(v, float) and v != v) else f"{v:.3f}" if isinstance(v, float) else str(v)
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
+
+def results_markdown(folder: str | Path) -> str:
+    """The README's results section from a kept run (`metrics.json`, `config.json`, `timings.json`, `run.json`):
+    the run's facts, the ablation with each comparison's interval and verdict, the suites and the thumbnail study."""
+    from embedding_lab.core import verdict
+    from embedding_lab.train import ARMS, COMPARISONS
+    f = Path(folder)
+    met, cfg = (json.loads((f / n).read_text()) for n in ("metrics.json", "config.json"))
+    tim = json.loads((f / "timings.json").read_text()) if (f / "timings.json").exists() else {}
+    run = json.loads((f / "run.json").read_text()) if (f / "run.json").exists() else {}
+    t, m = met.get("train", {}), met.get("mteb", {})
+    rev = (cfg.get("provenance") or {}).get("git_revision") or "unknown"
+    out = [f"Profile `{cfg['profile']}`, seed {cfg['seed']}, revision `{str(rev)[:10]}`, {run.get('date', '?')}, "
+           f"{run.get('machine', 'machine not recorded')}: {sum(tim.values()) / 60:.1f} min for the stages "
+           f"({', '.join(f'{k[:2]} {v:.0f} s' for k, v in tim.items())}).", ""]
+    arms = [a for a in ARMS if f"dev_ndcg_at_10_{a}_mean" in t]
+    if arms:
+        out += [f"**Ablation (05_train)**: dev retrieval, {t.get('dev_queries', '?')} dev queries against "
+                f"{t.get('dev_corpus', '?')} documents no arm trained on; the teacher's soft labels at temperature "
+                f"{t.get('teacher_tau_used', float('nan')):.4f} (positive's mean mass {t.get('positive_mass_mean', float('nan')):.2f}).", ""]
+        out += _md_table(["arm", "nDCG@10", "MRR@10"], [[a, t[f"dev_ndcg_at_10_{a}_mean"], t.get(f"dev_mrr_at_10_{a}_mean")] for a in arms]) + [""]
+        rows = []
+        for a, b, q in COMPARISONS:
+            g = lambda k: t.get(f"dev_ndcg_at_10_gain_{a}_over_{b}_{k}")
+            if g("mean") is None: continue
+            lo, hi = g("ci_low"), g("ci_high")
+            rows.append([f"{a} - {b}", q, g("mean"), "-" if lo is None else f"[{lo:+.3f}, {hi:+.3f}]", g("mde"),
+                         verdict(lo, hi) if lo is not None else "no interval"])
+        if rows: out += _md_table(["comparison", "question", "gain", "95% interval", "MDE", "verdict"], rows) + [""]
+    models = sorted({k[:-len("_mean_task")] for k in m if k.endswith("_mean_task") and not k.startswith("local_")})
+    if models:
+        out += ["**Offline suite (07_mteb)**, main score x 100:", ""]
+        out += _md_table(["model", "Mean(task)", "Borda rank"], [[k, m[f"{k}_mean_task"], m.get(f"{k}_borda_rank")] for k in models]) + [""]
+    local = sorted({k[len("local_"):-len("_borda_rank")] for k in m if k.startswith("local_") and k.endswith("_borda_rank")})
+    if local:
+        out += [f"**Real MTEB(eng, v2) test sets (07_mteb)**: Borda rank among {m.get('local_models_ranked', '?')} models "
+                "(the published ones on the same tasks)" + (f", on a sub-sample of {cfg['mteb']['local_items']} rows a split "
+                "(indicative)" if cfg["mteb"].get("local_items") else "") + ":", ""]
+        out += _md_table(["model", "Borda rank"], [[k, m[f"local_{k}_borda_rank"]] for k in local]) + [""]
+    th = met.get("thumbnail", {})
+    heads = [(k, v) for k, v in THUMBNAIL_HEADLINE.items() if k in th]
+    if heads: out += ["**Thumbnail study (09_thumbnail)**:", ""] + _md_table(["measure", "value"], [[v, th[k]] for k, v in heads]) + [""]
+    return "\n".join(out).rstrip() + "\n"
+
+# %% ../nbs/10_report.ipynb #5ff77c89
+def machine_summary() -> str:
+    "This machine in a few words: CPU cores, memory, GPU."
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30 if hasattr(os, "sysconf") else float("nan")
+    try:
+        import torch
+        gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    except ImportError: gpu = "no GPU"
+    return f"{os.cpu_count()} CPU cores, {mem:.0f} GiB, {gpu}"
+
+def keep_results(run_dir: str | Path, dest: str | Path, command: str = "") -> Path:
+    """Copy what the README quotes of a finished run (`metrics.json`, `config.json`, `timings.json`) to `dest`, with
+    `run.json`: the date the metrics were written, this machine, the command."""
+    import datetime, shutil
+    run_dir, dest = Path(run_dir), Path(dest)
+    miss = [n for n in ("metrics.json", "config.json") if not (run_dir / n).exists()]
+    if miss: raise ReportError(f"{run_dir} is not a finished run: {', '.join(miss)} missing")
+    dest.mkdir(parents=True, exist_ok=True)
+    for n in ("metrics.json", "config.json", "timings.json"):
+        if (run_dir / n).exists(): shutil.copyfile(run_dir / n, dest / n)
+    when = datetime.datetime.fromtimestamp((run_dir / "metrics.json").stat().st_mtime, datetime.timezone.utc)
+    write_json(dest / "run.json", {"date": when.strftime("%Y-%m-%d"), "machine": machine_summary(), "command": command})
+    return dest
+
+def write_readme_results(readme: str | Path, folder: str | Path) -> str:
+    "Rewrite the README's results section (between its markers) from a kept run; the section, as written."
+    readme = Path(readme)
+    text = readme.read_text()
+    if RESULTS_START not in text or RESULTS_END not in text:
+        raise ReportError(f"{readme} has no results section: add the lines '{RESULTS_START}FOLDER -->' and '{RESULTS_END}'")
+    a, rest = text.split(RESULTS_START, 1)
+    _, b = rest.split(RESULTS_END, 1)
+    section = f"{RESULTS_START}{Path(folder).as_posix()} -->\n{results_markdown(folder)}"
+    atomic_write(readme, a + section + RESULTS_END + b)
+    return section
+
+def readme_results(readme: str | Path) -> tuple[str, str]:
+    "(the folder the README's results section names, the section as the README has it)."
+    text = Path(readme).read_text()
+    if RESULTS_START not in text: raise ReportError(f"{readme} has no results section")
+    rest = text.split(RESULTS_START, 1)[1]
+    folder = rest.split(" -->", 1)[0]
+    return folder, rest.split("\n", 1)[1].split(RESULTS_END, 1)[0]
 
 # %% ../nbs/10_report.ipynb #588fa5d0
 def run_report(profile: str | None = "quick",  # profile name or YAML file (None: the run folder's, else quick)
