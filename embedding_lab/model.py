@@ -14,10 +14,11 @@ from .core import (Config, asset_path, atomic_path, cache_dir, fingerprint, get_
                                 ir_per_query, record_metrics)
 
 # %% auto #0
-__all__ = ['BUILTIN', 'QUANTIZE', 'DEFAULT_TARGETS', 'mistral_config_from', 'ensure_eos', 'convert_gguf', 'builtin_path',
-           'last_token_pool', 'position_ids_from', 'check_texts', 'Embedder', 'fast_body_unsupported', 'FastBody',
-           'cut_layers', 'load_base', 'load_embedder', 'add_lora', 'save_adapter', 'query_prompt_for', 'export_student',
-           'retrieval_metrics', 'dev_retrieval']
+__all__ = ['BUILTIN', 'QUANTIZE', 'PRECISIONS', 'OUTPUT_VALUES', 'DEFAULT_TARGETS', 'RECIPE_LOSS', 'HUB_IDS',
+           'mistral_config_from', 'ensure_eos', 'convert_gguf', 'builtin_path', 'last_token_pool', 'position_ids_from',
+           'check_texts', 'check_encode_args', 'Embedder', 'fast_body_unsupported', 'FastBody', 'cut_layers',
+           'load_base', 'load_embedder', 'add_lora', 'save_adapter', 'query_prompt_for', 'student_card_data',
+           'export_student', 'retrieval_metrics', 'dev_retrieval']
 
 # %% ../nbs/04_model.ipynb #fd63bee7
 def mistral_config_from(llama_cfg):
@@ -108,11 +109,28 @@ def check_texts(texts) -> list[str]:
 # %% ../nbs/04_model.ipynb #8bab2bb3
 QUANTIZE = (None, "bf16", "int8")   # `Embedder.quantize` (CPU): fp32 weights; bf16 products; int8 dynamic quantisation
 
+PRECISIONS = ("float32", "int8", "uint8", "binary", "ubinary")   # `encode(precision=...)`, as sentence-transformers
+OUTPUT_VALUES = ("sentence_embedding", "token_embeddings", None)  # `encode(output_value=...)`
+
+def check_encode_args(dim: int, precision: str = "float32", truncate_dim: int | None = None,
+                      output_value: str | None = "sentence_embedding", batch_size: int = 32, task: str | None = None):
+    "A ValueError naming the first `encode` argument that no model could honour (checked before any text is embedded)."
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision={precision!r} does not exist; give one of {', '.join(PRECISIONS)}")
+    if truncate_dim is not None and (isinstance(truncate_dim, bool) or not isinstance(truncate_dim, (int, np.integer))
+                                     or not 1 <= truncate_dim <= dim):
+        raise ValueError(f"truncate_dim={truncate_dim!r}: the embeddings have {dim} dimensions; give 1..{dim} or None")
+    if output_value not in OUTPUT_VALUES:
+        raise ValueError(f"output_value={output_value!r}: give 'sentence_embedding', 'token_embeddings' or None")
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size={batch_size!r}: give a positive integer")
+    if task not in (None, "query", "document"): raise ValueError(f"task={task!r}: give 'query', 'document' or None")
+
 def _truncate_and_quantize(out: np.ndarray, truncate_dim: int | None, normalize: bool, precision: str) -> np.ndarray:
-    "Embeddings cut to their first `truncate_dim` dimensions (renormalised when `normalize`), then quantised to `precision` like sentence-transformers."
-    if truncate_dim:
-        out = out[:, :truncate_dim]
-        if normalize: out = out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    """Embeddings as sentence-transformers finishes them: cut to their first `truncate_dim` dimensions, L2-normalised
+    when `normalize` (`normalize_embeddings`), then quantised to `precision`."""
+    if truncate_dim: out = out[:, :truncate_dim]
+    if normalize: out = out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
     if precision != "float32":
         from sentence_transformers.quantization import quantize_embeddings
         out = quantize_embeddings(out, precision=precision)
@@ -128,7 +146,9 @@ class Embedder:
         import torch
         self.model, self.tokenizer, self.name, self.max_length = model, ensure_eos(tokenizer), name, max_length
         self.query_prompt, self.query_max_length = query_prompt, query_max_length
-        self.prompts: dict[str, str] = {}      # named prompts (an exported student's, keyed like mteb looks them up)
+        self.prompts: dict[str, str] = {"query": query_prompt, "document": ""} if query_prompt else {}
+        self.default_prompt_name: str | None = None   # the prompt `encode` applies when given none (an exported ST's)
+        self.normalize = True                  # the model's own L2 step (a `Normalize` module): `embed` gives unit vectors
         self.device = device or next(model.parameters()).device
         self.buckets = 1                       # `embed` runs a batch as this many length-sorted chunks (less padding)
         self.fast = True                       # without gradients on CPU, run `FastBody` where it applies (same vectors)
@@ -179,11 +199,13 @@ class Embedder:
         "Maximum tokens of a query (`query_max_length`) or a document (`max_length`)."
         return (self.query_max_length or self.max_length) if query else self.max_length
 
-    def tokenize(self, texts: Sequence[str], keep_end: bool = False):
-        "Token ids with EOS (padded, as tensors); `keep_end` marks queries (cut from the left). Counts truncations."
-        tok, n = self.tokenizer, self.limit(keep_end)
+    def tokenize(self, texts: Sequence[str], keep_end: bool = False,
+                 kind: str | None = None):   # "query" / "document" (limit and count); default: query when keep_end
+        "Token ids with EOS (padded, as tensors); `keep_end` cuts from the left (formatted queries). Counts truncations."
+        kind = kind or ("query" if keep_end else "document")
+        tok, n = self.tokenizer, self.limit(kind == "query")
         full = tok(list(texts), add_special_tokens=True, verbose=False)["input_ids"]
-        c = self.counts["query" if keep_end else "document"]
+        c = self.counts[kind]
         c[0] += len(full); c[1] += sum(len(x) > n for x in full)
         side = tok.truncation_side
         tok.truncation_side = "left" if keep_end else "right"
@@ -204,70 +226,115 @@ class Embedder:
         ids = tok(text, add_special_tokens=False, verbose=False)["input_ids"][:room]
         return format_query(tok.decode(ids).strip(), instruction), True
 
-    def forward(self, batch):
-        "L2-normalised last-token embeddings of a tokenised batch (keeps the graph: used in training)."
-        import torch.nn.functional as F
+    def hidden(self, batch):
+        "The last hidden states (batch, seq, dim) of a tokenised batch (keeps the graph)."
         mask = batch["attention_mask"].to(self.device)
         out = self.model(input_ids=batch["input_ids"].to(self.device), attention_mask=mask,
                          position_ids=position_ids_from(mask), use_cache=False)   # no KV cache: one pass
-        h = out.last_hidden_state if hasattr(out, "last_hidden_state") else out.hidden_states[-1]
-        return F.normalize(last_token_pool(h, mask).float(), dim=-1)
+        return out.last_hidden_state if hasattr(out, "last_hidden_state") else out.hidden_states[-1]
 
-    def embed(self, texts: Sequence[str], keep_end: bool = False):
+    def forward(self, batch):
+        "Last-token embeddings of a tokenised batch, L2-normalised when `self.normalize` (keeps the graph: training)."
+        import torch.nn.functional as F
+        h = last_token_pool(self.hidden(batch), batch["attention_mask"].to(self.device)).float()
+        return F.normalize(h, dim=-1) if self.normalize else h
+
+    def embed(self, texts: Sequence[str], keep_end: bool = False, kind: str | None = None):
         """Embeddings of texts (torch, with gradients if enabled): one batch, as `self.buckets` length-sorted chunks.
         Without gradients `FastBody` runs where it applies (and must, for `quantize`), else the model's forward."""
         import torch
         texts = list(texts)
         fwd, body = self.forward, None if torch.is_grad_enabled() else self.fast_body()
-        if body is not None: fwd = lambda b: body(b["input_ids"].to(self.device), b["attention_mask"].to(self.device))
+        if body is not None:
+            fwd = lambda b: body(b["input_ids"].to(self.device), b["attention_mask"].to(self.device), self.normalize)
         elif self.quantize and not torch.is_grad_enabled():
             raise ValueError(f"quantize={self.quantize!r}: {fast_body_unsupported(self.model, self.device)}")
-        if self.buckets <= 1 or len(texts) < 2 * self.buckets: return fwd(self.tokenize(texts, keep_end))
+        if self.buckets <= 1 or len(texts) < 2 * self.buckets: return fwd(self.tokenize(texts, keep_end, kind))
         lens = [len(x) for x in self.tokenizer(texts, verbose=False)["input_ids"]]
         chunks = np.array_split(np.argsort(lens, kind="stable"), self.buckets)
-        out = torch.cat([fwd(self.tokenize([texts[i] for i in c], keep_end)) for c in chunks])
+        out = torch.cat([fwd(self.tokenize([texts[i] for i in c], keep_end, kind)) for c in chunks])
         return out[torch.as_tensor(np.argsort(np.concatenate(chunks)), device=out.device)]
 
-    def encode(self, texts: Sequence[str] | str,        # documents, or queries when `instruction` is given
-               instruction: str | None = None,          # format each text as a query with this instruction
-               batch_size: int = 16,
-               examples: Sequence | None = None,        # few-shot (query, positive) pairs, shared or one list per text
-               show_progress: bool = False,
-               *,                                       # sentence-transformers' arguments:
-               prompt: str | None = None,               # a raw prefix (cut like ST: the end of the text goes first)
-               prompt_name: str | None = None,          # a named prompt of `self.prompts` (an exported student's)
-               normalize_embeddings: bool = True,       # the student's vectors are unit length; False skips nothing else
-               convert_to_tensor: bool = False,         # a torch tensor instead of a numpy array
+    def encode(self, inputs: Sequence[str] | str,          # a text or texts (queries too: give `instruction` or a prompt)
+               prompt_name: str | None = None,             # a named prompt of `self.prompts` (e.g. "query")
+               prompt: str | None = None,                  # a raw prefix (wins over prompt_name); cut like ST: text end first
+               batch_size: int = 32,
+               show_progress_bar: bool | None = None,
+               output_value: str | None = "sentence_embedding",  # "token_embeddings": each text's token states; None: dicts
+               precision: str = "float32",                 # float32 | int8 | uint8 | binary | ubinary (ST's quantisation)
                convert_to_numpy: bool = True,
-               precision: str = "float32",              # float32 | int8 | uint8 | binary | ubinary (ST's quantisation)
-               truncate_dim: int | None = None,         # keep the first k dimensions (Matryoshka-style), renormalised
-               show_progress_bar: bool | None = None,   # ST's name for show_progress
-               device=None,                             # move the model there first
-              ):                                        # (n, dim) float32 L2-normalised, input order (a str gives (dim,))
-        "Embed texts in length-sorted batches without gradients; takes `SentenceTransformer.encode`'s arguments."
+               convert_to_tensor: bool = False,            # one torch tensor (wins over convert_to_numpy)
+               device=None,                                # move the model there first
+               normalize_embeddings: bool = False,         # L2-normalise what is returned (after truncate_dim)
+               truncate_dim: int | None = None,            # keep the first k dimensions (Matryoshka-style)
+               pool=None, chunk_size: int | None = None,   # ST's multi-process encoding: not supported here
+               *,                                          # the LGAI-specific arguments:
+               instruction: str | None = None,             # format each text as a query with this instruction
+               examples: Sequence | None = None,           # few-shot (query, positive) pairs, shared or one list per text
+               task: str | None = None,                    # "query" / "document": that kind's length limit (encode_query)
+               show_progress: bool | None = None,          # the older name of show_progress_bar
+              ):   # (n, dim) float32 in input order (a str gives (dim,)); unit length while `self.normalize`
+        """Embed texts in length-sorted batches without gradients: `SentenceTransformer.encode`'s arguments, in its
+        order, with its results on an exported student; `instruction` / `examples` format LGAI queries."""
         import torch
-        single = isinstance(texts, str)
-        texts = check_texts([texts] if single else texts)
-        if show_progress_bar is not None: show_progress = show_progress_bar
+        if pool is not None or isinstance(device, (list, tuple)):
+            raise ValueError("multi-process encoding (pool= or a list of devices) is not supported; give one device")
+        check_encode_args(self.dim, precision, truncate_dim, output_value, batch_size, task)
+        single = isinstance(inputs, str)
+        texts = check_texts([inputs] if single else inputs)
+        show = bool(show_progress_bar if show_progress_bar is not None else show_progress)
         if device is not None and str(device) != str(self.device):
             self.model.to(device); self.device = torch.device(device)
-        texts, cut = self._input_texts(texts, instruction, examples, prompt, prompt_name)
-        if not texts: return np.zeros((0, self.dim), np.float32)
-        out = self._encode_sorted(texts, batch_size, keep_end=instruction is not None, show_progress=show_progress)
+        if prompt is None and (prompt_name is not None or instruction is None): prompt = self._named_prompt(prompt_name)
+        texts, cut = self._input_texts(texts, instruction, examples, prompt)
+        kind = "query" if instruction is not None or task == "query" else "document"
+        if output_value != "sentence_embedding":
+            out = self._token_outputs(texts, batch_size, instruction is not None, kind, truncate_dim, normalize_embeddings)
+            if output_value == "token_embeddings": out = [o["token_embeddings"] for o in out]
+            return out[0] if single else out
+        if not texts: out = np.zeros((0, truncate_dim or self.dim), np.float32)
+        else: out = self._encode_sorted(texts, batch_size, keep_end=instruction is not None, show_progress=show, kind=kind)
         if instruction is not None: self.counts["query"][1] += cut
         out = _truncate_and_quantize(out, truncate_dim, normalize_embeddings, precision)
-        if single: out = out[0]
-        return torch.from_numpy(np.ascontiguousarray(out)) if convert_to_tensor else out
+        if convert_to_tensor: out = torch.from_numpy(np.ascontiguousarray(out))
+        elif not convert_to_numpy: out = list(torch.from_numpy(np.ascontiguousarray(out)))
+        return out[0] if single else out
 
-    def _input_texts(self, texts: list[str], instruction: str | None, examples, prompt: str | None,
-                     prompt_name: str | None) -> tuple[list[str], int]:
-        """The texts as the model sees them: a (named) prompt prepended, or each one fitted as a query with its
+    def _named_prompt(self, prompt_name: str | None) -> str | None:
+        "The prompt called `prompt_name` (a ValueError naming it and the known ones if there is none), else the default."
+        if prompt_name is None:
+            return self.prompts.get(self.default_prompt_name) if self.default_prompt_name else None
+        if prompt_name not in self.prompts:
+            known = list(self.prompts)
+            raise ValueError(f"prompt_name '{prompt_name}' is not one of this model's prompts "
+                             f"({', '.join(known[:8]) or 'none'}{' ...' if len(known) > 8 else ''})")
+        return self.prompts[prompt_name]
+
+    def _token_outputs(self, texts: list[str], batch_size: int, keep_end: bool, kind: str, truncate_dim, normalize):
+        """`output_value="token_embeddings"` (each text's hidden states, its real tokens only) or None (a dict a text:
+        sentence_embedding, token_embeddings, input_ids, attention_mask), from the model's own forward."""
+        import torch, torch.nn.functional as F
+        res = []
+        was = self.model.training; self.model.eval()
+        try:
+            with torch.inference_mode(), self._autocast():
+                for s in range(0, len(texts), batch_size):
+                    b = self.tokenize(texts[s:s + batch_size], keep_end, kind)
+                    h, m = self.hidden(b).float(), b["attention_mask"].to(self.device).bool()
+                    e = last_token_pool(h, m)
+                    e = F.normalize(e, dim=-1) if self.normalize else e
+                    if truncate_dim: e = e[:, :truncate_dim]
+                    if normalize: e = F.normalize(e, dim=-1)
+                    for i in range(len(h)):
+                        res.append({"sentence_embedding": e[i].cpu(), "token_embeddings": h[i][m[i]].cpu(),
+                                    "input_ids": b["input_ids"][i][m[i].cpu()], "attention_mask": b["attention_mask"][i]})
+        finally: self.model.train(was)
+        return res
+
+
+    def _input_texts(self, texts: list[str], instruction: str | None, examples, prompt: str | None) -> tuple[list[str], int]:
+        """The texts as the model sees them: a prompt prepended, or each one fitted as a query with its
         instruction and examples (`fit_query`); and how many queries were cut to fit."""
-        if prompt_name is not None:
-            if prompt_name not in self.prompts:
-                raise ValueError(f"prompt_name '{prompt_name}' is not one of this model's prompts "
-                                 f"({', '.join(list(self.prompts)[:8]) or 'none'}{' ...' if len(self.prompts) > 8 else ''})")
-            prompt = self.prompts[prompt_name]
         if prompt is not None:
             if instruction is not None: raise ValueError("give an instruction or a prompt, not both")
             texts = [prompt + t for t in texts]     # one string, cut at its end like sentence-transformers
@@ -281,7 +348,8 @@ class Embedder:
         fitted = [self.fit_query(t, instruction, ex) for t, ex in zip(texts, per)]
         return [f for f, _ in fitted], sum(c for _, c in fitted)
 
-    def _encode_sorted(self, texts: list[str], batch_size: int, keep_end: bool, show_progress: bool) -> np.ndarray:
+    def _encode_sorted(self, texts: list[str], batch_size: int, keep_end: bool, show_progress: bool,
+                       kind: str | None = None) -> np.ndarray:
         "(n, dim) float32 embeddings in input order, computed longest first in batches, in eval mode without gradients."
         import torch
         from tqdm.auto import tqdm
@@ -293,18 +361,33 @@ class Embedder:
             with torch.inference_mode(), self._autocast():
                 for s in tqdm(range(0, len(texts), batch_size), disable=not show_progress, desc="encode"):
                     idx = order[s:s + batch_size]
-                    out[idx] = self.embed([texts[i] for i in idx], keep_end=keep_end).cpu().numpy()
+                    out[idx] = self.embed([texts[i] for i in idx], keep_end=keep_end, kind=kind).cpu().numpy()
         finally: self.model.train(was)
         return out
 
 
+    def encode_query(self, inputs, prompt_name: str | None = None, prompt: str | None = None, *args, **kw):
+        """`encode` for queries, as `SentenceTransformer.encode_query`: the "query" prompt when given no prompt (nor an
+        `instruction`), and the query length limit (`task="query"`)."""
+        if prompt_name is None and prompt is None and kw.get("instruction") is None and "query" in self.prompts:
+            prompt_name = "query"
+        return self.encode(inputs, prompt_name, prompt, *args, task="query", **kw)
+
+    def encode_document(self, inputs, prompt_name: str | None = None, prompt: str | None = None, *args, **kw):
+        """`encode` for documents, as `SentenceTransformer.encode_document`: the "document" (or "passage", "corpus")
+        prompt when given none, and the document length limit (`task="document"`)."""
+        if prompt_name is None and prompt is None:
+            prompt_name = next((p for p in ("document", "passage", "corpus") if p in self.prompts), None)
+        return self.encode(inputs, prompt_name, prompt, *args, task="document", **kw)
+
     def encode_queries(self, texts, instruction: str, examples=None, **kw) -> np.ndarray:
-        "Queries: instruction (+ few-shot examples) prepended."
-        return self.encode(texts, instruction=instruction, examples=examples, **kw)
+        "Queries with an LGAI instruction (+ few-shot examples): `encode_query(texts, instruction=...)`."
+        return self.encode_query(texts, instruction=instruction, examples=examples, **kw)
 
     def encode_documents(self, texts, **kw) -> np.ndarray:
-        "Documents: embedded as they are."
-        return self.encode(texts, **kw)
+        "Documents: `encode_document`."
+        return self.encode_document(texts, **kw)
+
 
     @property
     def dim(self) -> int: return self.model.config.hidden_size
@@ -394,7 +477,8 @@ class FastBody:
                                                   dtype=torch.qint8, inplace=True)[0]
         self.blocks, self.eps = blocks, model.layers[0].input_layernorm.variance_epsilon
 
-    def __call__(self, input_ids, attention_mask):   # (batch, seq) each, left padded -> (batch, dim) unit vectors
+    def __call__(self, input_ids, attention_mask,   # (batch, seq) each, left padded -> (batch, dim)
+                 normalize: bool = True):          # unit vectors (False: the last token's final-norm state)
         import torch, torch.nn.functional as F
         m, H, KV, D = self.model, self.heads, self.kv, self.head_dim
         B, S = input_ids.shape
@@ -425,7 +509,8 @@ class FastBody:
             x = x + blk["o"](a.transpose(1, 2).reshape(B, x.shape[1], H * D))
             g, u = blk["gu"](norm(x)).chunk(2, -1)
             x = x + blk["down"](F.silu(g) * u)
-        return F.normalize(m.norm(x[:, -1]).float(), dim=-1)
+        h = m.norm(x[:, -1]).float()
+        return F.normalize(h, dim=-1) if normalize else h
 
 # %% ../nbs/04_model.ipynb #dc210236
 def cut_layers(model,               # a transformers decoder body (e.g. `MistralModel`)
@@ -505,11 +590,14 @@ def load_embedder(name_or_path: str | Path,   # builtin:NAME, HF causal-LM path 
         sub = p / next((m["path"] for m in mods if m["type"].endswith("Transformer")), "")
         model, tok = load_base(str(sub), device, dtype)
         extra = json.loads((p / "embedder.json").read_text()) if (p / "embedder.json").exists() else {}
+        cst = json.loads((p / "config_sentence_transformers.json").read_text()) \
+            if (p / "config_sentence_transformers.json").exists() else {}
         emb = Embedder(model, tok, f"student:{fingerprint(*sorted(sub.glob('*.safetensors')))}",
-                       max_length or extra.get("max_length") or st.get("max_seq_length") or 512,
-                       query_prompt=prompts.get("query"), device=device,
-                       query_max_length=query_max_length or extra.get("query_max_length"), **kw)
-        emb.prompts = dict(prompts)
+                       max_length or extra.get("max_length") or st.get("document_length") or st.get("max_seq_length")
+                       or 512, query_prompt=prompts.get("query"), device=device,
+                       query_max_length=query_max_length or extra.get("query_max_length") or st.get("query_length"), **kw)
+        emb.prompts, emb.default_prompt_name = dict(prompts), cst.get("default_prompt_name")
+        emb.normalize = any(m["type"].endswith("Normalize") for m in mods)   # as the folder's modules: unit vectors
         return emb
     model, tok = load_base(name, device, dtype, layers)
     return Embedder(model, tok, name, max_length or 512, device=device, query_max_length=query_max_length, **kw)
@@ -566,37 +654,64 @@ def _drop_chat_template(folder: Path):
         d = json.loads(tc.read_text()); d.pop("chat_template", None); d["padding_side"] = "left"
         tc.write_text(json.dumps(d, indent=2))
 
+RECIPE_LOSS = "embedding_lab.train.loss_from_embeddings"   # InfoNCE + KL to the teacher's soft labels
+HUB_IDS = {"builtin:smollm2-135m": "HuggingFaceTB/SmolLM2-135M-Instruct"}   # a builtin base's model on the hub
+
+def student_card_data(base_model: str | None = None,   # the base's hub id or path (a builtin name maps to its hub id)
+                      license: str | None = "apache-2.0",    # the base's licence (SmolLM2 and Mistral-7B: Apache-2.0)
+                      language: Sequence[str] = ("en",),
+                      train_datasets: Sequence[str | dict] = (),  # names (or ST's {"name": .., "id": ..} dicts)
+                      model_name: str | None = None):
+    "A `SentenceTransformerModelCardData` for an exported student (nothing looked up on the hub)."
+    from sentence_transformers import SentenceTransformerModelCardData
+    card = SentenceTransformerModelCardData(
+        language=list(language), license=license, model_name=model_name, local_files_only=True,
+        train_datasets=[{"columns": ["query", "positive", "negatives"], "loss": {"fullname": RECIPE_LOSS},
+                         **(d if isinstance(d, dict) else {"name": str(d)})} for d in train_datasets],
+        generate_widget_examples=False, tags=["embedding-lab", "lgai-embedding", "last-token-pooling"])
+    card.base_model = HUB_IDS.get(base_model, base_model) if base_model else None
+    return card
+
+def _base_name(model) -> str | None:
+    "The base a (peft) model was made from: the adapter's recorded base, else the config's path."
+    peft = getattr(model, "peft_config", None)
+    if peft: return next(iter(peft.values())).base_model_name_or_path
+    return getattr(getattr(model, "config", None), "_name_or_path", None) or None
+
 def export_student(model,                  # body or peft model (merged on a copy)
                    tokenizer,
                    path: str | Path,       # output folder (replaced atomically)
                    query_prompt: str | None = None,  # e.g. query_prompt_for(instruction)
-                   max_length: int = 512,
-                   query_max_length: int | None = None,  # a longer limit for queries (ST keeps one: the larger)
+                   max_length: int = 512,  # tokens per document (and plain `encode`)
+                   query_max_length: int | None = None,  # tokens per query (`encode_query`); None = max_length
+                   *,
+                   base_model: str | None = None,  # for the model card; default: the adapter's base
+                   license: str | None = "apache-2.0",
+                   language: Sequence[str] = ("en",),
+                   train_datasets: Sequence[str | dict] = (),
                   ) -> Path:
-    "Merge LoRA and save a sentence-transformers model (Transformer + last-token Pooling + Normalize)."
-    import torch
+    """Merge LoRA and save a `SentenceTransformer` (Transformer + last-token Pooling + Normalize) with its own `save`:
+    prompts `query` / `document`, the query and document lengths it was trained at, and a model card."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.base.modules import Normalize, Transformer
+    from sentence_transformers.sentence_transformer.modules import Pooling
+    card = student_card_data(base_model or _base_name(model), license, language, train_datasets)
     if hasattr(model, "merge_and_unload"): model = copy.deepcopy(model).merge_and_unload()
-    max_length = max(max_length, query_max_length or 0)
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    js = lambda f, d: (tmp / f).parent.mkdir(parents=True, exist_ok=True) or (tmp / f).write_text(json.dumps(d, indent=2))
     with atomic_path(path, folder=True) as tmp:
-        model.save_pretrained(tmp)
+        src = tmp / "_body"                      # the merged body + the EOS-appending tokenizer, read by Transformer
+        model.save_pretrained(src)
         tok = ensure_eos(tokenizer); old = tok.model_max_length; tok.model_max_length = max_length
-        try: tok.save_pretrained(tmp)
+        try: tok.save_pretrained(src)
         finally: tok.model_max_length = old
-        _drop_chat_template(tmp)    # else sentence-transformers wraps plain texts in the chat template
-        mods = [("", "sentence_transformers.base.modules.transformer.Transformer"),
-                ("1_Pooling", "sentence_transformers.sentence_transformer.modules.pooling.Pooling"),
-                ("2_Normalize", "sentence_transformers.base.modules.normalize.Normalize")]
-        js("modules.json", [{"idx": i, "name": str(i), "path": p_, "type": t} for i, (p_, t) in enumerate(mods)])
-        js("sentence_bert_config.json", {"transformer_task": "feature-extraction", "max_seq_length": max_length,
-           "modality_config": {"text": {"method": "forward", "method_output_name": "last_hidden_state"}},
-           "module_output_name": "token_embeddings"})
-        js("1_Pooling/config.json", {"embedding_dimension": model.config.hidden_size, "pooling_mode": "lasttoken",
-                                     "include_prompt": True})
-        js("2_Normalize/config.json", {"module_input_name": "sentence_embedding", "module_output_name": "sentence_embedding"})
-        js("config_sentence_transformers.json", {"model_type": "SentenceTransformer", "default_prompt_name": None,
-           "prompts": {"query": query_prompt or "", "document": ""}, "similarity_fn_name": "cosine"})
+        _drop_chat_template(src)    # else sentence-transformers wraps plain texts in the chat template
+        body = Transformer(str(src), max_seq_length=max_length, document_length=max_length,
+                           query_length=query_max_length or max_length, model_kwargs={"dtype": model.dtype})
+        st = SentenceTransformer(modules=[body, Pooling(model.config.hidden_size, pooling_mode="lasttoken"), Normalize()],
+                                 device="cpu", prompts={"query": query_prompt or "", "document": ""},
+                                 similarity_fn_name="cosine", model_card_data=card)
+        st.save(str(tmp))
+        shutil.rmtree(src); _drop_chat_template(tmp)
     return path
 
 # %% ../nbs/04_model.ipynb #65d6ee05
