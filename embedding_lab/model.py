@@ -669,7 +669,9 @@ def student_card_data(base_model: str | None = None,   # the base's hub id or pa
         train_datasets=[{"columns": ["query", "positive", "negatives"], "loss": {"fullname": RECIPE_LOSS},
                          **(d if isinstance(d, dict) else {"name": str(d)})} for d in train_datasets],
         generate_widget_examples=False, tags=["embedding-lab", "lgai-embedding", "last-token-pooling"])
-    card.base_model = HUB_IDS.get(base_model, base_model) if base_model else None
+    base = HUB_IDS.get(base_model, base_model) if base_model else None
+    card.base_model = base if base and not Path(base).exists() else None   # a hub id; a local folder links nowhere
+    if base and card.base_model is None: card.add_tags(f"base:{Path(base).name}")
     return card
 
 def _base_name(model) -> str | None:

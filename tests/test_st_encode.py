@@ -107,3 +107,11 @@ def test_bad_arguments_are_named(both, kw, msg):
     ours, _ = both
     with pytest.raises(ValueError, match=None) as e: ours.encode(DOCS, **kw)
     assert msg in str(e.value), str(e.value)
+
+
+def test_card_data_names_a_hub_base_not_a_local_folder(tmp_path):
+    assert M.student_card_data("builtin:smollm2-135m").base_model == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert M.student_card_data("mistralai/Mistral-7B-v0.1").base_model == "mistralai/Mistral-7B-v0.1"
+    card = M.student_card_data(str(tmp_path), train_datasets=["news"])
+    assert card.base_model is None and f"base:{tmp_path.name}" in card.tags
+    assert card.train_datasets[0]["name"] == "news" and card.license == "apache-2.0" and card.language == ["en"]
