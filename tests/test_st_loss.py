@@ -94,3 +94,27 @@ def test_loader_negatives_examples_and_hard_labels(tmp_path):
     assert "label" not in L.flag_dataset(f, teacher_tau=None).column_names
     assert L.flag_dataset(f, instruction="")[0]["anchor"] == "q1"                          # no instruction: the text
     with pytest.raises(FileNotFoundError, match="missing.jsonl: no such file"): L.flag_dataset(tmp_path / "missing.jsonl")
+
+
+def test_an_exported_student_trains_with_the_trainer_too(tmp_path):
+    "The exported student (Mistral body, last-token pooling, left padding) is a SentenceTransformer the trainer runs."
+    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from transformers import AutoTokenizer, MistralConfig, MistralModel
+    from embedding_lab import model as M
+    torch.manual_seed(0)
+    tok = AutoTokenizer.from_pretrained(M.builtin_path())
+    body = MistralModel(MistralConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                      num_attention_heads=4, num_key_value_heads=2, sliding_window=None))
+    st = SentenceTransformer(str(M.export_student(body, tok, tmp_path / "student", max_length=32)), device="cpu")
+    words = ["rates", "frogs", "rain", "stocks", "votes", "storms", "trains", "films"]
+    rows = [{"query": f"news about {w}", "pos": [f"an article on {w} today"],
+             "neg": [f"an article on {words[(i + k) % 8]} today" for k in (1, 2)], "pos_scores": [0.9],
+             "neg_scores": [0.4, 0.3], "prompt": "Find the article"} for i, w in enumerate(words)]
+    ds = L.flag_dataset(_write(tmp_path / "m.jsonl", rows))
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(tmp_path / "out"), max_steps=5, per_device_train_batch_size=4, per_device_eval_batch_size=4,
+        learning_rate=3e-3, save_strategy="no", report_to="none", seed=0, use_cpu=True, disable_tqdm=True)
+    trainer = SentenceTransformerTrainer(model=st, args=args, train_dataset=ds, eval_dataset=ds, loss=L.LGAILoss(st))
+    before = trainer.evaluate()["eval_loss"]
+    trainer.train()
+    assert trainer.evaluate()["eval_loss"] < before
