@@ -406,7 +406,7 @@ def results_markdown(folder: str | Path) -> str:
     rev = (cfg.get("provenance") or {}).get("git_revision") or "unknown"
     out = [f"Profile `{cfg['profile']}`, seed {cfg['seed']}, revision `{str(rev)[:10]}`, {run.get('date', '?')}, "
            f"{run.get('machine', 'machine not recorded')}: {sum(tim.values()) / 60:.1f} min for the stages "
-           f"({', '.join(f'{k[:2]} {v:.0f} s' for k, v in tim.items())}).", ""]
+           f"({', '.join(f'{k} {v:.0f} s' for k, v in tim.items())}).", ""]
     arms = [a for a in ARMS if f"dev_ndcg_at_10_{a}_mean" in t]
     if arms:
         out += [f"**Ablation (05_train)**: dev retrieval, {t.get('dev_queries', '?')} dev queries against "
