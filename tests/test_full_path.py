@@ -91,7 +91,8 @@ def test_two_processes_train_with_the_full_settings(full_run):
     ad = run / "artifacts" / "ablations" / "distill-seed0"
     info = json.loads((ad / "embedder.json").read_text())["training"]
     assert info == {"processes": 2, "mixed_precision": "bf16" if BF16 else "no", "grad_checkpointing": True,
-                    "grad_cache": True, "grad_accum": 2, "dtype": "bfloat16" if BF16 else "float32"}
+                    "grad_cache": True, "grad_accum": 2, "dtype": "bfloat16" if BF16 else "float32",
+                    "teacher_tau": Config.load("full").train.teacher_tau}     # full sets no teacher_mass: as configured
     log = json.loads((run / "artifacts" / "train" / "distill-seed0" / "log.json").read_text())
     assert [r["step"] for r in log] == [1, 2]
     for r in log:
