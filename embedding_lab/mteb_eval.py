@@ -305,6 +305,14 @@ def mteb_st_model(spec: str | Path, device: str | None = None):   # None: a GPU 
     return w
 
 # %% ../nbs/07_mteb.ipynb #9f669aaa
+def _run_model(cfg: Config, label: str, spec, notes: list):
+    "The embedder of a model spec of the run (loaded as the run's model settings say), or None with a note saying why."
+    if not isinstance(spec, (str, Path)): return spec
+    try: return load_model(spec, max_length=cfg.model.max_length, query_max_length=cfg.model.query_max_length,
+                           layers=cfg.model.layers if spec == cfg.model.base else None)
+    except (ImportError, FileNotFoundError, ValueError, OSError) as e:
+        notes.append(f"{label}: cannot load {spec} ({e}): skipped")
+
 def run_suite(cfg: Config, models: dict | None = None, show_progress: bool = True) -> tuple[pd.DataFrame, list[str]]:
     "Scores (model, task, task_type, main_score) of every model on the offline suite, and notes on skipped models."
     import gc
@@ -329,12 +337,8 @@ def run_suite(cfg: Config, models: dict | None = None, show_progress: bool = Tru
             m.mteb_model_meta = m.mteb_model_meta.model_copy(update={"revision": suite_fp})
             frames.append(evaluate_model(m, tasks, cache_dir, name=label, show_progress=show_progress))
             continue
-        if isinstance(spec, (str, Path)):
-            try: emb = load_model(spec, max_length=cfg.model.max_length, query_max_length=cfg.model.query_max_length,
-                                  layers=cfg.model.layers if spec == cfg.model.base else None)
-            except (ImportError, FileNotFoundError, ValueError, OSError) as e:
-                notes.append(f"{label}: cannot load {spec} ({e}): skipped"); continue
-        else: emb = spec
+        emb = _run_model(cfg, label, spec, notes)
+        if emb is None: continue
         use_instr = getattr(emb, "follows_instructions", True)
         # the models named in mteb.compare_zero_shot are scored with the in-context examples and without them
         shots = [(label, examples)]
@@ -398,12 +402,8 @@ def run_local(cfg: Config, models: dict | None = None, show_progress: bool = Tru
     rev = fingerprint("local", m.local_items, cfg.seed if m.local_items else None, cfg.model.max_length, m.instructions)
     frames = []
     for label, spec in models.items():
-        if isinstance(spec, (str, Path)):
-            try: emb = load_model(spec, max_length=cfg.model.max_length, query_max_length=cfg.model.query_max_length,
-                                  layers=cfg.model.layers if spec == cfg.model.base else None)
-            except (ImportError, FileNotFoundError, ValueError, OSError) as e:
-                notes.append(f"{label}: cannot load {spec} ({e}): skipped"); continue
-        else: emb = spec
+        emb = _run_model(cfg, label, spec, notes)
+        if emb is None: continue
         enc = _encoder_class()(emb, name=f"{label} {getattr(emb, 'name', '')}", revision=rev, batch_size=m.batch_size,
                                use_instructions=getattr(emb, "follows_instructions", True) and m.instructions,
                                show_progress=show_progress)
