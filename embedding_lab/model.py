@@ -16,9 +16,9 @@ from .core import (Config, asset_path, atomic_path, cache_dir, fingerprint, get_
 # %% auto #0
 __all__ = ['BUILTIN', 'QUANTIZE', 'PRECISIONS', 'OUTPUT_VALUES', 'DEFAULT_TARGETS', 'RECIPE_LOSS', 'HUB_IDS',
            'mistral_config_from', 'ensure_eos', 'convert_gguf', 'builtin_path', 'last_token_pool', 'position_ids_from',
-           'check_texts', 'check_encode_args', 'Embedder', 'fast_body_unsupported', 'FastBody', 'cut_layers',
-           'load_base', 'load_embedder', 'add_lora', 'save_adapter', 'query_prompt_for', 'student_card_data',
-           'export_student', 'retrieval_metrics', 'dev_retrieval']
+           'check_texts', 'check_encode_args', 'Embedder', 'plain_body', 'lora_unsupported', 'fast_body_unsupported',
+           'applied_weight', 'FastBody', 'cut_layers', 'load_base', 'load_embedder', 'add_lora', 'save_adapter',
+           'query_prompt_for', 'student_card_data', 'export_student', 'retrieval_metrics', 'dev_retrieval']
 
 # %% ../nbs/04_model.ipynb #fd63bee7
 def mistral_config_from(llama_cfg):
@@ -406,8 +406,25 @@ class Embedder:
         return f"Embedder({self.name!r}, layers={self.layers}, dim={self.dim}, max_length={self.max_length}{q})"
 
 # %% ../nbs/04_model.ipynb #0345c4ed
+def plain_body(model):
+    "The transformers body under a peft wrapper (`PeftModel.get_base_model()`), else `model` itself."
+    return model.get_base_model() if hasattr(model, "get_base_model") and hasattr(model, "peft_config") else model
+
+def lora_unsupported(model) -> str | None:
+    "Why a peft model's adapters cannot be folded into plain weights (None when they can: LoRA on linear layers only)."
+    for n, mod in model.named_modules():
+        if not hasattr(mod, "lora_A"): continue
+        if not isinstance(getattr(mod, "base_layer", None), __import__("torch").nn.Linear):
+            return f"{n} adapts a {type(getattr(mod, 'base_layer', mod)).__name__}, not a linear layer"
+        if len(getattr(mod, "lora_magnitude_vector", {}) or {}): return f"{n} is a DoRA layer"
+    return None
+
 def fast_body_unsupported(model, device=None) -> str | None:
-    "Why `FastBody` cannot run `model` (None when it can): a plain Llama/Mistral body on CPU, without biases."
+    """Why `FastBody` cannot run `model` (None when it can): a plain Llama/Mistral body on CPU, without biases;
+    under peft, with LoRA on linear layers only (folded into the weights it runs)."""
+    why = lora_unsupported(model) if model is not plain_body(model) else None
+    if why: return why
+    model = plain_body(model)
     c = getattr(model, "config", None)
     if type(model).__name__ not in ("LlamaModel", "MistralModel"):
         return f"{type(model).__name__} is not a plain LlamaModel/MistralModel body"
@@ -417,6 +434,18 @@ def fast_body_unsupported(model, device=None) -> str | None:
     if getattr(c, "hidden_act", "silu") != "silu": return f"its activation is {c.hidden_act}, not silu"
     if getattr(c, "sliding_window", None) is not None: return "it has a sliding attention window"
     return None
+
+# %% ../nbs/04_model.ipynb #5c6870bb
+def applied_weight(layer) -> "torch.Tensor":
+    """The weight a linear layer applies, detached: a peft LoRA layer's base weight plus the deltas of its active,
+    unmerged adapters (`get_delta_weight`: scaling and fan-in/fan-out handled by peft)."""
+    base = getattr(layer, "base_layer", None)
+    if base is None: return layer.weight.detach()
+    w = base.weight.detach()
+    if getattr(layer, "merged", False) or getattr(layer, "disable_adapters", False): return w
+    for a in layer.active_adapters:
+        if a in layer.lora_A: w = w + layer.get_delta_weight(a).detach()
+    return w
 
 # %% ../nbs/04_model.ipynb #2f4f7bf0
 @functools.lru_cache(maxsize=None)
@@ -443,6 +472,7 @@ class FastBody:
         if quantize not in QUANTIZE: raise ValueError(f"quantize={quantize!r}: give one of {QUANTIZE}")
         if quantize and model.embed_tokens.weight.dtype != torch.float32:
             raise ValueError(f"quantize={quantize!r} needs float32 weights, not {model.embed_tokens.weight.dtype}")
+        model = plain_body(model)
         c = model.config
         self.model, self.heads, self.kv = model, c.num_attention_heads, c.num_key_value_heads
         self.head_dim = getattr(c, "head_dim", None) or c.hidden_size // c.num_attention_heads
@@ -450,19 +480,20 @@ class FastBody:
         # q and k rows of each head reordered from (first half, second half) to pairs (x1_i, x2_i): RoPE is then one
         # complex product, and q.k is unchanged (both permuted alike); the RMSNorm weights fold into the next product
         pairs = torch.arange(D).view(2, D // 2).t().reshape(-1)
-        rope = lambda w, n: w.detach().view(n, D, -1)[:, pairs].reshape(n * D, -1)
+        rope = lambda w, n: w.view(n, D, -1)[:, pairs].reshape(n * D, -1)
         def lin(w, norm=None):
-            w = w.detach() if norm is None else w * norm.detach()[None]
+            w = w if norm is None else w * norm.detach()[None]
             m = torch.nn.Linear(w.shape[1], w.shape[0], bias=False, device=w.device, dtype=w.dtype)
             m.weight = torch.nn.Parameter(w, requires_grad=False)
             return m
         blocks = torch.nn.ModuleList()
         for L in model.layers:
             a, f = L.self_attn, L.mlp
-            qkv = torch.cat([rope(a.q_proj.weight, H), rope(a.k_proj.weight, KV), a.v_proj.weight.detach()])
-            blocks.append(torch.nn.ModuleDict(dict(qkv=lin(qkv, L.input_layernorm.weight), o=lin(a.o_proj.weight),
-                          gu=lin(torch.cat([f.gate_proj.weight, f.up_proj.weight]), L.post_attention_layernorm.weight),
-                          down=lin(f.down_proj.weight))))
+            W = lambda name: applied_weight(getattr(a if name in ("q", "k", "v", "o") else f, f"{name}_proj"))
+            qkv = torch.cat([rope(W("q"), H), rope(W("k"), KV), W("v")])
+            blocks.append(torch.nn.ModuleDict(dict(qkv=lin(qkv, L.input_layernorm.weight), o=lin(W("o")),
+                          gu=lin(torch.cat([W("gate"), W("up")]), L.post_attention_layernorm.weight),
+                          down=lin(W("down")))))
         if quantize == "bf16":    # bf16 weights and products (AMX / AVX-512 bf16 units); the residual stream stays fp32
             for blk in blocks:
                 for k in ("qkv", "o", "gu", "down"): blk[k] = _bf16_linear(blk[k].weight)

@@ -183,7 +183,11 @@ def test_quantize_int8_option_and_bad_values(small):
     with pytest.raises(ValueError, match="quantize"):
         q.quantize = "fp8"
     lora = M.add_lora(copy.deepcopy(small.model), r=2, alpha=4)
-    with pytest.raises(ValueError, match="not a plain"):
-        M.Embedder(lora, small.tokenizer, "lora", 32, quantize="int8")
-    le = M.Embedder(lora, small.tokenizer, "lora", 32)       # a PEFT model keeps the model's forward
-    assert le.fast_body() is None and le.encode(["frog"]).shape == (1, small.dim)
+    for w in (p for n, p in lora.named_parameters() if "lora_B" in n): torch.nn.init.normal_(w, std=0.1)
+    le = M.Embedder(lora, small.tokenizer, "lora", 32)       # a PEFT model: FastBody with the adapters folded in
+    assert le.fast_body() is not None
+    le.fast = False; slow = le.encode(MIXED, batch_size=4); le.fast = True
+    np.testing.assert_allclose(le.encode(MIXED, batch_size=4), slow, atol=1e-4)
+    assert np.abs(slow - ref).max() > 1e-3                    # the adapters count
+    lq = M.Embedder(lora, small.tokenizer, "lora", 32, quantize="int8")
+    assert 0.98 < (lq.encode(MIXED, batch_size=4) * slow).sum(1).min()
