@@ -172,7 +172,7 @@ class TrainConfig(Section):
 class MtebConfig(Section):
     tasks: list[str] | None; models: list[str]; max_items: Int1 | None; general_items: Int1 | None
     rerank_negatives: Int1; samples_per_label: Int1; n_experiments: Int1; instructions: bool; few_shot: Int0
-    compare_zero_shot: list[str]; batch_size: Int1; benchmark: str
+    compare_zero_shot: list[str]; icl_shots: list[Int1]; icl_draws: Int1; batch_size: Int1; benchmark: str
     local_models: list[str]; local_tasks: list[str] | None; local_items: Int1 | None
 
 # %% ../nbs/00_core.ipynb #ec0a4e7d

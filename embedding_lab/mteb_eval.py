@@ -20,8 +20,8 @@ from .suite import (MTEB_ENG_V2, INSTRUCTIONS, SUITE_INSTRUCTIONS, SUITE_NAMES, 
 # %% auto #0
 __all__ = ['HUB_ID', 'EmbeddingCache', 'model_meta_for', 'SentenceTransformerEmbedder', 'evaluate_model', 'check_safetensors',
            'is_hub_id', 'hub_model_cached', 'check_model_spec', 'load_model', 'models_in_run', 'bm25_model',
-           'mteb_st_model', 'run_suite', 'shot_comparison', 'unseen_tasks', 'transfer_table', 'run_local', 'model_card',
-           'complete_student', 'measure_throughput', 'MtebEncoder']
+           'mteb_st_model', 'icl_variants', 'run_suite', 'shot_comparison', 'unseen_tasks', 'transfer_table',
+           'run_local', 'model_card', 'complete_student', 'measure_throughput', 'MtebEncoder']
 
 # %% ../nbs/07_mteb.ipynb #6b002498
 class EmbeddingCache:
@@ -260,9 +260,9 @@ def models_in_run(cfg: Config, which: Sequence[str] = ("base", "student", "ablat
         else: notes.append(f"no trained student at {st} (05_train not run): skipped")
     ab = cfg.artifact("ablations", mkdir=False)
     found = sorted(d for d in ab.glob("*") if (d / "adapter_config.json").exists()) if ab.exists() else []
-    for w in which:                 # "ablations": every adapter; "ablation ARM": that arm's adapters (every seed)
+    for w in which:   # "ablations": every adapter; "ablation ARM": that arm's adapters (every seed); "ablation ARM-seedK": one
         if w != "ablations" and not w.startswith("ablation "): continue
-        picked = [d for d in found if w == "ablations" or d.name.rsplit("-seed", 1)[0] == w.split(" ", 1)[1]]
+        picked = [d for d in found if w == "ablations" or w.split(" ", 1)[1] in (d.name, d.name.rsplit("-seed", 1)[0])]
         for d in picked: out[f"ablation {d.name}"] = str(d)
         if not picked: notes.append(f"no {'ablation adapters' if w == 'ablations' else w + ' adapter'} under {ab}: skipped")
     if "teacher" in which: out["MiniLM teacher"] = "minilm"
@@ -313,6 +313,14 @@ def _run_model(cfg: Config, label: str, spec, notes: list):
     except (ImportError, FileNotFoundError, ValueError, OSError) as e:
         notes.append(f"{label}: cannot load {spec} ({e}): skipped")
 
+def icl_variants(cfg: Config, label: str) -> list[tuple[str, dict]]:
+    """The extra scorings of a model named in `mteb.compare_zero_shot`: "X 0-shot" (no examples), and "X k-shot dD"
+    for each k of `mteb.few_shot` + `mteb.icl_shots` and draw D < `mteb.icl_draws` (draw 0 at `few_shot` is "X" itself)."""
+    m, out = cfg.mteb, [(f"{label} 0-shot", {})]
+    for k in sorted(set([m.few_shot, *m.icl_shots]) - {0}):
+        out += [(f"{label} {k}-shot d{d}", suite_examples(cfg, k, d)) for d in range(m.icl_draws) if (k, d) != (m.few_shot, 0)]
+    return out
+
 def run_suite(cfg: Config, models: dict | None = None, show_progress: bool = True) -> tuple[pd.DataFrame, list[str]]:
     "Scores (model, task, task_type, main_score) of every model on the offline suite, and notes on skipped models."
     import gc
@@ -343,7 +351,7 @@ def run_suite(cfg: Config, models: dict | None = None, show_progress: bool = Tru
         # the models named in mteb.compare_zero_shot are scored with the in-context examples and without them
         shots = [(label, examples)]
         if examples and use_instr and any(label.startswith(p) for p in cfg.mteb.compare_zero_shot):
-            shots.append((f"{label} 0-shot", {}))
+            shots += icl_variants(cfg, label)
         for lab, ex in shots:
             enc = _encoder_class()(emb, name=f"{lab} {getattr(emb, 'name', '')}", revision=suite_fp,
                               use_instructions=use_instr and cfg.mteb.instructions, cache=cache, examples=ex,
@@ -356,24 +364,32 @@ def run_suite(cfg: Config, models: dict | None = None, show_progress: bool = Tru
     return scores, notes
 
 # %% ../nbs/07_mteb.ipynb #4583c595
-def shot_comparison(scores: pd.DataFrame,   # run_suite's scores, with "X" (k-shot) and "X 0-shot" rows
+def shot_comparison(scores: pd.DataFrame,   # run_suite's scores: "X" (few_shot), "X 0-shot", "X k-shot dD" rows
                     level: float = 0.95,
+                    few_shot: int = 1,       # the example count "X" was scored with (`mteb.few_shot`)
                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Does ICL help? (per model and task: k-shot minus 0-shot main score; per group of seeds: the paired interval of
-    the Mean(task) differences, with "helps" / "hurts" only when it excludes 0)."""
+    """Does ICL help? Per scoring and task: k-shot minus 0-shot main score; per model (seeds pooled) and k: the paired
+    interval of the Mean(task) differences over seeds x example draws ("helps" / "hurts" only when it excludes 0)."""
     from embedding_lab.core import paired_interval, verdict
     wide = score_matrix(scores)
-    pairs = [(m[:-len(" 0-shot")], m) for m in wide.index if m.endswith(" 0-shot") and m[:-len(" 0-shot")] in wide.index]
-    per_task = pd.DataFrame({k: wide.loc[k] - wide.loc[z] for k, z in pairs}).T
+    pairs = []                                            # (scoring, its 0-shot, model, k)
+    for z in (m for m in wide.index if m.endswith(" 0-shot")):
+        x = z[:-len(" 0-shot")]
+        if x in wide.index: pairs.append((x, z, x, few_shot))
+        for m in wide.index:
+            hit = re.fullmatch(re.escape(x) + r" (\d+)-shot d\d+", m)
+            if hit: pairs.append((m, z, x, int(hit[1])))
+    per_task = pd.DataFrame({s: wide.loc[s] - wide.loc[z] for s, z, _, _ in pairs}).T
     if per_task.empty: return per_task, pd.DataFrame()
     per_task["mean_task"] = per_task.mean(axis=1)
     groups = {}
-    for m in per_task.index: groups.setdefault(re.sub(r"-seed\d+$", "", m), []).append(m)
+    for s, _, x, k in pairs: groups.setdefault((re.sub(r"-seed\d+$", "", x), k), []).append((s, x))
     rows = []
-    for g, ms in groups.items():
-        d = per_task.loc[ms, "mean_task"].tolist()
+    for (g, k), ss in sorted(groups.items()):
+        d = per_task.loc[[s for s, _ in ss], "mean_task"].tolist()
         mean, lo, hi = paired_interval(d, level)
-        rows.append({"model": g, "seeds": len(d), "mean": mean, "ci_low": lo, "ci_high": hi, "verdict": verdict(lo, hi)})
+        rows.append({"model": g, "k": k, "seeds": len({x for _, x in ss}), "runs": len(d), "mean": mean,
+                     "ci_low": lo, "ci_high": hi, "verdict": verdict(lo, hi)})
     return per_task, pd.DataFrame(rows)
 
 # %% ../nbs/07_mteb.ipynb #530e4402

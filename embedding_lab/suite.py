@@ -339,8 +339,10 @@ SUITE_EXAMPLE_TASKS = {"EmbLabNewsRetrieval": "news", "EmbLabNewsReranking": "ne
                        "EmbLabRottenTomatoesClassification": "sentiment", "EmbLabNewsSourceClustering": "outlet",
                        "EmbLabHeadlineLeadPairClassification": "news"}
 
-def suite_examples(cfg: Config, k: int | None = None) -> dict[str, list[tuple[str, str]]]:
-    """k in-context (input, output) examples per offline task, drawn once with `cfg.seed` from the TRAIN rows of
+def suite_examples(cfg: Config, k: int | None = None,   # examples per task (default `mteb.few_shot`)
+                   draw: int = 0,                        # which seeded draw (0: the one every model is scored with)
+                  ) -> dict[str, list[tuple[str, str]]]:
+    """k in-context (input, output) examples per offline task, drawn with `cfg.seed` (+ `draw`) from the TRAIN rows of
     its training task (`SUITE_EXAMPLE_TASKS`); a task the run did not train on is drawn from the same train sources."""
     from embedding_lab.data import load_splits, lead, main_rows, extra_tasks
     k = cfg.mteb.few_shot if k is None else k
@@ -356,7 +358,7 @@ def suite_examples(cfg: Config, k: int | None = None) -> dict[str, list[tuple[st
     cut = lambda s: lead(s, cfg.data.example_chars)
     out = {}
     for name, t in SUITE_EXAMPLE_TASKS.items():
-        ex = pools[t].sample(min(k, len(pools[t])), random_state=cfg.seed)
+        ex = pools[t].sample(min(k, len(pools[t])), random_state=cfg.seed + 7919 * draw)
         out[name] = [(cut(q), cut(p)) for q, p in zip(ex["query"], ex.positive)]
     return out
 
