@@ -13,10 +13,10 @@ import click
 from .core import (Config, ConfigError, acquire_run_folder, asset_requirements, atomic_path, available_profiles,
                                 fingerprint, guard_stage, new_metrics_run, new_run_dir, output_state, record_metrics,
                                 saved_config, stamp_output)
-from .report import ReportError, ReportInterrupted, ensure_inputs, run_report
+from .report import ReportError, ReportInterrupted, StageFailed, ensure_inputs, run_report
 
 # %% auto #0
-__all__ = ['run_options', 'resolve_profile', 'cli', 'check_out', 'main', 'report', 'assets', 'config', 'input_spec',
+__all__ = ['EXIT_CODES', 'run_options', 'resolve_profile', 'cli', 'check_out', 'main', 'report', 'assets', 'config', 'input_spec',
            'guard_inputs', 'run_config', 'data', 'check', 'mine_command', 'train_command', 'eval_command',
            'leaderboard_command', 'results_command', 'thumbnail_command']
 
@@ -51,8 +51,12 @@ class _Group(click.Group):
     context_class, command_class = _Context, _Command
     def list_commands(self, ctx): return list(self.commands)      # the table's order, not alphabetical
 
+EXIT_CODES = {0: "success", 1: "the run failed", 2: "usage, input or config error", 130: "interrupted (Ctrl-C)"}
+
 @click.group(name="embedding-lab", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]},
-             help="LLM text embeddings and CLIP thumbnail studies, as reproducible notebooks.")
+             help="LLM text embeddings and CLIP thumbnail studies, as reproducible notebooks.\n\nExit codes, every "
+                  "command: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items()) + ".")
+@click.version_option(package_name="embedding-lab", prog_name="embedding-lab", message="%(prog)s %(version)s")
 def cli(): pass
 
 # %% ../nbs/11_cli.ipynb #7b96044a
@@ -121,7 +125,8 @@ def report(profile, out, seed, param, only, resume, force, nbs, quiet) -> int:
     if out is not None and not resume: check_out(out)        # usage errors first (exit 2); --resume: the runner checks
     try: run_dir = run_report(profile, out, only, list(param), seed, resume, nbs, progress=not quiet, force=force)
     except ReportInterrupted as e: return _fail("report", e, 130)
-    except (ReportError, ConfigError) as e: return _fail("report", e, 1)
+    except StageFailed as e: return _fail("report", e, 1)                 # the run failed
+    except (ReportError, ConfigError) as e: return _fail("report", e, 2)  # it could not start: usage or config
     except KeyboardInterrupt: return _fail("report", "interrupted (Ctrl-C)", 130)
     print(f"report written to {run_dir}/index.html")
     return 0
@@ -142,7 +147,7 @@ def assets(dry_run) -> int:
 def config(profile, out, seed, param) -> int:
     out = Path(out) if out else new_run_dir()
     try: cfg = Config.load(resolve_profile(profile, out), run_dir=out, seed=seed, overrides=list(param))
-    except ConfigError as e: return _fail("config", e, 1)
+    except ConfigError as e: return _fail("config", e, 2)
     print(json.dumps(cfg.to_dict(), indent=2, sort_keys=True))
     return 0
 
@@ -217,8 +222,7 @@ def mine_command(pairs, corpus, profile, out, seed, param, force, flag_jsonl) ->
         if cfg.teacher.cross_encoder == "train" and cfg.mining.rerank:
             ensure_inputs(cfg, "03_mining")            # the reranker 02_teacher trains, when missing
         res = M.mine_keeping_scores(cfg, df, docs)     # rows with given teacher scores keep them
-    except DataError as e: return _fail("mine", e, 1)
-    except (FileNotFoundError, M.MiningError, ConfigError) as e: return _fail("mine", e, 2)
+    except (DataError, FileNotFoundError, M.MiningError, ConfigError) as e: return _fail("mine", e, 2)
     res.metrics["invalid_rows"] = len(bad)
     path, x = M.save_mined(cfg, res), res.metrics
     stamp_output(cfg, "mining", {"pairs": input_spec(pairs), "corpus": input_spec(corpus)})  # its files

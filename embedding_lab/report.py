@@ -14,11 +14,12 @@ from .core import (Config, ConfigError, atomic_write, acquire_run_folder, check_
 
 # %% auto #0
 __all__ = ['STAGE_NEEDS', 'OUTPUT_BUILDERS', 'MARKS', 'TEMPLATES', 'THUMBNAIL_HEADLINE', 'FIGURE_CAPTIONS', 'RESULTS_START',
-           'RESULTS_END', 'ReportError', 'ReportInterrupted', 'notebooks_dir', 'stage_notebooks', 'select_stages',
-           'input_state', 'ensure_inputs', 'declared_parameters', 'stage_source', 'report_kernel', 'ipc_kernel_manager',
-           'ProgressEcho', 'export_html', 'run_stage', 'stage_status', 'set_stage_mark', 'ablation_findings',
-           'borda_findings', 'local_findings', 'thumbnail_findings', 'write_index', 'results_markdown',
-           'machine_summary', 'keep_results', 'write_readme_results', 'readme_results', 'run_report']
+           'RESULTS_END', 'ReportError', 'ReportInterrupted', 'StageFailed', 'notebooks_dir', 'stage_notebooks',
+           'select_stages', 'input_state', 'ensure_inputs', 'declared_parameters', 'stage_source', 'report_kernel',
+           'ipc_kernel_manager', 'ProgressEcho', 'export_html', 'run_stage', 'stage_status', 'set_stage_mark',
+           'ablation_findings', 'borda_findings', 'local_findings', 'thumbnail_findings', 'write_index',
+           'results_markdown', 'machine_summary', 'keep_results', 'write_readme_results', 'readme_results',
+           'run_report']
 
 # %% ../nbs/10_report.ipynb #176a5e9f
 class ReportError(RuntimeError):
@@ -27,6 +28,9 @@ class ReportError(RuntimeError):
 # %% ../nbs/10_report.ipynb #c51a99a4
 class ReportInterrupted(ReportError):
     "The report was stopped (Ctrl-C) during a stage; what completed before is kept and `--resume` continues."
+
+class StageFailed(ReportError):
+    "A stage notebook raised: the run failed (exit 1), where a `ReportError` otherwise means it could not start (exit 2)."
 
 # %% ../nbs/10_report.ipynb #b342d590
 _NB_RE = re.compile(r"^(\d\d)[a-z]?_(.+)\.ipynb$")
@@ -197,7 +201,7 @@ def run_stage(nb: Path, cfg: Config, html: bool = True, timeout_s: int | None = 
         ok = True
     except pm.PapermillExecutionError as e:
         if e.ename == "KeyboardInterrupt": raise KeyboardInterrupt from None
-        raise ReportError(f"stage {nb.stem} failed in cell {e.exec_count} ({e.ename}: {e.evalue}); "
+        raise StageFailed(f"stage {nb.stem} failed in cell {e.exec_count} ({e.ename}: {e.evalue}); "
                           f"see the executed notebook {out}") from None
     finally:
         if echo: echo.end_bar()
@@ -393,11 +397,59 @@ def _md_table(head: Sequence[str], rows: Sequence[Sequence]) -> list[str]:
     cell = lambda v: "-" if v is None or (isinstance(v, float) and v != v) else f"{v:.3f}" if isinstance(v, float) else str(v)
     return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
 
+def _interval(lo, hi) -> str: return "-" if lo is None else f"[{lo:+.3f}, {hi:+.3f}]"
+
+def _ablation_md(t: dict, cfg: dict) -> list[str]:
+    "The ablation's arms and one-factor comparisons (05_train's metrics), with the basis of the intervals."
+    from embedding_lab.core import verdict
+    from embedding_lab.train import ARMS, COMPARISONS
+    arms = [a for a in ARMS if f"dev_ndcg_at_10_{a}_mean" in t]
+    if not arms: return []
+    seeds = list(cfg.get("train", {}).get("ablation_seeds", [0]))
+    basis = f"a paired Student-t interval over {len(seeds)} seeds" if len(seeds) > 1 else "a bootstrap over the dev queries (one seed)"
+    out = [f"**Ablation (05_train)**: dev retrieval, {t.get('dev_queries', '?')} dev queries against "
+           f"{t.get('dev_corpus', '?')} documents no arm trained on; the teacher's soft labels at temperature "
+           f"{t.get('teacher_tau_used', float('nan')):.4f} (positive's mean mass {t.get('positive_mass_mean', float('nan')):.2f}); "
+           f"each gain with {basis}.", ""]
+    per_seed = len(seeds) > 1
+    out += _md_table(["arm", "nDCG@10" + (f" (mean of {len(seeds)} seeds)" if per_seed else ""), "MRR@10"]
+                     + ([f"seed {s}" for s in seeds] if per_seed else []),
+                     [[a, t[f"dev_ndcg_at_10_{a}_mean"], t.get(f"dev_mrr_at_10_{a}_mean")]
+                      + ([t.get(f"dev_ndcg_at_10_{a}_seed{s}") for s in seeds] if per_seed else []) for a in arms]) + [""]
+    rows = []
+    for a, b, q in COMPARISONS:
+        g = lambda k: t.get(f"dev_ndcg_at_10_gain_{a}_over_{b}_{k}")
+        if g("mean") is None: continue
+        lo, hi = g("ci_low"), g("ci_high")
+        rows.append([f"{a} - {b}", q, g("mean"), _interval(lo, hi), g("mde"), verdict(lo, hi) if lo is not None else "no interval"])
+    return out + (_md_table(["comparison", "question", "gain", "95% interval", "MDE", "verdict"], rows) + [""] if rows else [])
+
+def _icl_md(m: dict, cfg: dict) -> list[str]:
+    "In-context examples at inference (07_mteb's `icl_gain_MODEL_kK_*`): k examples minus none, Mean(task) of the suite."
+    from embedding_lab.core import verdict
+    hits = sorted((h[1], int(h[2])) for h in (re.fullmatch(r"icl_gain_(.+)_k(\d+)_mean", k) for k in m) if h)
+    if not hits: return []
+    draws = cfg.get("mteb", {}).get("icl_draws", 1)
+    rows = [[mod, k, m[f"icl_gain_{mod}_k{k}_mean"], _interval(m.get(f"icl_gain_{mod}_k{k}_ci_low"), m.get(f"icl_gain_{mod}_k{k}_ci_high")),
+             verdict(m.get(f"icl_gain_{mod}_k{k}_ci_low"), m.get(f"icl_gain_{mod}_k{k}_ci_high"))] for mod, k in hits]
+    return [f"**In-context examples at inference (07_mteb)**: k examples before each query minus none, Mean(task) of the "
+            f"offline suite x 100, {draws} seeded draw(s) of the examples per k (the interval over the draws):", ""] + \
+        _md_table(["model", "k", "gain", "95% interval", "verdict"], rows) + [""]
+
+def _transfer_md(m: dict, cfg: dict) -> list[str]:
+    "The leave-one-out check of multi-task training (07_mteb's `multitask_minus_single__TASK`), unseen kinds marked."
+    from embedding_lab.mteb_eval import unseen_tasks
+    d = {k.split("__", 1)[1]: v for k, v in m.items() if k.startswith("multitask_minus_single__")}
+    if not d: return []
+    key = lambda s: re.sub(r"[^a-z0-9]+", "_", s.replace("EmbLab", "").lower()).strip("_")
+    unseen = {key(u) for u in unseen_tasks(["news", *cfg.get("data", {}).get("tasks", [])])}
+    return ["**Multi-task student minus the single-task arm (07_mteb)**, main score x 100 per offline task; `unseen`: "
+            "a kind of task neither trained on (the leave-one-out check):", ""] + \
+        _md_table(["task", "difference", "unseen"], [[k, v, "yes" if k in unseen else ""] for k, v in sorted(d.items())]) + [""]
+
 def results_markdown(folder: str | Path) -> str:
     """The README's results section from a kept run (`metrics.json`, `config.json`, `timings.json`, `run.json`):
     the run's facts, the ablation with each comparison's interval and verdict, the suites and the thumbnail study."""
-    from embedding_lab.core import verdict
-    from embedding_lab.train import ARMS, COMPARISONS
     f = Path(folder)
     met, cfg = (json.loads((f / n).read_text()) for n in ("metrics.json", "config.json"))
     tim = json.loads((f / "timings.json").read_text()) if (f / "timings.json").exists() else {}
@@ -407,20 +459,7 @@ def results_markdown(folder: str | Path) -> str:
     out = [f"Profile `{cfg['profile']}`, seed {cfg['seed']}, revision `{str(rev)[:10]}`, {run.get('date', '?')}, "
            f"{run.get('machine', 'machine not recorded')}: {sum(tim.values()) / 60:.1f} min for the stages "
            f"({', '.join(f'{k} {v:.0f} s' for k, v in tim.items())}).", ""]
-    arms = [a for a in ARMS if f"dev_ndcg_at_10_{a}_mean" in t]
-    if arms:
-        out += [f"**Ablation (05_train)**: dev retrieval, {t.get('dev_queries', '?')} dev queries against "
-                f"{t.get('dev_corpus', '?')} documents no arm trained on; the teacher's soft labels at temperature "
-                f"{t.get('teacher_tau_used', float('nan')):.4f} (positive's mean mass {t.get('positive_mass_mean', float('nan')):.2f}).", ""]
-        out += _md_table(["arm", "nDCG@10", "MRR@10"], [[a, t[f"dev_ndcg_at_10_{a}_mean"], t.get(f"dev_mrr_at_10_{a}_mean")] for a in arms]) + [""]
-        rows = []
-        for a, b, q in COMPARISONS:
-            g = lambda k: t.get(f"dev_ndcg_at_10_gain_{a}_over_{b}_{k}")
-            if g("mean") is None: continue
-            lo, hi = g("ci_low"), g("ci_high")
-            rows.append([f"{a} - {b}", q, g("mean"), "-" if lo is None else f"[{lo:+.3f}, {hi:+.3f}]", g("mde"),
-                         verdict(lo, hi) if lo is not None else "no interval"])
-        if rows: out += _md_table(["comparison", "question", "gain", "95% interval", "MDE", "verdict"], rows) + [""]
+    out += _ablation_md(t, cfg) + _icl_md(m, cfg) + _transfer_md(m, cfg)
     models = sorted({k[:-len("_mean_task")] for k in m if k.endswith("_mean_task") and not k.startswith("local_")})
     if models:
         out += ["**Offline suite (07_mteb)**, main score x 100:", ""]
@@ -460,25 +499,35 @@ def keep_results(run_dir: str | Path, dest: str | Path, command: str = "") -> Pa
     write_json(dest / "run.json", {"date": when.strftime("%Y-%m-%d"), "machine": machine_summary(), "command": command})
     return dest
 
+def _sections(text: str) -> list[tuple[str, int, int]]:
+    "(folder, start, end) of each results section of a README text: from its start marker to past its end marker."
+    out, pos = [], 0
+    while (a := text.find(RESULTS_START, pos)) >= 0:
+        b = text.find(RESULTS_END, a)
+        if b < 0: break
+        out.append((text[a + len(RESULTS_START):].split(" -->", 1)[0], a, b + len(RESULTS_END))); pos = b
+    return out
+
 def write_readme_results(readme: str | Path, folder: str | Path) -> str:
-    "Rewrite the README's results section (between its markers) from a kept run; the section, as written."
-    readme = Path(readme)
+    """Rewrite the README's results section for a kept run (the section whose marker names a folder of the same name,
+    e.g. `results/quick`) from that run's files; the section, as written."""
+    readme, folder = Path(readme), Path(folder)
     text = readme.read_text()
-    if RESULTS_START not in text or RESULTS_END not in text:
-        raise ReportError(f"{readme} has no results section: add the lines '{RESULTS_START}FOLDER -->' and '{RESULTS_END}'")
-    a, rest = text.split(RESULTS_START, 1)
-    _, b = rest.split(RESULTS_END, 1)
-    section = f"{RESULTS_START}{Path(folder).as_posix()} -->\n{results_markdown(folder)}"
-    atomic_write(readme, a + section + RESULTS_END + b)
+    hit = [(a, b) for f, a, b in _sections(text) if Path(f).name == folder.name]
+    if not hit:
+        raise ReportError(f"{readme} has no results section for '{folder.name}': add the lines "
+                          f"'{RESULTS_START}results/{folder.name} -->' and '{RESULTS_END}' where it should go")
+    (a, b), = hit[:1]
+    section = f"{RESULTS_START}{folder.as_posix()} -->\n{results_markdown(folder)}{RESULTS_END}"
+    atomic_write(readme, text[:a] + section + text[b:])
     return section
 
-def readme_results(readme: str | Path) -> tuple[str, str]:
-    "(the folder the README's results section names, the section as the README has it)."
+def readme_results(readme: str | Path) -> list[tuple[str, str]]:
+    "(the folder a results section of the README names, the section as the README has it), for each section."
     text = Path(readme).read_text()
-    if RESULTS_START not in text: raise ReportError(f"{readme} has no results section")
-    rest = text.split(RESULTS_START, 1)[1]
-    folder = rest.split(" -->", 1)[0]
-    return folder, rest.split("\n", 1)[1].split(RESULTS_END, 1)[0]
+    found = [(f, text[a:b].split("\n", 1)[1][:-len(RESULTS_END)]) for f, a, b in _sections(text)]
+    if not found: raise ReportError(f"{readme} has no results section")
+    return found
 
 # %% ../nbs/10_report.ipynb #588fa5d0
 def run_report(profile: str | None = "quick",  # profile name or YAML file (None: the run folder's, else quick)

@@ -779,6 +779,7 @@ def ablation_metrics(table: pd.DataFrame) -> dict:
 
 # %% ../nbs/05_train.ipynb #9a815f4a
 def comparison_metrics(cmp: pd.DataFrame) -> dict:
-    "Metrics for metrics.json: each comparison's mean gain, interval and MDE (`dev_ndcg_at_10_gain_A_over_B_mean`, ...)."
+    """Metrics for metrics.json: each comparison's mean gain, interval and MDE (`dev_ndcg_at_10_gain_A_over_B_mean`, ...),
+    and the first seed's per-query bootstrap interval and MDE (`..._query_ci_low`, ...)."""
     return {f"dev_ndcg_at_10_gain_{r['comparison'].replace(' - ', '_over_')}_{k}": float(r[k])
-            for r in cmp.to_dict("records") for k in ("mean", "ci_low", "ci_high", "mde")}
+            for r in cmp.to_dict("records") for k in ("mean", "ci_low", "ci_high", "mde", "query_ci_low", "query_ci_high", "query_mde")}

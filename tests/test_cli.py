@@ -94,3 +94,14 @@ def test_every_parameters_cell_is_read_whole_by_papermill(caplog):
         with caplog.at_level(logging.WARNING, logger="papermill"):
             found = [p.name for p in PythonTranslator.inspect(cells[0])]
         assert found == assigned, f"{nb.name}: papermill reads {found}, the cell sets {assigned}"
+
+
+def test_one_exit_code_convention_and_a_version(tmp_path):
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.startswith("embedding-lab ")
+    assert "Exit codes, every command: 0 success; 1 the run failed; 2 usage" in run("--help").stdout
+    bad = ["-p", "train.steps=0"]                               # a config error is 2 in every command
+    for cmd in (["config"], ["report", "--quiet"], ["train"], ["eval", "--model", "minilm", "--suite", "offline"], ["thumbnail"]):
+        r = run(*cmd, "--profile", "tiny", "--out", str(tmp_path / "_".join(cmd)), *bad)
+        assert r.returncode == 2, (cmd, r.returncode, r.stderr)
+        assert "train.steps" in r.stderr and "Traceback" not in r.stderr, (cmd, r.stderr)

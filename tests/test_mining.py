@@ -139,7 +139,7 @@ def test_cli_mine(tmp_path, encode_calls, capsys):
     assert main(["mine", "--pairs", str(pairs), "--corpus", str(tmp_path / "empty.txt"), "--out", str(tmp_path / "r2")]) == 2
     assert "corpus is empty" in capsys.readouterr().err
     bad = tmp_path / "bad.jsonl"; bad.write_text('{"query": "q"}\n')
-    assert main(["mine", "--pairs", str(bad), "--out", str(tmp_path / "r3")]) == 1
+    assert main(["mine", "--pairs", str(bad), "--out", str(tmp_path / "r3")]) == 2
     assert "missing 'positive'" in capsys.readouterr().err
 
 

@@ -108,9 +108,9 @@ def test_failing_stage_names_notebook_and_cell_and_keeps_earlier_work(tmp_path):
 
 
 def test_cli_report_errors_exit_nonzero(tmp_path, capsys):
-    assert main(["report", "--profile", "tiny", "--out", str(tmp_path / "x"), "--only", "42_nothing", "--quiet"]) == 1
+    assert main(["report", "--profile", "tiny", "--out", str(tmp_path / "x"), "--only", "42_nothing", "--quiet"]) == 2
     assert "unknown stage '42_nothing'" in capsys.readouterr().err
-    assert main(["report", "--profile", "galactic", "--out", str(tmp_path / "y"), "--quiet"]) == 1
+    assert main(["report", "--profile", "galactic", "--out", str(tmp_path / "y"), "--quiet"]) == 2
     assert "unknown profile" in capsys.readouterr().err
 
 

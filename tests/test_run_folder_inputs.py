@@ -15,7 +15,7 @@ def test_resume_on_a_folder_that_never_ran(tmp_path, capsys, cmd):
     out = tmp_path / "new"
     rc = main([*cmd, "--out", str(out), "--resume"])
     err = capsys.readouterr().err
-    assert rc in (1, 2) and "--resume" in err and "no config.json" in err and "Traceback" not in err
+    assert rc == 2 and "--resume" in err and "no config.json" in err and "Traceback" not in err
     assert not out.exists()                                        # nothing started in its place
 
 
@@ -23,7 +23,7 @@ def test_nbs_without_notebooks_is_an_error(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     rc = main(["report", "--profile", "tiny", "--out", str(tmp_path / "run"), "--nbs", str(tmp_path / "empty"), "--quiet"])
     err = capsys.readouterr().err
-    assert rc == 1 and _one_line(err) and "holds no stage notebook" in err
+    assert rc == 2 and _one_line(err) and "holds no stage notebook" in err
     assert not (tmp_path / "run").exists()
 
 
@@ -48,7 +48,7 @@ def test_out_that_cannot_be_created(tmp_path, capsys):
 def test_failed_command_leaves_no_new_folder(tmp_path, capsys):
     out = tmp_path / "a" / "run"
     bad = tmp_path / "bad.jsonl"; bad.write_text('{"query": "q"}\n')
-    assert main(["mine", "--pairs", str(bad), "--profile", "tiny", "--out", str(out)]) == 1
+    assert main(["mine", "--pairs", str(bad), "--profile", "tiny", "--out", str(out)]) == 2
     assert not (tmp_path / "a").exists()
     assert main(["train", "--profile", "tiny", "--out", str(out), "-p", "train.lr=-1"]) in (1, 2)
     assert not (tmp_path / "a").exists()

@@ -46,7 +46,7 @@ def test_rerun_without_resume_is_refused_and_force_reruns(tmp_path, fake_nbs, fa
     out = tmp_path / "run"
     assert _report(out, fake_nbs) == 0
     cfg_bytes = (out / "config.json").read_bytes()
-    assert _report(out, fake_nbs, "-p", "data.max_pairs=50") == 1
+    assert _report(out, fake_nbs, "-p", "data.max_pairs=50") == 2
     err = capsys.readouterr().err
     assert "a report already ran here" in err and "--resume" in err and "--force" in err
     assert (out / "config.json").read_bytes() == cfg_bytes and seen == ["00_core", "01_data", "02_teacher"]
@@ -57,10 +57,10 @@ def test_rerun_without_resume_is_refused_and_force_reruns(tmp_path, fake_nbs, fa
 def test_resume_that_changes_the_config_is_refused_and_leaves_it(tmp_path, fake_nbs, fake_stage, capsys):
     plan, seen = fake_stage
     out = tmp_path / "run"
-    plan["01_data"] = R.ReportError("stage 01_data failed in cell 3")
+    plan["01_data"] = R.StageFailed("stage 01_data failed in cell 3")
     assert _report(out, fake_nbs) == 1
     before = (out / "config.json").read_bytes()
-    assert _report(out, fake_nbs, "--resume", "-p", "train.steps=7") == 1
+    assert _report(out, fake_nbs, "--resume", "-p", "train.steps=7") == 2
     assert "changes train.steps: 2 -> 7" in capsys.readouterr().err
     assert (out / "config.json").read_bytes() == before
     del plan["01_data"]
@@ -71,7 +71,7 @@ def test_resume_that_changes_the_config_is_refused_and_leaves_it(tmp_path, fake_
 def test_profile_of_a_run_folder_cannot_be_switched(tmp_path, fake_nbs, fake_stage, capsys):
     out = tmp_path / "run"
     assert _report(out, fake_nbs, "--only", "00_core") == 0
-    assert main(["report", "--profile", "quick", "--out", str(out), "--nbs", str(fake_nbs), "--quiet", "--resume"]) == 1
+    assert main(["report", "--profile", "quick", "--out", str(out), "--nbs", str(fake_nbs), "--quiet", "--resume"]) == 2
     assert f"{out} was made with profile 'tiny', not 'quick'" in capsys.readouterr().err
     assert saved_config(out)["profile"] == "tiny"
 
@@ -102,7 +102,7 @@ def test_two_concurrent_reports_second_fails_at_once_naming_the_first(tmp_path, 
     try:
         assert first.stdout.readline().strip() == "running"
         t0 = time.time()
-        assert _report(out, fake_nbs, "--resume") == 1
+        assert _report(out, fake_nbs, "--resume") == 2
         err = capsys.readouterr().err
         assert time.time() - t0 < 10
         assert f"is in use by embedding-lab report (pid {first.pid}" in err and err.count("\n") == 1
@@ -173,8 +173,8 @@ def test_a_killed_report_keeps_index_and_timings(tmp_path, fake_nbs, fake_stage,
 def test_out_naming_a_file_is_one_line(tmp_path, capsys):
     f = tmp_path / "afile"
     f.write_text("x")
-    assert main(["report", "--profile", "tiny", "--out", str(f), "--quiet"]) == 1
-    assert main(["config", "--profile", "tiny", "--out", str(f)]) == 1
+    assert main(["report", "--profile", "tiny", "--out", str(f), "--quiet"]) == 2
+    assert main(["config", "--profile", "tiny", "--out", str(f)]) == 2
     err = capsys.readouterr().err
     assert err.count(f"{f}: is a file, not a run folder") == 2 and "Traceback" not in err
 
