@@ -14,11 +14,12 @@ from .core import (Config, asset_path, atomic_path, cache_dir, fingerprint, get_
                                 ir_per_query, record_metrics)
 
 # %% auto #0
-__all__ = ['BUILTIN', 'QUANTIZE', 'PRECISIONS', 'OUTPUT_VALUES', 'DEFAULT_TARGETS', 'RECIPE_LOSS', 'HUB_IDS',
+__all__ = ['BUILTIN', 'QUANTIZE', 'PRECISIONS', 'OUTPUT_VALUES', 'PREFIX_STATES', 'DEFAULT_TARGETS', 'RECIPE_LOSS', 'HUB_IDS',
            'mistral_config_from', 'ensure_eos', 'convert_gguf', 'builtin_path', 'last_token_pool', 'position_ids_from',
            'check_texts', 'check_encode_args', 'Embedder', 'plain_body', 'lora_unsupported', 'fast_body_unsupported',
-           'applied_weight', 'FastBody', 'cut_layers', 'load_base', 'load_embedder', 'add_lora', 'save_adapter',
-           'query_prompt_for', 'student_card_data', 'export_student', 'retrieval_metrics', 'dev_retrieval']
+           'applied_weight', 'weights_digest', 'StateCache', 'FastBody', 'cut_layers', 'load_base', 'load_embedder',
+           'add_lora', 'save_adapter', 'query_prompt_for', 'student_card_data', 'export_student', 'retrieval_metrics',
+           'dev_retrieval']
 
 # %% ../nbs/04_model.ipynb #fd63bee7
 def mistral_config_from(llama_cfg):
@@ -153,6 +154,7 @@ class Embedder:
         self.buckets = 1                       # `embed` runs a batch as this many length-sorted chunks (less padding)
         self.fast = True                       # without gradients on CPU, run `FastBody` where it applies (same vectors)
         self._fast = None                      # (weights key, FastBody) of the last fast encode
+        self.cache_layers = 0                  # FastBody keeps the states after this many frozen layers (ablation arms)
         self.quantize = quantize
         if quantize: self.name = f"{name}+{quantize}"
         self.reset_counts()
@@ -173,12 +175,14 @@ class Embedder:
         self._quantize, self._fast = value, None
 
     def fast_body(self):
-        "The `FastBody` of the current weights (rebuilt when a weight changed), or None where the model forward runs."
+        """The `FastBody` of the current weights (rebuilt when a weight changed), or None where the model forward runs
+        (a model in training mode included: its dropout must act, as in GradCache's first pass)."""
         if not (self.fast or self.quantize) or fast_body_unsupported(self.model, self.device): return None
-        key = (self.quantize, tuple((p.data_ptr(), p._version) for p in self.model.parameters()))
+        if getattr(self.model, "training", False) and not self.quantize: return None
+        key = (self.quantize, self.cache_layers, tuple((p.data_ptr(), p._version) for p in self.model.parameters()))
         if self._fast is None or self._fast[0] != key:
             self._fast = None                  # free the old fused weights first
-            self._fast = (key, FastBody(self.model, quantize=self.quantize))
+            self._fast = (key, FastBody(self.model, quantize=self.quantize, cache_layers=self.cache_layers))
         return self._fast[1]
 
     def reset_counts(self):
@@ -447,6 +451,35 @@ def applied_weight(layer) -> "torch.Tensor":
         if a in layer.lora_A: w = w + layer.get_delta_weight(a).detach()
     return w
 
+# %% ../nbs/04_model.ipynb #1b413b6e
+def weights_digest(tensors) -> str:
+    "A digest of tensors' values (blake2b over their bytes, in order): equal weights, equal digest."
+    import hashlib
+    h = hashlib.blake2b(digest_size=16)
+    for w in tensors:
+        w = w.detach().contiguous().cpu()
+        h.update(str((w.dtype, tuple(w.shape))).encode()); h.update(w.view(-1).view(__import__("torch").uint8).numpy().tobytes())
+    return h.hexdigest()
+
+class StateCache:
+    "Hidden states by key, least recently used first out, within a byte budget."
+    def __init__(self, max_bytes: int = 2 ** 30):
+        from collections import OrderedDict
+        self.max_bytes, self.items, self.bytes, self.hits = max_bytes, OrderedDict(), 0, 0
+    def get(self, key):
+        v = self.items.get(key)
+        if v is not None: self.items.move_to_end(key); self.hits += 1
+        return v
+    def put(self, key, value):
+        n = value.numel() * value.element_size()
+        if key in self.items or n > self.max_bytes: return
+        self.items[key] = value.detach(); self.bytes += n
+        while self.bytes > self.max_bytes:
+            _, old = self.items.popitem(last=False); self.bytes -= old.numel() * old.element_size()
+    def clear(self): self.items.clear(); self.bytes = self.hits = 0
+
+PREFIX_STATES = StateCache()      # FastBody's states after frozen layers (1 GiB at most)
+
 # %% ../nbs/04_model.ipynb #2f4f7bf0
 @functools.lru_cache(maxsize=None)
 def _bf16_linear_class():                 # one class, made on first use (torch is imported lazily here)
@@ -464,8 +497,11 @@ def _bf16_linear(weight): return _bf16_linear_class()(weight)
 class FastBody:
     """Inference-only forward of a Llama/Mistral body to L2-normalised last-token embeddings (left padding):
     fused q|k|v and gate|up products with the RMSNorm weights folded in, RoPE as one complex product on q and k,
-    the last layer for the last token only."""
-    def __init__(self, model, quantize: str | None = None):
+    the last layer for the last token only. With `cache_layers` = k, the states after the first k layers (when no
+    adapter touches them) are kept in `PREFIX_STATES` by those layers' weights and the batch's tokens: another model
+    with the same frozen layers (an ablation arm that adapts only the top layers) starts from them."""
+    def __init__(self, model, quantize: str | None = None,
+                 cache_layers: int = 0):          # keep the states after this many frozen layers (0: none)
         import torch
         why = fast_body_unsupported(model)
         if why: raise ValueError(f"FastBody: {why}")
@@ -507,6 +543,11 @@ class FastBody:
                         blk[k] = quantize_dynamic(torch.nn.Sequential(blk[k]), {torch.nn.Linear: per_channel_dynamic_qconfig},
                                                   dtype=torch.qint8, inplace=True)[0]
         self.blocks, self.eps = blocks, model.layers[0].input_layernorm.variance_epsilon
+        frozen = model.layers[:cache_layers]
+        self.cache_layers = min(cache_layers, len(blocks) - 1) if cache_layers and not quantize and not any(
+            hasattr(mod, "lora_A") for L in frozen for mod in L.modules()) else 0
+        self.prefix = weights_digest([model.embed_tokens.weight, *(p for L in frozen for p in L.parameters())]) \
+            if self.cache_layers else None
 
     def __call__(self, input_ids, attention_mask,   # (batch, seq) each, left padded -> (batch, dim)
                  normalize: bool = True):          # unit vectors (False: the last token's final-norm state)
@@ -515,7 +556,11 @@ class FastBody:
         B, S = input_ids.shape
         keep = attention_mask.bool()
         if not bool(keep[:, -1].all()): raise ValueError("FastBody needs left padding (each row's last token real)")
-        x = m.embed_tokens(input_ids)
+        key = (self.prefix, tuple(input_ids.shape), input_ids.cpu().numpy().tobytes(),
+               attention_mask.cpu().numpy().tobytes()) if self.prefix else None
+        x = PREFIX_STATES.get(key) if key else None
+        start = self.cache_layers if x is not None else 0
+        if x is None: x = m.embed_tokens(input_ids)
         cos, sin = m.rotary_emb(x, position_ids_from(attention_mask))        # (B, S, D), both halves alike
         turn = torch.complex(cos[..., :D // 2].float(), sin[..., :D // 2].float())[:, :, None]   # (B, S, 1, D/2)
         def norm(x):                                                          # RMSNorm without its weight
@@ -526,6 +571,8 @@ class FastBody:
             eye = torch.eye(S, dtype=torch.bool, device=x.device)
             mask = torch.ones_like(eye).tril()[None] & (keep[:, None, :] | eye[None])
         for i, blk in enumerate(self.blocks):
+            if i < start: continue                                            # frozen layers: their states were kept
+            if key and i == self.cache_layers: PREFIX_STATES.put(key, x)
             qkv = blk["qkv"](norm(x)).view(B, S, H + 2 * KV, D)
             qk = torch.view_as_complex(qkv[:, :, :H + KV].float().view(B, S, H + KV, D // 2, 2)) * turn
             qk = torch.view_as_real(qk).view(B, S, H + KV, D).to(x.dtype)

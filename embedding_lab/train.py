@@ -21,12 +21,12 @@ from .core import (Config, ConfigError, atomic_path, bootstrap_interval, fingerp
 __all__ = ['METHODS', 'ARMS', 'COMPARISONS', 'info_nce', 'kl_distill', 'training_frame', 'teacher_soft_labels', 'positive_mass',
            'calibrate_teacher_tau', 'teacher_tau_for', 'usable_rows', 'Batch', 'make_batch', 'loss_from_embeddings',
            'gather_batch', 'batch_loss', 'grad_cache_step', 'train_signature', 'task_batches', 'micro_batch_rows',
-           'batch_chance', 'train_data', 'make_accelerator', 'lora_student', 'make_optimizer', 'TrainProgress',
-           'keep_trainable', 'load_trainable', 'check_signature', 'register_checkpointing', 'save_training_state',
-           'TrainRun', 'next_batch', 'micro_step', 'accumulate', 'optimizer_step', 'run_steps', 'StopTraining',
-           'train_info', 'train_student', 'Arm', 'check_arms', 'random_negatives', 'arm_frame', 'multitask_steps',
-           'arm_config', 'dev_examples', 'dev_corpus', 'eval_dev', 'train_arm', 'export_arm', 'run_ablations',
-           'compare_arms', 'loss_summary', 'ablation_metrics', 'comparison_metrics']
+           'batch_chance', 'train_data', 'make_accelerator', 'frozen_layers', 'lora_student', 'make_optimizer',
+           'TrainProgress', 'keep_trainable', 'load_trainable', 'check_signature', 'register_checkpointing',
+           'save_training_state', 'TrainRun', 'next_batch', 'micro_step', 'accumulate', 'optimizer_step', 'run_steps',
+           'StopTraining', 'train_info', 'train_student', 'Arm', 'check_arms', 'random_negatives', 'arm_frame',
+           'multitask_steps', 'arm_config', 'dev_examples', 'dev_corpus', 'eval_dev', 'train_arm', 'export_arm',
+           'run_ablations', 'compare_arms', 'loss_summary', 'ablation_metrics', 'comparison_metrics']
 
 # %% ../nbs/05_train.ipynb #55da2c17
 def info_nce(q,                 # (b, dim) query embeddings
@@ -305,6 +305,11 @@ def make_accelerator(cfg: Config):
     return Accelerator(cpu=device.type == "cpu", mixed_precision="bf16" if bf16 else "no")
 
 # %% ../nbs/05_train.ipynb #00241c26
+def frozen_layers(cfg: Config, model) -> int:
+    "How many bottom layers no adapter touches (`model.lora_layers` adapts the top ones): their states can be shared."
+    n, k = model.config.num_hidden_layers, cfg.model.lora_layers
+    return n - k if k and k < n else 0
+
 def lora_student(cfg: Config, device,
                  base=None,              # an Embedder of cfg.model.base already loaded: copied, left unchanged
                 ):
@@ -318,7 +323,7 @@ def lora_student(cfg: Config, device,
                          t.max_length or m.max_length, device=device, query_max_length=m.query_max_length)
     emb.model = add_lora(emb.model, m.lora_r, m.lora_alpha, m.lora_dropout, m.lora_targets, base_name=m.base,
                          layers=m.lora_layers)
-    emb.buckets = t.length_buckets
+    emb.buckets, emb.cache_layers = t.length_buckets, frozen_layers(cfg, emb.model)
     if t.grad_checkpointing:
         emb.model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
     emb.model.train()
@@ -696,6 +701,8 @@ def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame
     splits, frame = load_splits(cfg), training_frame(cfg)
     base = load_embedder(cfg.model.base, max_length=t.max_length or cfg.model.max_length, dtype=cfg.model.dtype,
                          layers=cfg.model.layers, query_max_length=cfg.model.query_max_length)
+    # every arm's dev scoring starts from the base's frozen states (the same batches: the arms' length buckets)
+    base.cache_layers, base.buckets = frozen_layers(cfg, base.model), t.length_buckets
     corpus, rows, per_query, logs = dev_corpus(cfg, splits), [], [], {}
     for name in t.ablations:
         for s in (t.ablation_seeds if ARMS[name].loss else t.ablation_seeds[:1]):

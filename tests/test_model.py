@@ -184,7 +184,7 @@ def test_quantize_int8_option_and_bad_values(small):
         q.quantize = "fp8"
     lora = M.add_lora(copy.deepcopy(small.model), r=2, alpha=4)
     for w in (p for n, p in lora.named_parameters() if "lora_B" in n): torch.nn.init.normal_(w, std=0.1)
-    le = M.Embedder(lora, small.tokenizer, "lora", 32)       # a PEFT model: FastBody with the adapters folded in
+    le = M.Embedder(lora.eval(), small.tokenizer, "lora", 32)   # a PEFT model: FastBody with the adapters folded in
     assert le.fast_body() is not None
     le.fast = False; slow = le.encode(MIXED, batch_size=4); le.fast = True
     np.testing.assert_allclose(le.encode(MIXED, batch_size=4), slow, atol=1e-4)
