@@ -6,7 +6,7 @@ Docs: https://embedding-lab.github.io/embedding-lab/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #34c6d51c
 from __future__ import annotations
-import bz2, csv, hashlib, io, json, math, re, zipfile
+import bz2, csv, hashlib, io, json, math, os, re, zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -17,7 +17,7 @@ from .core import (SPLITS, Config, ConfigError, asset_path, assign_splits, atomi
 
 # %% auto #0
 __all__ = ['PAIR_COLUMNS', 'REQUIRED', 'TASK_KINDS', 'LISTED_KINDS', 'DOC_INSTRUCTED_KINDS', 'FORMATS', 'ST_NEG', 'MISSING_TEXT',
-           'READERS', 'TASKS', 'SENTIMENT_LABELS', 'check_row', 'DataError', 'from_formats', 'validate_rows',
+           'READERS', 'HUB_ID', 'TASKS', 'SENTIMENT_LABELS', 'check_row', 'DataError', 'from_formats', 'validate_rows',
            'load_pairs', 'duplicate_pairs', 'clean_text', 'lead', 'news_articles', 'news_pairs', 'lee_sts',
            'rotten_tomatoes', 'guardian_headlines', 'kinds_of', 'split_pairs', 'main_rows', 'TaskSpec', 'story_pairs',
            'sentiment_pairs', 'outlet_pairs', 'check_tasks', 'format_query', 'format_document', 'sample_examples',
@@ -36,8 +36,8 @@ LISTED_KINDS = ("classification", "clustering")      # no in-batch negatives: ne
 DOC_INSTRUCTED_KINDS = ("symmetric", "clustering")   # documents get the task instruction too (same space as queries)
 
 FORMATS = ("accepted: this project's columns (query, positive, negatives, instruction, task, id, kind, scores), "
-           "sentence-transformers' (anchor, positive, negative or negative_1..n) or FlagEmbedding's "
-           "(query, pos, neg, pos_scores, neg_scores, prompt)")
+           "sentence-transformers' (anchor, positive, negative or negative_1..n; query, answer; sentence1, sentence2 "
+           "with an optional score or label) or FlagEmbedding's (query, pos, neg, pos_scores, neg_scores, prompt)")
 
 def _is_nan(v) -> bool: return isinstance(v, float) and math.isnan(v)
 
@@ -92,6 +92,19 @@ ST_NEG = re.compile(r"negative(_\d+)?$")
 def from_formats(row: Any) -> list[Any]:
     "A sentence-transformers or FlagEmbedding row as rows of this project's contract (others unchanged)."
     if not isinstance(row, dict): return [row]
+    if "answer" in row and "query" in row and "positive" not in row:   # sentence-transformers: query, answer
+        row = {("positive" if k == "answer" else k): v for k, v in row.items()}
+    if "sentence1" in row and "sentence2" in row:         # sentence-transformers: a pair of texts, maybe scored
+        s = next((k for k in ("score", "label") if k in row), None)
+        rest = set(row) - {"sentence1", "sentence2", "score", "label", "instruction", "task", "id"}
+        if rest: return [ValueError(f"unknown column(s) beside sentence1/sentence2: {', '.join(sorted(map(str, rest)))}; {FORMATS}")]
+        v = row.get(s)
+        if s and not (isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1):
+            return [ValueError(f"'{s}' must be a number in [0, 1] (normalise a 0-5 similarity first), got {v!r}")]
+        if s and v < 0.5: return [ValueError(f"'{s}' {v} < 0.5: not a similar pair (only pairs scored >= 0.5 train, "
+                                             "as symmetric positives; give dissimilar texts as negatives)")]
+        out = {"query": row["sentence1"], "positive": row["sentence2"], "kind": "symmetric"}
+        return [out | {k: row[k] for k in ("instruction", "task", "id") if k in row}]
     if "anchor" in row:                                   # sentence-transformers: anchor, positive, negative(_k)
         negs = [row[k] for k in sorted((k for k in row if ST_NEG.match(str(k))), key=lambda k: (len(k), k))]
         out = {"query": row["anchor"], **{k: v for k, v in row.items() if k != "anchor" and not ST_NEG.match(str(k))}}
@@ -146,6 +159,14 @@ def validate_rows(rows: Sequence[tuple[int, Any]],  # (line number, parsed row o
     return good, bad
 
 # %% ../nbs/01_data.ipynb #00b4e234
+def _read_json(path: Path):
+    "A .json file: a JSON array of rows (numbered 1, 2, ... in messages), else JSON lines."
+    with open(path, encoding="utf-8-sig") as f: head = f.read(4096).lstrip()
+    if not head.startswith("["): yield from _read_jsonl(path); return
+    try: rows = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as e: yield e.lineno, ValueError(f"invalid JSON: {e.msg}"); return
+    yield from enumerate(rows, 1)
+
 def _read_jsonl(path: Path):
     with open(path, encoding="utf-8-sig") as f:          # a byte-order mark is not part of the first key
         for i, line in enumerate(f, 1):
@@ -195,15 +216,29 @@ def _read_hf(path: Path):
     if len(ds) == 0: raise DataError([f"{path}: the dataset has no rows"])
     for i, rec in enumerate(ds, 2): yield i, {k: v for k, v in rec.items() if v is not None}
 
-READERS = {".jsonl": _read_jsonl, ".json": _read_jsonl, ".csv": _read_csv, ".parquet": _read_parquet}
+READERS = {".jsonl": _read_jsonl, ".json": _read_json, ".csv": _read_csv, ".parquet": _read_parquet}
+HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
+
+def _read_hub(name: str):
+    "A hub dataset's `train` split, where the hub is reachable; offline, an error naming it at once."
+    if any(os.environ.get(k, "").lower() in ("1", "true", "yes") for k in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")):
+        raise FileNotFoundError(f"pairs: '{name}' is no file here and looks like a hub dataset id, but the hub is offline "
+                                "(HF_HUB_OFFLINE / HF_DATASETS_OFFLINE): where it is reachable, save it with "
+                                f"datasets.load_dataset('{name}').save_to_disk(DIR) and give DIR")
+    import datasets
+    try: ds = datasets.load_dataset(name, split="train")
+    except Exception as e: raise FileNotFoundError(f"pairs: '{name}' is no file here and cannot be loaded from the hub ({e})") from None
+    return [(i, {k: v for k, v in rec.items() if v is not None}) for i, rec in enumerate(ds, 1)]
 
 def load_pairs(path: str | Path,          # .jsonl, .csv or .parquet
                skip_invalid: bool = False,# skip bad rows (and count them) instead of raising
               ) -> tuple[pd.DataFrame, list[str]]:
     "Read and validate a pairs file: the good rows as a DataFrame and the list of problems."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"pairs file not found: {path}")
-    reader = _read_hf if path.is_dir() else READERS.get(path.suffix.lower())
+    name, path = str(path), Path(path)
+    hub = not path.exists() and HUB_ID.fullmatch(name) and path.suffix.lower() not in READERS
+    if not path.exists() and not hub: raise FileNotFoundError(f"pairs file not found: {path}")
+    if hub: rows = _read_hub(name)                 # read (or refused, offline) before the row checks
+    reader = (lambda _: rows) if hub else _read_hf if path.is_dir() else READERS.get(path.suffix.lower())
     if reader is None: raise DataError([f"{path}: unsupported file type '{path.suffix}' (use {', '.join(READERS)} "
                                         "or a datasets folder)"])
     lines = []
