@@ -7,7 +7,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_each_results_section_is_written_from_its_kept_run():
     sections = readme_results(ROOT / "docs" / "results.md")
-    assert {Path(f).name for f, _ in sections} >= {"quick"}
+    assert {Path(f).name for f, _ in sections} >= {"quick", "study"}
     for folder, section in sections:
         kept = ROOT / folder
         assert (kept / "metrics.json").exists() and (kept / "run.json").exists(), f"{folder}: no kept run"
