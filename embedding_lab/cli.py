@@ -286,11 +286,15 @@ def train_command(profile, out, seed, param, resume, force, method) -> int:
     return 0
 
 # %% ../nbs/11_cli.ipynb #e1f55b14
-def _eval_model(model: str, cfg: Config):
-    "The model to score: mteb's own wrapper for sentence-transformers models (their stored prompts), else ours."
+def _eval_model(model: str, cfg: Config, suite: str = "benchmark"):
+    """The model to score: mteb's own wrapper for sentence-transformers models (their stored prompts, keyed by mteb's
+    task names), else ours; a student this project exported, on the offline suite (tasks mteb does not know): ours,
+    which gives each task its instruction and in-context examples."""
     from embedding_lab.core import get_device
     from embedding_lab.mteb_eval import is_hub_id, load_model, mteb_st_model
-    if (Path(model) / "modules.json").exists() or is_hub_id(model): return mteb_st_model(model, device=str(get_device(cfg.device))), True
+    ours = suite == "offline" and (Path(model) / "embedding_lab.json").exists()
+    if is_hub_id(model) or ((Path(model) / "modules.json").exists() and not ours):
+        return mteb_st_model(model, device=str(get_device(cfg.device))), True
     return load_model(model, max_length=cfg.model.max_length), False
 
 def _eval_tasks(cfg: Config, model: str, suite: str, benchmark: str, tasks: Sequence[str] | None,
@@ -397,7 +401,7 @@ def eval_command(model, more_tasks, benchmark, tasks, suite, max_items, batch_si
         inputs = {"model": input_spec(model), "max_items": max_items}
         guard_inputs(cfg, "mteb", inputs, resume, "the eval")                 # another model's scores are not continued
         todo = _eval_tasks(cfg, model, suite, benchmark, tasks, max_items)
-        emb, use_st = _eval_model(model, cfg)
+        emb, use_st = _eval_model(model, cfg, suite)
     except KeyError as e: return _fail("eval", e.args[0] if e.args else e, 2)
     except (RuntimeError, FileNotFoundError, ValueError, OSError) as e: return _fail("eval", e, 2)
     bs = batch_size or cfg.mteb.batch_size

@@ -155,6 +155,7 @@ class Embedder:
         self.fast = True                       # without gradients on CPU, run `FastBody` where it applies (same vectors)
         self._fast = None                      # (weights key, FastBody) of the last fast encode
         self.cache_layers = 0                  # FastBody keeps the states after this many frozen layers (ablation arms)
+        self.info: dict = {}                   # what an exported student records of itself (embedding_lab.json)
         self.quantize = quantize
         if quantize: self.name = f"{name}+{quantize}"
         self.reset_counts()
@@ -675,6 +676,7 @@ def load_embedder(name_or_path: str | Path,   # builtin:NAME, HF causal-LM path 
                        or 512, query_prompt=prompts.get("query"), device=device,
                        query_max_length=query_max_length or extra.get("query_max_length") or st.get("query_length"), **kw)
         emb.prompts, emb.default_prompt_name = dict(prompts), cst.get("default_prompt_name")
+        if (p / "embedding_lab.json").exists(): emb.info = json.loads((p / "embedding_lab.json").read_text())
         emb.normalize = any(m["type"].endswith("Normalize") for m in mods)   # as the folder's modules: unit vectors
         return emb
     model, tok = load_base(name, device, dtype, layers)
@@ -769,9 +771,11 @@ def export_student(model,                  # body or peft model (merged on a cop
                    license: str | None = "apache-2.0",
                    language: Sequence[str] = ("en",),
                    train_datasets: Sequence[str | dict] = (),
+                   mteb_datasets: Sequence[str] = (),  # mteb tasks whose training data it saw (ModelMeta.training_datasets)
                   ) -> Path:
     """Merge LoRA and save a `SentenceTransformer` (Transformer + last-token Pooling + Normalize) with its own `save`:
-    prompts `query` / `document`, the query and document lengths it was trained at, and a model card."""
+    prompts `query` / `document`, the query and document lengths it was trained at, a model card, and
+    `embedding_lab.json` (base, license, training data) for mteb's `ModelMeta`."""
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.base.modules import Normalize, Transformer
     from sentence_transformers.sentence_transformer.modules import Pooling
@@ -792,6 +796,11 @@ def export_student(model,                  # body or peft model (merged on a cop
                                  similarity_fn_name="cosine", model_card_data=card)
         st.save(str(tmp))
         shutil.rmtree(src); _drop_chat_template(tmp)
+        base = base_model or _base_name(model)
+        (tmp / "embedding_lab.json").write_text(json.dumps({
+            "base_model": HUB_IDS.get(base, base), "license": license,
+            "train_datasets": [d if isinstance(d, str) else d.get("name") for d in train_datasets],
+            "mteb_training_datasets": sorted(mteb_datasets)}, indent=2))
     return path
 
 # %% ../nbs/04_model.ipynb #65d6ee05

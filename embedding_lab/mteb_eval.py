@@ -18,10 +18,11 @@ from .suite import (MTEB_ENG_V2, INSTRUCTIONS, SUITE_INSTRUCTIONS, SUITE_NAMES, 
                                      check_result_json, read_checked_results)
 
 # %% auto #0
-__all__ = ['HUB_ID', 'EmbeddingCache', 'model_meta_for', 'SentenceTransformerEmbedder', 'evaluate_model', 'check_safetensors',
-           'is_hub_id', 'hub_model_cached', 'check_model_spec', 'load_model', 'models_in_run', 'bm25_model',
-           'mteb_st_model', 'icl_variants', 'run_suite', 'shot_comparison', 'unseen_tasks', 'transfer_table',
-           'run_local', 'model_card', 'complete_student', 'measure_throughput', 'MtebEncoder']
+__all__ = ['HUB_ID', 'EmbeddingCache', 'model_meta_for', 'meta_fields', 'SentenceTransformerEmbedder', 'evaluate_model',
+           'check_safetensors', 'is_hub_id', 'hub_model_cached', 'check_model_spec', 'load_model', 'models_in_run',
+           'bm25_model', 'mteb_st_model', 'load_st_folder', 'icl_variants', 'run_suite', 'shot_comparison',
+           'unseen_tasks', 'transfer_table', 'run_local', 'model_card', 'complete_student', 'measure_throughput',
+           'MtebEncoder']
 
 # %% ../nbs/07_mteb.ipynb #6b002498
 class EmbeddingCache:
@@ -40,13 +41,26 @@ def _safe_name(name: str) -> str:
     return f"embedding-lab/{s[:100]}"
 
 def model_meta_for(name: str, revision: str = "local", embed_dim: int | None = None, use_instructions: bool = True,
-                   n_parameters: int | None = None):
+                   n_parameters: int | None = None,
+                   **fields):      # more ModelMeta fields: max_tokens, adapted_from, training_datasets, license, loader
     "An mteb `ModelMeta` for a local embedder (cosine similarity, English)."
     from mteb.models.model_meta import ModelMeta, ScoringFunction
     return ModelMeta.create_empty(overwrites=dict(
         name=_safe_name(name), revision=revision, languages=["eng-Latn"], embed_dim=embed_dim,
         similarity_fn_name=ScoringFunction.COSINE, use_instructions=use_instructions, framework=["PyTorch"],
-        open_weights=True, n_parameters=n_parameters, modalities=["text"]))
+        open_weights=True, n_parameters=n_parameters, modalities=["text"], **{k: v for k, v in fields.items() if v is not None}))
+
+def meta_fields(model, info: dict | None = None) -> dict:
+    """ModelMeta fields of a loaded model (`Embedder` or `SentenceTransformer`): its parameter count and maximum tokens,
+    and what an exported student records of itself (`embedding_lab.json`: its base, license, mteb training data)."""
+    net = getattr(model, "model", model)
+    params = getattr(net, "parameters", None)
+    info = info if info is not None else getattr(model, "info", {}) or {}
+    mteb_data = info.get("mteb_training_datasets")
+    return {"n_parameters": sum(p.numel() for p in params()) if callable(params) else None,
+            "max_tokens": getattr(model, "max_length", None) or getattr(model, "max_seq_length", None),
+            "adapted_from": info.get("base_model"), "license": info.get("license"),
+            "training_datasets": set(mteb_data) if mteb_data is not None else None}
 
 # %% ../nbs/07_mteb.ipynb #dd6e9771
 def _abs_encoder():
@@ -84,7 +98,9 @@ def _make_encoder_class():
             self.use_instructions, self.examples = use_instructions, examples or {}
             self.cache = cache if cache is not None else EmbeddingCache()
             self.batch_size, self.show_progress = batch_size, show_progress
-            self.mteb_model_meta = model_meta_for(self.name, revision, getattr(embedder, "dim", None), use_instructions)
+            fields = meta_fields(embedder)
+            self.mteb_model_meta = model_meta_for(self.name, revision, getattr(embedder, "dim", None), use_instructions,
+                                                  **fields)
             self.encoded = 0                         # texts actually sent to the embedder
 
         def encode(self, inputs, *, task_metadata, hf_split: str, hf_subset: str, prompt_type=None, **kwargs) -> np.ndarray:
@@ -297,12 +313,19 @@ def mteb_st_model(spec: str | Path, device: str | None = None):   # None: a GPU 
             warnings.simplefilter("ignore")
             w = SentenceTransformerEncoderWrapper(st)
     finally: log.setLevel(level)
-    # mteb checks prompt keys against its own task list, which the offline tasks are not written into: keep them all
-    if st.prompts: w.model_prompts = {k: v for k, v in st.prompts.items() if v is not None}
     name = str(w.mteb_model_meta.name or "")
     if not name or "/" not in name or name == "no_model_name/available":     # a local folder: name it after it
         w.mteb_model_meta = w.mteb_model_meta.model_copy(update={"name": _safe_name(Path(str(spec)).name)})
+    f = Path(str(spec)) / "embedding_lab.json"                               # an exported student's own record
+    known = {k: v for k, v in meta_fields(st, json.loads(f.read_text()) if f.exists() else {}).items()
+             if v is not None and getattr(w.mteb_model_meta, k, None) in (None, "not specified")}
+    w.mteb_model_meta = w.mteb_model_meta.model_copy(update=known | {"loader": load_st_folder,
+                                                                     "loader_kwargs": {"path": str(spec)}})
     return w
+
+def load_st_folder(model_name: str, revision: str | None = None, path: str = "", device: str | None = None, **kw):
+    "ModelMeta's loader for a sentence-transformers folder (mteb calls it with the name, the revision and `loader_kwargs`)."
+    return mteb_st_model(path or model_name, device=device)
 
 # %% ../nbs/07_mteb.ipynb #9f669aaa
 def _run_model(cfg: Config, label: str, spec, notes: list):
@@ -476,23 +499,22 @@ def model_card(cfg: Config, table: pd.DataFrame | None = None, metrics: dict | N
         lines += [f"| {i} | {num(r.mean_task)} | {int(r.borda_rank)} |" for i, r in local.iterrows()] + [""]
     lines += ["## Use", "", "```python", "from sentence_transformers import SentenceTransformer",
               "model = SentenceTransformer(PATH)",
-              "q = model.encode([\"fed raises rates\"], prompt_name=\"EmbLabNewsRetrieval-query\")",
+              "q = model.encode_query([\"fed raises rates\"])            # the training instruction (prompt \"query\")",
               "d = model.encode([\"The Federal Reserve raised its benchmark rate ...\"])", "```", ""]
     return "\n".join(lines)
 
 # %% ../nbs/07_mteb.ipynb #10d5bd04
 def complete_student(cfg: Config, table: pd.DataFrame | None = None, local: pd.DataFrame | None = None) -> Path | None:
-    "Give the run's exported student every task's prompt (queries with the suite's in-context examples) and a model card."
+    "Give the run's exported student every MTEB(eng, v2) task's prompt (`student_prompts`) and a model card."
     from embedding_lab.core import atomic_write, read_metrics
     from embedding_lab.data import load_splits, main_rows
-    from embedding_lab.suite import SUITE_TYPES, student_prompts
+    from embedding_lab.suite import student_prompts
     st = cfg.artifact("student", mkdir=False)
     if not (st / "modules.json").exists(): return None
     instr = main_rows(load_splits(cfg)["train"]).instruction.iloc[0]
     cf = st / "config_sentence_transformers.json"
     d = json.loads(cf.read_text())
-    query_side = {k: v for k, v in suite_examples(cfg).items() if SUITE_TYPES.get(k) in ("Retrieval", "Reranking")}
-    d["prompts"] = student_prompts(instr, query_side)           # examples on queries only, as the suite scores
+    d["prompts"] = student_prompts(instr)                       # keys mteb knows: its tasks, query and document
     write_json(cf, d)
     atomic_write(st / "README.md", model_card(cfg, table, read_metrics(cfg.run_dir), local))
     return st

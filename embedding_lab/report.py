@@ -430,8 +430,12 @@ def _icl_md(m: dict, cfg: dict) -> list[str]:
     hits = sorted((h[1], int(h[2])) for h in (re.fullmatch(r"icl_gain_(.+)_k(\d+)_mean", k) for k in m) if h)
     if not hits: return []
     draws = cfg.get("mteb", {}).get("icl_draws", 1)
-    rows = [[mod, k, m[f"icl_gain_{mod}_k{k}_mean"], _interval(m.get(f"icl_gain_{mod}_k{k}_ci_low"), m.get(f"icl_gain_{mod}_k{k}_ci_high")),
-             verdict(m.get(f"icl_gain_{mod}_k{k}_ci_low"), m.get(f"icl_gain_{mod}_k{k}_ci_high"))] for mod, k in hits]
+    num = lambda v: v if isinstance(v, (int, float)) and v == v else None       # a missing or NaN bound: no interval
+    rows = []
+    for mod, k in hits:
+        lo, hi = num(m.get(f"icl_gain_{mod}_k{k}_ci_low")), num(m.get(f"icl_gain_{mod}_k{k}_ci_high"))
+        rows.append([mod, k, m[f"icl_gain_{mod}_k{k}_mean"], _interval(lo, hi),
+                     verdict(lo, hi) if lo is not None and hi is not None else "no interval (one run)"])
     return [f"**In-context examples at inference (07_mteb)**: k examples before each query minus none, Mean(task) of the "
             f"offline suite x 100, {draws} seeded draw(s) of the examples per k (the interval over the draws):", ""] + \
         _md_table(["model", "k", "gain", "95% interval", "verdict"], rows) + [""]

@@ -580,16 +580,15 @@ def own_table(results: pd.DataFrame,   # read_results' table
 
 # %% ../nbs/06_suite.ipynb #0953e6df
 def student_prompts(default_instruction: str,            # the training instruction: the `query` fallback
-                    examples: dict | None = None,        # {task name: [(input, output), ...]} (suite_examples)
                    ) -> dict[str, str]:
-    """sentence-transformers prompts keyed the way mteb looks them up: `TASK-query` / `TASK-document` for
-    asymmetric tasks, `TASK` for symmetric ones (every MTEB(eng, v2) and offline task, with its examples when given),
-    then `query` / `document` for any other task."""
+    """sentence-transformers prompts keyed the way mteb looks them up, for tasks mteb knows: `TASK-query` /
+    `TASK-document` for the asymmetric MTEB(eng, v2) tasks, `TASK` for the symmetric ones, then `query` / `document`
+    for any other task. This project's offline tasks are not mteb's: their evaluator gives their instructions."""
     from embedding_lab.data import format_query
-    types = dict(zip(benchmark_tasks().task, benchmark_tasks().task_type)) | SUITE_TYPES
+    types = dict(zip(benchmark_tasks().task, benchmark_tasks().task_type))
     out = {}
-    for name, instr in {**INSTRUCTIONS, **SUITE_INSTRUCTIONS}.items():
-        p = format_query("", instr, (examples or {}).get(name, ()))
+    for name, instr in INSTRUCTIONS.items():
+        p = format_query("", instr)
         if types.get(name) in SYMMETRIC_TYPES: out[name] = p
         else: out[f"{name}-query"], out[f"{name}-document"] = p, ""
     return out | {"query": format_query("", default_instruction), "document": ""}

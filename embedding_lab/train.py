@@ -15,18 +15,19 @@ import numpy as np
 import pandas as pd
 from .core import (Config, ConfigError, atomic_path, bootstrap_interval, fingerprint, flat_items, get_device,
                                 guard_stage, ir_per_query, min_detectable_effect, paired_interval, record_metrics,
-                                seed_everything, stamp_output, verdict, write_json)
+                                seed_everything, stage_settings, stamp_output, verdict, write_json)
 
 # %% auto #0
-__all__ = ['METHODS', 'ARMS', 'COMPARISONS', 'info_nce', 'kl_distill', 'training_frame', 'teacher_soft_labels', 'positive_mass',
-           'calibrate_teacher_tau', 'teacher_tau_for', 'usable_rows', 'Batch', 'make_batch', 'loss_from_embeddings',
-           'gather_batch', 'batch_loss', 'grad_cache_step', 'train_signature', 'task_batches', 'micro_batch_rows',
-           'batch_chance', 'train_data', 'make_accelerator', 'frozen_layers', 'lora_student', 'make_optimizer',
-           'TrainProgress', 'keep_trainable', 'load_trainable', 'check_signature', 'register_checkpointing',
-           'save_training_state', 'TrainRun', 'next_batch', 'micro_step', 'accumulate', 'optimizer_step', 'run_steps',
-           'StopTraining', 'train_info', 'train_student', 'Arm', 'check_arms', 'random_negatives', 'arm_frame',
-           'multitask_steps', 'arm_config', 'dev_examples', 'dev_corpus', 'eval_dev', 'train_arm', 'export_arm',
-           'run_ablations', 'compare_arms', 'loss_summary', 'ablation_metrics', 'comparison_metrics']
+__all__ = ['METHODS', 'ARMS', 'COMPARISONS', 'MTEB_TRAINING', 'info_nce', 'kl_distill', 'training_frame', 'teacher_soft_labels',
+           'positive_mass', 'calibrate_teacher_tau', 'teacher_tau_for', 'usable_rows', 'Batch', 'make_batch',
+           'loss_from_embeddings', 'gather_batch', 'batch_loss', 'grad_cache_step', 'train_signature', 'task_batches',
+           'micro_batch_rows', 'batch_chance', 'train_data', 'make_accelerator', 'frozen_layers', 'lora_student',
+           'make_optimizer', 'TrainProgress', 'keep_trainable', 'load_trainable', 'check_signature',
+           'register_checkpointing', 'save_training_state', 'TrainRun', 'next_batch', 'micro_step', 'accumulate',
+           'optimizer_step', 'run_steps', 'StopTraining', 'train_info', 'train_student', 'Arm', 'check_arms',
+           'random_negatives', 'arm_frame', 'multitask_steps', 'arm_config', 'dev_examples', 'dev_corpus', 'eval_dev',
+           'train_arm', 'export_arm', 'arm_fingerprint', 'keep_arm', 'kept_arm', 'student_datasets', 'run_ablations',
+           'compare_arms', 'loss_summary', 'ablation_metrics', 'comparison_metrics']
 
 # %% ../nbs/05_train.ipynb #55da2c17
 def info_nce(q,                 # (b, dim) query embeddings
@@ -692,10 +693,56 @@ def export_arm(ablations) -> str:
     return "multitask" if "multitask" in ablations else "distill"
 
 # %% ../nbs/05_train.ipynb #5d478ac5
+def arm_fingerprint(cfg: Config) -> str:
+    "What a kept arm result must agree with: every setting the ablations depend on, except which arms and seeds run."
+    s = stage_settings(cfg, "ablations")
+    return fingerprint({k: v for k, v in s.items() if k not in ("train.ablations", "train.ablation_seeds")})
+
+def keep_arm(cfg: Config, name: str, seed: int, row: dict, per_query: pd.DataFrame, log: list | None) -> Path:
+    "Keep a scored arm (`artifacts/ablations/<arm>-seed<k>/result.json` + its per-query scores): a resumed run skips it."
+    from embedding_lab.data import save_parquet
+    d = cfg.artifact("ablations", f"{name}-seed{seed}", "x").parent
+    save_parquet(per_query, d / "per_query.parquet")
+    return write_json(d / "result.json", {"fingerprint": arm_fingerprint(cfg), "row": row, "columns": list(row), "log": log})
+
+def kept_arm(cfg: Config, name: str, seed: int) -> dict | None:
+    "A kept arm result made with this run's settings ({row, log, per_query}), else None."
+    d = cfg.artifact("ablations", f"{name}-seed{seed}", mkdir=False)
+    if not (d / "result.json").exists() or not (d / "per_query.parquet").exists(): return None
+    r = json.loads((d / "result.json").read_text())
+    if r.get("fingerprint") != arm_fingerprint(cfg): return None
+    return r | {"row": {k: r["row"][k] for k in r["columns"]}, "per_query": pd.read_parquet(d / "per_query.parquet")}
+
+MTEB_TRAINING = {"sentiment": "RottenTomatoesClassification"}   # built-in tasks drawn from an mteb dataset's train split
+
+def student_datasets(cfg: Config, arm: str) -> tuple[list[str], list[str]]:
+    "What an arm trained on: (the built-in tasks' sources, the mteb datasets among them) for the model card and ModelMeta."
+    from embedding_lab.data import TASKS
+    tasks = ["news"] + (list(cfg.data.tasks or []) if ARMS[arm].multitask else [])
+    return [f"{t}: {TASKS[t].source}" for t in tasks if t in TASKS], sorted({MTEB_TRAINING[t] for t in tasks if t in MTEB_TRAINING})
+
+def _train_and_keep(cfg: Config, name: str, s: int, splits, frame, base, show_progress: bool):
+    "Train one arm, save its adapter (and the student, for the exported arm): (embedder, extra columns, loss log)."
+    from embedding_lab.data import main_rows
+    from embedding_lab.model import save_adapter, export_student, query_prompt_for
+    t = cfg.train
+    emb, log = train_arm(cfg, name, s, frame, base, show_progress)
+    extra = {"train_query_truncated": emb.truncated_share("query"), "train_doc_truncated": emb.truncated_share("document"),
+             "teacher_tau": emb.train_info["teacher_tau"], "steps": len(log)}
+    emb.query_prompt = query_prompt_for(main_rows(splits["train"]).instruction.iloc[0])
+    save_adapter(emb, cfg.artifact("ablations", f"{name}-seed{s}", "x").parent, method=name, seed=s, training=emb.train_info)
+    if name == export_arm(t.ablations) and s == t.ablation_seeds[0] and t.export:
+        names, mteb_names = student_datasets(cfg, name)
+        export_student(emb.model, emb.tokenizer, cfg.artifact("student", "x").parent, query_prompt=emb.query_prompt,
+                       max_length=emb.max_length, query_max_length=emb.query_max_length, base_model=cfg.model.base,
+                       train_datasets=names, mteb_datasets=mteb_names)
+    return emb, extra, log
+
 def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    "Train and score every arm x seed: (results table, per-query dev scores, loss logs)."
-    from embedding_lab.data import load_splits, main_rows
-    from embedding_lab.model import load_embedder, save_adapter, export_student, query_prompt_for
+    """Train and score every arm x seed: (results table, per-query dev scores, loss logs). Each scored arm is kept as it
+    finishes; a rerun with the same settings (a killed study resumed) reads the kept ones back instead of training them."""
+    from embedding_lab.data import load_splits, save_parquet
+    from embedding_lab.model import load_embedder
     t = cfg.train
     check_arms(t.ablations)
     splits, frame = load_splits(cfg), training_frame(cfg)
@@ -704,27 +751,26 @@ def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame
     # every arm's dev scoring starts from the base's frozen states (the same batches: the arms' length buckets)
     base.cache_layers, base.buckets = frozen_layers(cfg, base.model), t.length_buckets
     corpus, rows, per_query, logs = dev_corpus(cfg, splits), [], [], {}
+    student = cfg.artifact("student", "modules.json", mkdir=False)
     for name in t.ablations:
         for s in (t.ablation_seeds if ARMS[name].loss else t.ablation_seeds[:1]):
-            t0, extra = time.time(), {}
+            kept = kept_arm(cfg, name, s)
+            exported = not (t.export and name == export_arm(t.ablations) and s == t.ablation_seeds[0]) or student.exists()
+            if kept and exported:
+                print(f"{name}-seed{s}: read back (kept by an earlier run with these settings)")
+                rows.append(kept["row"]); per_query.append(kept["per_query"])
+                if kept["log"] is not None: logs[f"{name}-seed{s}"] = kept["log"]
+                continue
+            t0, extra, log = time.time(), {}, None
             if ARMS[name].loss is None: emb = base
-            else:
-                emb, logs[f"{name}-seed{s}"] = train_arm(cfg, name, s, frame, base, show_progress)
-                extra = {"train_query_truncated": emb.truncated_share("query"), "train_doc_truncated": emb.truncated_share("document"),
-                         "teacher_tau": emb.train_info["teacher_tau"], "steps": len(logs[f"{name}-seed{s}"])}
-                emb.query_prompt = query_prompt_for(main_rows(splits["train"]).instruction.iloc[0])
-                save_adapter(emb, cfg.artifact("ablations", f"{name}-seed{s}", "x").parent, method=name, seed=s,
-                             training=emb.train_info)
-                if name == export_arm(t.ablations) and s == t.ablation_seeds[0] and t.export:
-                    export_student(emb.model, emb.tokenizer, cfg.artifact("student", "x").parent,
-                                   query_prompt=emb.query_prompt, max_length=emb.max_length,
-                                   query_max_length=emb.query_max_length)
+            else: emb, extra, log = _train_and_keep(cfg, name, s, splits, frame, base, show_progress)
             m, pq = eval_dev(cfg, emb, splits, corpus)
             rows.append({"ablation": name, "seed": s, **m, **extra, "seconds": time.time() - t0})
             per_query.append(pq.assign(ablation=name, seed=s))
+            if log is not None: logs[f"{name}-seed{s}"] = log
+            keep_arm(cfg, name, s, rows[-1], per_query[-1], log)
             del emb
     per_query = pd.concat(per_query, ignore_index=True)
-    from embedding_lab.data import save_parquet
     save_parquet(per_query, cfg.artifact("ablations", "per_query.parquet"))
     stamp_output(cfg, "ablations")          # 07_mteb scores these adapters and the student only for this config
     return pd.DataFrame(rows), per_query, logs

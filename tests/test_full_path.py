@@ -134,13 +134,14 @@ def test_the_exported_student_loads_both_ways_and_scores(full_run):
     scores, notes = ME.run_suite(cfg, {"student": str(st_dir)}, show_progress=False)
     assert not notes, notes
     assert set(scores.model) == {"student"} and len(scores) == 6 and scores.main_score.between(0, 100).all()
-    # 07_mteb completes the folder: every task's prompt, the offline ones with the suite's 3 in-context examples
+    # 07_mteb completes the folder: the prompt of every task mteb knows, and the training instruction as "query"
     from embedding_lab.suite import ranking_table
     ME.complete_student(cfg, ranking_table(scores))
     st = SentenceTransformer(str(st_dir), device="cpu")
-    prompt = st.prompts["EmbLabNewsRetrieval-query"]
-    assert prompt.count("Query: ") == 4, prompt                           # 3 examples, then the query's slot
-    assert np.isfinite(st.encode(texts[:1], prompt_name="EmbLabNewsRetrieval-query")).all()
+    assert st.prompts["query"].startswith("Instruct: ") and "ArguAna-query" in st.prompts
+    assert not [k for k in st.prompts if k.startswith("EmbLab")]
+    assert ME.mteb_st_model(st_dir).model_prompts == {k: v for k, v in st.prompts.items() if v is not None}
+    assert np.isfinite(st.encode_query(texts[:1])).all()
     assert f"base: `{base}`" in (st_dir / "README.md").read_text()          # the model card
 
 

@@ -318,23 +318,25 @@ def test_eval_of_a_sentence_transformers_folder_equals_mteb_own(tmp_path, capsys
 
 
 def test_the_student_scores_the_same_in_mteb_and_in_eval(tmp_path):
-    "The exported student carries every task's prompt: mteb's wrapper on the folder equals the project's encoder."
+    "The exported student's prompts are keyed by mteb's task names: mteb's wrapper on the folder equals the project's encoder."
     from sentence_transformers import SentenceTransformer
+    from embedding_lab.data import format_query
+    from embedding_lab.local_tasks import local_task
     from embedding_lab.model import load_embedder, export_student
-    cfg = Config.load("tiny", run_dir=tmp_path / "run", overrides=["model.max_length=256", "mteb.max_items=10"])
+    from embedding_lab.suite import INSTRUCTIONS
+    cfg = Config.load("tiny", run_dir=tmp_path / "run", overrides=["model.max_length=256"])
     from embedding_lab.report import ensure_inputs
-    ensure_inputs(cfg, "07_mteb")
+    ensure_inputs(cfg, "04_model")
     base = load_embedder(cfg.model.base, max_length=256)
     export_student(base.model, base.tokenizer, cfg.artifact("student", "x").parent, max_length=256)
     st = me.complete_student(cfg)
     assert (st / "README.md").read_text().startswith("---\nlibrary_name: sentence-transformers")
-    names = ["EmbLabNewsRetrieval", "EmbLabHeadlineLeadPairClassification"]
-    tasks = bm.suite_tasks(cfg, names)
-    theirs = _mteb_scores(me.mteb_st_model(st), tasks)
-    enc = me.MtebEncoder(load_embedder(st), examples=bm.suite_examples(cfg), show_progress=False)
-    ours = me.evaluate_model(enc, tasks, show_progress=False).set_index("task").main_score
-    for t in names: assert ours[t] == pytest.approx(theirs[t], abs=0.05)
-    assert SentenceTransformer(str(st), device="cpu").prompts["EmbLabNewsRetrieval-document"] == ""
+    theirs = _mteb_scores(me.mteb_st_model(st), [local_task("BIOSSES", max_items=20)])
+    enc = me.MtebEncoder(load_embedder(st), show_progress=False)
+    ours = me.evaluate_model(enc, [local_task("BIOSSES", max_items=20)], show_progress=False).set_index("task").main_score
+    assert ours["BIOSSES"] == pytest.approx(theirs["BIOSSES"], abs=0.05)
+    prompts = SentenceTransformer(str(st), device="cpu").prompts
+    assert prompts["BIOSSES"] == format_query("", INSTRUCTIONS["BIOSSES"]) and not [k for k in prompts if k.startswith("EmbLab")]
 
 
 def test_eval_plan_sizes_a_benchmark_run_without_scoring(tmp_path, capsys):

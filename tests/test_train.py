@@ -294,3 +294,27 @@ def test_comparison_metrics_are_numbers():
     m = T.comparison_metrics(T.compare_arms(*_arms({("hardneg", 0): 0.5, ("randneg", 0): 0.4})))
     assert set(m) == {f"dev_ndcg_at_10_gain_hardneg_over_randneg_{k}" for k in ("mean", "ci_low", "ci_high", "mde")}
     assert all(isinstance(v, float) for v in m.values())
+
+
+def test_a_killed_ablation_resumes_arm_by_arm(tmp_path, monkeypatch):
+    "Each scored arm is kept as it finishes: a rerun after a kill trains only the arms that had not finished."
+    cfg = Config.load("tiny", run_dir=tmp_path / "run", train__ablations=["base", "distill"], train__export=False, **FAST)
+    fr = _frame(cfg)
+    monkeypatch.setattr(T, "training_frame", lambda c: fr)
+    real, calls, scored = T.train_arm, [], []
+    def arm(c, name, s, *a, **k):
+        calls.append(name)
+        if len(calls) == 1: raise KeyboardInterrupt                  # killed while training the first arm
+        return real(c, name, s, *a, **k)
+    real_eval = T.eval_dev
+    monkeypatch.setattr(T, "train_arm", arm)
+    monkeypatch.setattr(T, "eval_dev", lambda *a, **k: scored.append(1) or real_eval(*a, **k))
+    with pytest.raises(KeyboardInterrupt): T.run_ablations(cfg, show_progress=False)
+    assert (calls, len(scored)) == (["distill"], 1) and T.kept_arm(cfg, "base", 0) is not None
+    table, per_query, logs = T.run_ablations(cfg, show_progress=False)     # resumed: the base is read back
+    assert (calls, len(scored)) == (["distill", "distill"], 2)
+    assert table.ablation.tolist() == ["base", "distill"] and set(logs) == {"distill-seed0"}
+    again = T.run_ablations(cfg, show_progress=False)                      # all kept: nothing trains or scores
+    assert (len(calls), len(scored)) == (2, 2)
+    pd.testing.assert_frame_equal(again[0], table); pd.testing.assert_frame_equal(again[1], per_query)
+    assert T.kept_arm(cfg.updated({"train.lr": 0.01}), "base", 0) is None      # other settings: scored again
