@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['TRAIN_PER_ITEM', 'LocalDataError', 'local_dir', 'read_manifest', 'local_names', 'file_sha256', 'checked_file',
-           'read_rows', 'subsample', 'mteb_task_class', 'task_entry', 'local_dataset', 'local_task', 'check_task',
-           'local_tasks', 'comparable_tasks', 'local_board']
+__all__ = ['TRAIN_PER_ITEM', 'DOCS_PER_ITEM', 'LocalDataError', 'local_dir', 'read_manifest', 'local_names', 'file_sha256',
+           'checked_file', 'read_rows', 'subsample', 'mteb_task_class', 'task_entry', 'retrieval_split',
+           'local_dataset', 'local_task', 'check_task', 'local_tasks', 'comparable_tasks', 'local_board']
 
 # %% ../nbs/06b_local.ipynb #f74be53c
 class LocalDataError(ValueError):
@@ -90,22 +90,51 @@ def task_entry(name: str, folder: str | Path | None = None) -> dict:
         raise LocalDataError(f"task '{name}' is not shipped locally; local tasks: {', '.join(man['tasks'])}")
     return man["tasks"][name]
 
-TRAIN_PER_ITEM = 8   # with max_items, a classification task keeps this many training rows per test row
+TRAIN_PER_ITEM = 8    # with max_items, a classification task keeps this many training rows per test row
+DOCS_PER_ITEM = 10    # with max_items, a retrieval task keeps its queries' relevant documents and this many others a query
+
+def _checked_rows(folder: Path, f: dict) -> list[dict]:
+    rows = read_rows(checked_file(folder, f))
+    if len(rows) != f["rows"]: raise LocalDataError(f"{folder / f['file']}: {len(rows)} rows, manifest says {f['rows']}")
+    return rows
+
+def retrieval_split(corpus: list[dict],     # documents: id, title, text
+                    queries: list[dict],    # queries: id, text
+                    qrels: list[dict],      # query-id, corpus-id, score
+                    max_items: int | None = None,  # at most this many queries (None: all)
+                    seed: int = 0,
+                   ) -> dict:
+    "One split of a retrieval task as mteb's loader gives it (`RetrievalSplitData`): datasets, and the qrels as a dict."
+    from datasets import Dataset
+    rel = {}
+    for r in qrels: rel.setdefault(str(r["query-id"]), {})[str(r["corpus-id"])] = int(r["score"])
+    queries = [q for q in queries if q["id"] in rel]          # as mteb's loader: a query without qrels is dropped
+    if max_items is not None:
+        queries = subsample(queries, max_items, seed)
+        rel = {q["id"]: rel[q["id"]] for q in queries}
+        wanted = {d for r in rel.values() for d in r}
+        corpus = [d for d in corpus if d["id"] in wanted] + subsample(
+            [d for d in corpus if d["id"] not in wanted], DOCS_PER_ITEM * max_items, seed)
+    return {"corpus": Dataset.from_list(corpus), "queries": Dataset.from_list(queries), "relevant_docs": rel,
+            "top_ranked": None}
 
 def local_dataset(name: str,                      # mteb task name
-                  max_items: int | None = None,   # rows per split (train: TRAIN_PER_ITEM x); None: all, comparable
+                  max_items: int | None = None,   # rows (queries) per split (train: TRAIN_PER_ITEM x); None: all, comparable
                   seed: int = 0,
                   folder: str | Path | None = None,
                  ):
-    "The `DatasetDict` mteb's loader gives for a task, read from the checked local files."
+    """What mteb's loader gives for a task, read from the checked local files: a `DatasetDict`, or for a retrieval
+    task `{"default": {split: RetrievalSplitData}}`."""
     from datasets import Dataset, DatasetDict
     folder = Path(folder or local_dir())
+    entry = task_entry(name, folder)
+    rows = {part: _checked_rows(folder, f) for part, f in entry["files"].items()}
+    if entry.get("layout") == "retrieval":
+        return {"default": {entry["split"]: retrieval_split(rows["corpus"], rows["queries"], rows["qrels"], max_items, seed)}}
     out = {}
-    for split, f in task_entry(name, folder)["files"].items():
-        rows = read_rows(checked_file(folder, f))
-        if len(rows) != f["rows"]: raise LocalDataError(f"{folder / f['file']}: {len(rows)} rows, manifest says {f['rows']}")
+    for split, r in rows.items():
         n = max_items if max_items is None or split != "train" else TRAIN_PER_ITEM * max_items
-        out[split] = Dataset.from_list(subsample(rows, n, seed))
+        out[split] = Dataset.from_list(subsample(r, n, seed))
     return DatasetDict(out)
 
 # %% ../nbs/06b_local.ipynb #d3f18915
