@@ -6,11 +6,13 @@ STAMP  := $(VENV)/.installed
 PROFILE ?= quick
 OUT    ?=
 ARGS   ?=
+RUN    ?=
+DOCS_RUN := runs/docs-tiny
 export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup report test lab export clean-venv
+.PHONY: setup report test docs lab export clean-venv
 
 setup: $(STAMP)
 
@@ -34,6 +36,14 @@ test: setup
 	@git status --porcelain -- embedding_lab | grep . && { echo "nbdev-export changed embedding_lab/: export the notebooks and commit the modules"; exit 1; } || echo "export: no diff"
 	EMBEDDING_LAB_THREADS=1 $(VENV)/bin/nbdev-test --n-workers 2 --timing
 	$(VENV)/bin/pytest -q tests
+
+# The documentation site in _docs/ from a finished report: RUN=DIR, else a tiny report into runs/docs-tiny
+# (continued with --resume when it is there: only stages whose notebook or config changed run again).
+docs: setup
+ifeq ($(RUN),)
+	$(VENV)/bin/embedding-lab report --profile tiny --out $(DOCS_RUN) --quiet $(if $(wildcard $(DOCS_RUN)/config.json),--resume)
+endif
+	$(VENV)/bin/embedding-lab docs --run $(or $(RUN),$(DOCS_RUN)) --out _docs
 
 lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir nbs

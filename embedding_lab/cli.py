@@ -18,7 +18,7 @@ from .report import ReportError, ReportInterrupted, StageFailed, ensure_inputs, 
 # %% auto #0
 __all__ = ['EXIT_CODES', 'run_options', 'resolve_profile', 'cli', 'check_out', 'main', 'report', 'assets', 'config', 'input_spec',
            'guard_inputs', 'run_config', 'data', 'check', 'mine_command', 'train_command', 'eval_command',
-           'leaderboard_command', 'results_command', 'thumbnail_command']
+           'leaderboard_command', 'results_command', 'thumbnail_command', 'docs_command']
 
 # %% ../nbs/11_cli.ipynb #e3507f62
 def run_options(f):
@@ -511,4 +511,17 @@ def thumbnail_command(data, model, profile, out, seed, param, resume, force) -> 
         stamp_output(cfg, "thumbnail", inputs)
     except (TH.ThumbnailError, ModelUnavailable, ConfigError, FileNotFoundError) as e: return _fail("thumbnail", e, 2)
     print("\n".join(_study_summary(st, folder)))
+    return 0
+
+# %% ../nbs/11_cli.ipynb #d0c5a002
+@cli.command("docs", short_help="a static site from a finished report: every notebook with its outputs",
+             help="Write a static documentation site to OUT from the report in RUN: a home page, one page per stage "
+                  "notebook with the run's outputs, the guide and the run's results (built aside, then moved into place).")
+@click.option("--run", "run", required=True, type=click.Path(file_okay=False), help="a finished report's run folder")
+@click.option("--out", default="_docs", show_default=True, help="the site folder (replaced when it holds a site)")
+def docs_command(run, out) -> int:
+    from embedding_lab.docs import build_docs
+    try: site = build_docs(run, out)
+    except (ReportError, OSError) as e: return _fail("docs", e, 2)
+    print(f"docs written to {site}/index.html")
     return 0

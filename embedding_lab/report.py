@@ -53,10 +53,10 @@ def notebooks_dir(nbs: str | Path | None = None) -> Path:
                       "--nbs DIR (the nbs/ folder of the source tree) or set EMBEDDING_LAB_NBS")
 
 # %% ../nbs/10_report.ipynb #c0143b62
-_NOT_STAGES = ("report", "cli")
+_NOT_STAGES = ("report", "cli", "docs")
 
 def stage_notebooks(nbs_dir: str | Path) -> list[Path]:
-    "The stage notebooks in numeric (reading) order, without the report's own notebook and the command line's."
+    "The stage notebooks in numeric (reading) order, without the report's own notebook, the command line's and the docs'."
     nbs = [p for p in Path(nbs_dir).iterdir() if _NB_RE.match(p.name) and _NB_RE.match(p.name).group(2) not in _NOT_STAGES]
     return sorted(nbs, key=lambda p: p.name)
 

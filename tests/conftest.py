@@ -1,4 +1,4 @@
-import os, sys
+import os, subprocess, sys
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -47,3 +47,16 @@ def small_model(tmp_path_factory):
     torch.manual_seed(0)
     th.save_clip(open_clip.create_model("el-test-clip"), d / "model", "el-test-clip")
     return d / "model"
+
+
+CLI = [sys.executable, "-c", "import sys; from embedding_lab.cli import main; sys.exit(main())"]
+
+
+@pytest.fixture(scope="session")
+def tiny_report(tmp_path_factory):
+    "A finished report at the tiny profile, one a session: test_report and test_docs read it (and put back what they move)."
+    out = tmp_path_factory.mktemp("report") / "run"
+    r = subprocess.run(CLI + ["report", "--profile", "tiny", "--out", str(out), "--quiet"],
+                       capture_output=True, text=True, timeout=1500)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return out

@@ -6,7 +6,7 @@ from embedding_lab.cli import cli, main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXE = shutil.which("embedding-lab") or str(Path(sys.executable).parent / "embedding-lab")
-COMMANDS = ["report", "assets", "config", "data", "mine", "train", "eval", "leaderboard", "results", "thumbnail"]
+COMMANDS = ["report", "assets", "config", "data", "mine", "train", "eval", "leaderboard", "results", "thumbnail", "docs"]
 
 
 def test_the_table_of_commands():
