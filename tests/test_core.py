@@ -21,7 +21,11 @@ def test_study_profile_is_the_quick_recipe_with_more_seeds():
     "The study answers the quick ablation with an interval: same training recipe, >= 3 seeds per arm."
     quick, study = resolve_config("quick"), resolve_config("study")
     assert len(study["train"]["ablation_seeds"]) >= 3 > len(quick["train"]["ablation_seeds"]) - 1
-    for sec in ("model", "data", "mining"): assert study[sec] == quick[sec], sec
+    for sec in ("data", "mining"): assert study[sec] == quick[sec], sec
+    # the same student; study's queries may be longer, since it also scores k = 3 in-context examples at inference
+    assert {k: v for k, v in study["model"].items() if k != "query_max_length"} == \
+           {k: v for k, v in quick["model"].items() if k != "query_max_length"}
+    assert study["model"]["query_max_length"] >= quick["model"]["query_max_length"]
     assert {k: v for k, v in study["train"].items() if k not in ("ablation_seeds", "ablations")} == \
            {k: v for k, v in quick["train"].items() if k not in ("ablation_seeds", "ablations")}
     assert set(quick["train"]["ablations"]) <= set(study["train"]["ablations"])   # study runs every arm quick runs

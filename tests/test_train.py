@@ -292,7 +292,8 @@ def test_compare_arms_pairs_seeds_and_the_base():
 
 def test_comparison_metrics_are_numbers():
     m = T.comparison_metrics(T.compare_arms(*_arms({("hardneg", 0): 0.5, ("randneg", 0): 0.4})))
-    assert set(m) == {f"dev_ndcg_at_10_gain_hardneg_over_randneg_{k}" for k in ("mean", "ci_low", "ci_high", "mde")}
+    assert set(m) == {f"dev_ndcg_at_10_gain_hardneg_over_randneg_{k}" for k in ("mean", "ci_low", "ci_high", "mde",
+                                                                                            "query_ci_low", "query_ci_high", "query_mde")}
     assert all(isinstance(v, float) for v in m.values())
 
 
