@@ -481,13 +481,13 @@ def model_card(cfg: Config, table: pd.DataFrame | None = None, metrics: dict | N
     if abl:
         lines += ["## Ablation arms (dev nDCG@10, mean over seeds)", "", "| arm | nDCG@10 |", "|---|---|"]
         lines += [f"| {a} | {v:.3f} |" for a, v in abl.items()] + [""]
-    gains = [(a, b, q) for a, b, q in COMPARISONS if f"dev_ndcg_at_10_gain_{a}_over_{b}_mean" in tr]
+    gains = [c for c in COMPARISONS if f"dev_ndcg_at_10_gain_{c.key}_mean" in tr]
     if gains:
-        g = lambda a, b, k: tr[f"dev_ndcg_at_10_gain_{a}_over_{b}_{k}"]
+        g = lambda c, k: tr[f"dev_ndcg_at_10_gain_{c.key}_{k}"]
         lines += ["## What each ingredient adds (dev nDCG@10, 95% interval)", "", "| comparison | question | gain | interval |",
                   "|---|---|---|---|"]
-        lines += [f"| {a} - {b} | {q} | {g(a, b, 'mean'):+.3f} | [{g(a, b, 'ci_low'):+.3f}, {g(a, b, 'ci_high'):+.3f}] |"
-                  for a, b, q in gains] + [""]
+        lines += [f"| {c.name} | {c.question} | {g(c, 'mean'):+.3f} | [{g(c, 'ci_low'):+.3f}, {g(c, 'ci_high'):+.3f}] |"
+                  for c in gains] + [""]
     num = lambda v: "-" if v != v else f"{v:.1f}"
     if table is not None and len(table):
         lines += ["## Offline suite (main score x 100)", "", "| model | Mean(task) | Mean(type) |", "|---|---|---|"]

@@ -291,11 +291,11 @@ def ablation_findings(run_dir: str | Path, metrics: dict) -> str:
     out = _table(["arm", "dev nDCG@10 (mean over seeds)", "dev MRR@10"],
                  [[a, t[f"dev_ndcg_at_10_{a}_mean"], t.get(f"dev_mrr_at_10_{a}_mean", "")] for a in arms])
     rows = []
-    for a, b, question in COMPARISONS:
-        mean, lo, hi, mde = (t.get(f"dev_ndcg_at_10_gain_{a}_over_{b}_{k}") for k in ("mean", "ci_low", "ci_high", "mde"))
+    for c in COMPARISONS:
+        mean, lo, hi, mde = (t.get(f"dev_ndcg_at_10_gain_{c.key}_{k}") for k in ("mean", "ci_low", "ci_high", "mde"))
         if mean is None: continue
         ok = isinstance(lo, (int, float)) and isinstance(hi, (int, float))
-        rows.append([f"{a} - {b}", question, mean, f"[{lo:+.4f}, {hi:+.4f}]" if ok else "-",
+        rows.append([c.name, c.question, mean, f"[{lo:+.4f}, {hi:+.4f}]" if ok else "-",
                      mde if isinstance(mde, (int, float)) else "-", verdict(lo, hi) if ok else "no interval"])
     if rows: out += _table(["comparison", "question", "gain in dev nDCG@10", "95% interval", "MDE", "verdict"], rows)
     return out
@@ -417,11 +417,11 @@ def _ablation_md(t: dict, cfg: dict) -> list[str]:
                      [[a, t[f"dev_ndcg_at_10_{a}_mean"], t.get(f"dev_mrr_at_10_{a}_mean")]
                       + ([t.get(f"dev_ndcg_at_10_{a}_seed{s}") for s in seeds] if per_seed else []) for a in arms]) + [""]
     rows = []
-    for a, b, q in COMPARISONS:
-        g = lambda k: t.get(f"dev_ndcg_at_10_gain_{a}_over_{b}_{k}")
+    for c in COMPARISONS:
+        g = lambda k: t.get(f"dev_ndcg_at_10_gain_{c.key}_{k}")
         if g("mean") is None: continue
         lo, hi = g("ci_low"), g("ci_high")
-        rows.append([f"{a} - {b}", q, g("mean"), _interval(lo, hi), g("mde"), verdict(lo, hi) if lo is not None else "no interval"])
+        rows.append([c.name, c.question, g("mean"), _interval(lo, hi), g("mde"), verdict(lo, hi) if lo is not None else "no interval"])
     return out + (_md_table(["comparison", "question", "gain", "95% interval", "MDE", "verdict"], rows) + [""] if rows else [])
 
 def _icl_md(m: dict, cfg: dict) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib, json, math, os, random, shutil, sys, tempfile, time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 from .core import (Config, ConfigError, atomic_path, bootstrap_interval, fingerprint, flat_items, get_device,
@@ -24,10 +24,11 @@ __all__ = ['METHODS', 'ARMS', 'COMPARISONS', 'MTEB_TRAINING', 'info_nce', 'kl_di
            'micro_batch_rows', 'batch_chance', 'train_data', 'make_accelerator', 'frozen_layers', 'lora_student',
            'make_optimizer', 'TrainProgress', 'keep_trainable', 'load_trainable', 'check_signature',
            'register_checkpointing', 'save_training_state', 'TrainRun', 'next_batch', 'micro_step', 'accumulate',
-           'optimizer_step', 'run_steps', 'StopTraining', 'train_info', 'train_student', 'Arm', 'check_arms',
-           'random_negatives', 'arm_frame', 'multitask_steps', 'arm_config', 'dev_examples', 'dev_corpus', 'eval_dev',
-           'train_arm', 'export_arm', 'arm_fingerprint', 'keep_arm', 'kept_arm', 'student_datasets', 'run_ablations',
-           'compare_arms', 'loss_summary', 'ablation_metrics', 'comparison_metrics']
+           'optimizer_step', 'run_steps', 'StopTraining', 'train_info', 'train_student', 'Arm', 'Comparison',
+           'extra_shots', 'check_arms', 'random_negatives', 'arm_frame', 'multitask_steps', 'arm_config',
+           'dev_examples', 'dev_corpus', 'eval_dev', 'train_arm', 'export_arm', 'arm_fingerprint', 'keep_arm',
+           'kept_arm', 'student_datasets', 'run_ablations', 'compare_arms', 'loss_summary', 'ablation_metrics',
+           'comparison_metrics']
 
 # %% ../nbs/05_train.ipynb #55da2c17
 def info_nce(q,                 # (b, dim) query embeddings
@@ -571,16 +572,40 @@ ARMS = {"base": Arm(None), "inbatch": Arm("inbatch"), "randneg": Arm("hardneg", 
         "hardlabel": Arm("distill", labels="onehot"), "distill": Arm("distill"),
         "zeroshot": Arm("distill", few_shot=False), "multitask": Arm("distill", multitask=True)}
 
-COMPARISONS = [   # (arm, its partner, what their one difference asks)
+class Comparison(NamedTuple):
+    "Two arms that differ in one thing, and the question their difference answers."
+    arm: str
+    partner: str
+    question: str
+    shots: int | None = None   # dev queries with `train.few_shot_max` in-context examples (None) or with this many
+
+    @property
+    def name(self) -> str: return f"{self.arm} - {self.partner}" + ("" if self.shots is None else f" @{self.shots}-shot")
+    @property
+    def key(self) -> str: return f"{self.arm}_over_{self.partner}" + ("" if self.shots is None else f"_{self.shots}shot")
+    def metric(self, metric: str = "ndcg_at_10") -> str:
+        "The column of the per-query scores this comparison reads."
+        return metric if self.shots is None else f"{metric}_{self.shots}shot"
+
+COMPARISONS = [Comparison(*c) for c in [
     ("inbatch", "base", "does training help (InfoNCE, in-batch negatives)"),
     ("randneg", "inbatch", "do extra negatives help (random ones)"),
     ("hardneg", "randneg", "does hardness help (mined vs random, same count)"),
     ("hardneg", "nomargin", "does the adaptive margin help (same miner without it)"),
     ("distill", "hardneg", "does the KL term help (teacher soft labels added)"),
     ("distill", "hardlabel", "do soft labels help (vs one-hot targets, same terms)"),
-    ("distill", "zeroshot", "do in-context examples in training help (k vs 0)"),
+    ("distill", "zeroshot", "do in-context examples in training help (k vs 0; queries with k examples)"),
+    ("distill", "zeroshot", "do in-context examples in training help (k vs 0; queries without examples)", 0),
     ("multitask", "distill", "does multi-task training help (same retrieval steps)"),
-]
+]]
+
+def extra_shots(ablations: Sequence[str]) -> dict[str, list[int]]:
+    "The arms scored a second time, on dev queries with another number of examples (a comparison's `shots`), and how many."
+    out = {}
+    for c in COMPARISONS:
+        if c.shots is not None and c.arm in ablations and c.partner in ablations:
+            for a in (c.arm, c.partner): out.setdefault(a, []).append(c.shots)
+    return out
 
 def check_arms(names: Sequence[str]) -> None:
     "Refuse arm names that do not exist, suggesting the closest."
@@ -752,9 +777,11 @@ def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame
     base.cache_layers, base.buckets = frozen_layers(cfg, base.model), t.length_buckets
     corpus, rows, per_query, logs = dev_corpus(cfg, splits), [], [], {}
     student = cfg.artifact("student", "modules.json", mkdir=False)
+    shots = extra_shots(t.ablations)
     for name in t.ablations:
         for s in (t.ablation_seeds if ARMS[name].loss else t.ablation_seeds[:1]):
             kept = kept_arm(cfg, name, s)
+            if kept and any(f"ndcg_at_10_{k}shot" not in kept["row"] for k in shots.get(name, [])): kept = None
             exported = not (t.export and name == export_arm(t.ablations) and s == t.ablation_seeds[0]) or student.exists()
             if kept and exported:
                 print(f"{name}-seed{s}: read back (kept by an earlier run with these settings)")
@@ -765,6 +792,10 @@ def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame
             if ARMS[name].loss is None: emb = base
             else: emb, extra, log = _train_and_keep(cfg, name, s, splits, frame, base, show_progress)
             m, pq = eval_dev(cfg, emb, splits, corpus)
+            for k in shots.get(name, []):      # the same model on queries with k examples (a comparison's `shots`)
+                mk, pk = eval_dev(cfg.updated({"train.few_shot_max": k}), emb, splits, corpus)
+                m |= {f"{c}_{k}shot": mk[c] for c in ("ndcg_at_10", "mrr_at_10")}
+                pq = pq.assign(**{f"{c}_{k}shot": pk[c].to_numpy() for c in ("ndcg_at_10", "mrr_at_10")})
             rows.append({"ablation": name, "seed": s, **m, **extra, "seconds": time.time() - t0})
             per_query.append(pq.assign(ablation=name, seed=s))
             if log is not None: logs[f"{name}-seed{s}"] = log
@@ -779,13 +810,16 @@ def run_ablations(cfg: Config, show_progress: bool = True) -> tuple[pd.DataFrame
 def compare_arms(table: pd.DataFrame,       # run_ablations' results: ablation, seed, metric
                  per_query: pd.DataFrame,   # run_ablations' per-query scores: ablation, seed, query, metric
                  metric: str = "ndcg_at_10", level: float = 0.95, n_boot: int = 2000) -> pd.DataFrame:
-    "Each comparison of `COMPARISONS` whose arms ran: the difference, its interval, MDE and verdict."
-    val = {(r["ablation"], r["seed"]): r[metric] for r in table.to_dict("records")}
-    pq = {k: g.set_index("query")[metric] for k, g in per_query.groupby(["ablation", "seed"])}
-    ran = set(table.ablation)
-    seeds_of = lambda a: sorted(s for b, s in val if b == a)
+    "Each comparison of `COMPARISONS` whose arms ran (and were scored as it asks): the difference, its interval, MDE and verdict."
     rows = []
-    for arm, partner, question in COMPARISONS:
+    for c in COMPARISONS:
+        col = c.metric(metric)
+        if col not in table or col not in per_query: continue
+        scored = table.dropna(subset=[col])
+        val = {(r["ablation"], r["seed"]): r[col] for r in scored.to_dict("records")}
+        pq = {k: g.set_index("query")[col] for k, g in per_query.groupby(["ablation", "seed"])}
+        arm, partner, ran = c.arm, c.partner, set(scored.ablation)
+        seeds_of = lambda a: sorted(s for b, s in val if b == a)
         if arm not in ran or partner not in ran: continue
         at = lambda a, s: s if ARMS[a].loss else seeds_of(a)[0]       # the untrained base: one model for every seed
         seeds = [s for s in seeds_of(arm if ARMS[arm].loss else partner)
@@ -797,7 +831,7 @@ def compare_arms(table: pd.DataFrame,       # run_ablations' results: ablation, 
         over_seeds = len(seeds) >= 2
         mean, lo, hi = paired_interval(ds, level) if over_seeds else (q_mean, q_lo, q_hi)
         mde = min_detectable_effect(ds, per_seed=True) if over_seeds else min_detectable_effect(dq)
-        rows.append({"comparison": f"{arm} - {partner}", "question": question, "mean": mean, "ci_low": lo, "ci_high": hi,
+        rows.append({"comparison": c.name, "key": c.key, "question": c.question, "mean": mean, "ci_low": lo, "ci_high": hi,
                      "mde": mde, "basis": f"{len(seeds)} seeds" if over_seeds else f"{len(dq)} queries",
                      "verdict": verdict(lo, hi), "query_ci_low": q_lo, "query_ci_high": q_hi,
                      "query_mde": min_detectable_effect(dq), **{f"seed{s}": d for s, d in zip(seeds, ds)}})
@@ -823,16 +857,19 @@ def loss_summary(logs: dict, last: int = 3) -> dict:
 # %% ../nbs/05_train.ipynb #0185d0ca
 def ablation_metrics(table: pd.DataFrame) -> dict:
     "Metrics for metrics.json: per ablation and seed, and the mean over seeds."
-    out = {}
+    out, ok = {}, lambda v: isinstance(v, (int, float)) and v == v     # a metric the arm was not scored with: NaN, left out
+    cols = [c for c in table if c.startswith(("ndcg_at_10", "mrr_at_10"))]   # and the arms scored at other shot counts
     for r in table.to_dict("records"):
-        for k in ("ndcg_at_10", "mrr_at_10"): out[f"dev_{k}_{r['ablation']}_seed{r['seed']}"] = r[k]
+        for k in cols:
+            if ok(r[k]): out[f"dev_{k}_{r['ablation']}_seed{r['seed']}"] = r[k]
     for name, g in table.groupby("ablation", sort=False):
-        for k in ("ndcg_at_10", "mrr_at_10"): out[f"dev_{k}_{name}_mean"] = float(g[k].mean())
+        for k in cols:
+            if g[k].notna().any(): out[f"dev_{k}_{name}_mean"] = float(g[k].mean())
     return out
 
 # %% ../nbs/05_train.ipynb #9a815f4a
 def comparison_metrics(cmp: pd.DataFrame) -> dict:
     """Metrics for metrics.json: each comparison's mean gain, interval and MDE (`dev_ndcg_at_10_gain_A_over_B_mean`, ...),
     and the first seed's per-query bootstrap interval and MDE (`..._query_ci_low`, ...)."""
-    return {f"dev_ndcg_at_10_gain_{r['comparison'].replace(' - ', '_over_')}_{k}": float(r[k])
+    return {f"dev_ndcg_at_10_gain_{r['key']}_{k}": float(r[k])
             for r in cmp.to_dict("records") for k in ("mean", "ci_low", "ci_high", "mde", "query_ci_low", "query_ci_high", "query_mde")}

@@ -319,3 +319,20 @@ def test_a_killed_ablation_resumes_arm_by_arm(tmp_path, monkeypatch):
     assert (len(calls), len(scored)) == (2, 2)
     pd.testing.assert_frame_equal(again[0], table); pd.testing.assert_frame_equal(again[1], per_query)
     assert T.kept_arm(cfg.updated({"train.lr": 0.01}), "base", 0) is None      # other settings: scored again
+
+
+def test_the_zero_shot_arm_is_also_compared_on_queries_without_examples(tmp_path, monkeypatch):
+    "distill and zeroshot are scored twice, with the recipe's k examples per dev query and with none: two comparisons."
+    cfg = Config.load("tiny", run_dir=tmp_path / "run", train__ablations=["distill", "zeroshot"], train__export=False,
+                      **(FAST | {"train__few_shot_max": 1}))
+    fr = _frame(cfg)
+    monkeypatch.setattr(T, "training_frame", lambda c: fr)
+    shots, real = [], T.eval_dev
+    monkeypatch.setattr(T, "eval_dev", lambda c, *a, **k: shots.append(c.train.few_shot_max) or real(c, *a, **k))
+    table, per_query, _ = T.run_ablations(cfg, show_progress=False)
+    assert shots == [1, 0, 1, 0]                                   # each arm: as the recipe queries, then without examples
+    assert table[["ndcg_at_10_0shot", "mrr_at_10_0shot"]].notna().all().all() and per_query.ndcg_at_10_0shot.notna().all()
+    c = T.compare_arms(table, per_query, n_boot=200)
+    assert c.comparison.tolist() == ["distill - zeroshot", "distill - zeroshot @0-shot"]
+    assert {"dev_ndcg_at_10_gain_distill_over_zeroshot_0shot_mean", "dev_ndcg_at_10_0shot_zeroshot_seed0"} <= \
+        set(T.comparison_metrics(c) | T.ablation_metrics(table))
