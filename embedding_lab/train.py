@@ -20,9 +20,9 @@ from .core import (Config, ConfigError, atomic_path, bootstrap_interval, fingerp
 # %% auto #0
 __all__ = ['METHODS', 'ARMS', 'COMPARISONS', 'MTEB_TRAINING', 'info_nce', 'kl_distill', 'training_frame', 'teacher_soft_labels',
            'positive_mass', 'calibrate_teacher_tau', 'teacher_tau_for', 'usable_rows', 'Batch', 'make_batch',
-           'loss_from_embeddings', 'gather_batch', 'batch_loss', 'grad_cache_step', 'train_signature', 'task_batches',
-           'micro_batch_rows', 'batch_chance', 'train_data', 'make_accelerator', 'frozen_layers', 'lora_student',
-           'make_optimizer', 'TrainProgress', 'keep_trainable', 'load_trainable', 'check_signature',
+           'loss_from_embeddings', 'gather_batch', 'text_ids', 'batch_loss', 'grad_cache_step', 'train_signature',
+           'task_batches', 'micro_batch_rows', 'batch_chance', 'train_data', 'make_accelerator', 'frozen_layers',
+           'lora_student', 'make_optimizer', 'TrainProgress', 'keep_trainable', 'load_trainable', 'check_signature',
            'register_checkpointing', 'save_training_state', 'TrainRun', 'next_batch', 'micro_step', 'accumulate',
            'optimizer_step', 'run_steps', 'StopTraining', 'train_info', 'train_student', 'Arm', 'Comparison',
            'extra_shots', 'check_arms', 'random_negatives', 'arm_frame', 'multitask_steps', 'arm_config',
@@ -34,10 +34,12 @@ __all__ = ['METHODS', 'ARMS', 'COMPARISONS', 'MTEB_TRAINING', 'info_nce', 'kl_di
 def info_nce(q,                 # (b, dim) query embeddings
              docs,              # (m, dim) candidates: the b positives first (row i is query i's), then negatives
              tau: float = 0.02,
+             same=None,         # (b, m) bool: candidate j is query i's positive again (another row's copy): left out
             ):
     "Mean cross-entropy of each query's positive among all candidates of the batch."
     import torch, torch.nn.functional as F
     logits = q @ docs.T / tau
+    if same is not None: logits = logits.masked_fill(same, float("-inf"))
     return F.cross_entropy(logits, torch.arange(q.shape[0], device=q.device))
 
 # %% ../nbs/05_train.ipynb #29174017
@@ -149,6 +151,7 @@ METHODS = ("inbatch", "hardneg", "distill")
 
 def loss_from_embeddings(method: str, q, docs, b: int, n: int, target, tau: float, kl_tau: float, kl_weight: float,
                          listed: bool = False,   # classification / clustering: only each query's own candidates count
+                         ids=None,   # the candidates' `text_ids`: a copy of query i's positive elsewhere in the batch is no negative
                         ):
     "Total loss and its parts from embeddings: docs = b positives then b*n negatives (query-major)."
     if method not in METHODS: raise ValueError(f"unknown method '{method}'; choose one of {METHODS}")
@@ -163,20 +166,26 @@ def loss_from_embeddings(method: str, q, docs, b: int, n: int, target, tau: floa
             ce = torch.nn.functional.cross_entropy(logits, torch.zeros(b, dtype=torch.long, device=q.device))
             return ce, {"infonce": ce}
         cand = docs if method != "inbatch" else docs[:b]
-        parts = {"infonce": info_nce(q, cand, tau)}
+        same = None
+        if ids is not None:    # as sentence-transformers' no-duplicates sampler keeps them out of a batch
+            ids = torch.as_tensor(ids, device=q.device)[:len(cand)]
+            same = (ids[None, :] == ids[:b, None]) & ~torch.eye(b, len(cand), dtype=torch.bool, device=q.device)
+        parts = {"infonce": info_nce(q, cand, tau, same)}
         if method == "distill":
             per_q = torch.cat([docs[:b, None], docs[b:].view(b, n, -1)], 1)
             parts["kl"] = kl_distill(q, per_q, torch.as_tensor(target, device=q.device), kl_tau)
         return parts["infonce"] + kl_weight * parts.get("kl", 0.0), parts
 
 # %% ../nbs/05_train.ipynb #55b1b947
-def gather_batch(q, docs, b: int, n: int, target):
-    """Every process's queries and candidates as one batch: (q, docs, b, target, world). The local parts keep their
+def gather_batch(q, docs, b: int, n: int, target,
+                 ids=None,   # (b + b * n,) the candidates' `text_ids`, gathered in the same order as `docs`
+                ):
+    """Every process's queries and candidates as one batch: (q, docs, b, target, world, ids). The local parts keep their
     gradients, the others are copies; on one process nothing changes. Each process then computes the loss of the
     whole batch, and `world` x its gradient, averaged by DDP, is the gradient of one process holding the whole batch."""
     import torch
     dist = torch.distributed
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1: return q, docs, b, target, 1
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1: return q, docs, b, target, 1, ids
     w, r = dist.get_world_size(), dist.get_rank()
     def ag(x):
         xs = [torch.empty_like(x) for _ in range(w)]
@@ -185,19 +194,28 @@ def gather_batch(q, docs, b: int, n: int, target):
     qs, ps = ag(q), ag(docs[:b])
     negs = ag(docs[b:]) if n else []
     t = None if target is None else torch.cat(ag(torch.as_tensor(target, dtype=torch.float32, device=q.device)))
-    return torch.cat(qs), torch.cat(ps + negs), b * w, t, w
+    if ids is not None:
+        ids = ids.to(q.device)
+        ids = torch.cat(ag(ids[:b]) + (ag(ids[b:]) if n else []))
+    return torch.cat(qs), torch.cat(ps + negs), b * w, t, w, ids
 
 # %% ../nbs/05_train.ipynb #4caedcb5
 def _texts(batch: Batch, method: str) -> tuple[list[str], list[str], int]:
     n = 0 if method == "inbatch" and not batch.listed else len(batch.negatives[0])
     return batch.queries, batch.positives + [t for ns in batch.negatives for t in ns[:n]], n
 
+def text_ids(texts: Sequence[str]):
+    "A 63-bit id per text (blake2b of its UTF-8) as a long tensor: equal texts, equal ids, across processes too."
+    import hashlib, torch
+    return torch.tensor([int.from_bytes(hashlib.blake2b(t.encode(), digest_size=8).digest(), "little") >> 1
+                         for t in texts], dtype=torch.long)
+
 def batch_loss(emb, batch: Batch, method: str, tau=0.02, kl_tau=0.02, kl_weight=1.0):
     "Loss with the graph (plain step) over the whole batch of every process; back-propagate `loss * parts['world']`."
     qs, ds, n = _texts(batch, method)
     q, d = emb.embed(qs, keep_end=True), emb.embed(ds)
-    q, d, b, target, w = gather_batch(q, d, len(qs), n, batch.target)
-    loss, parts = loss_from_embeddings(method, q, d, b, n, target, tau, kl_tau, kl_weight, batch.listed)
+    q, d, b, target, w, ids = gather_batch(q, d, len(qs), n, batch.target, text_ids(ds))
+    loss, parts = loss_from_embeddings(method, q, d, b, n, target, tau, kl_tau, kl_weight, batch.listed, ids)
     return loss, parts | ({"world": w} if w > 1 else {})
 
 # %% ../nbs/05_train.ipynb #c1faa884
@@ -226,8 +244,9 @@ def grad_cache_step(emb, batch: Batch, method: str, chunk: int = 8, tau=0.02, kl
             states.append(_rng_state()); reps.append(emb.embed(texts, keep_end=is_q))
     leaves = [r.detach().requires_grad_() for r in reps]
     nq = sum(1 for _, is_q in groups if is_q)
-    q, d, b, target, w = gather_batch(torch.cat(leaves[:nq]), torch.cat(leaves[nq:]), len(qs), n, batch.target)
-    loss, parts = loss_from_embeddings(method, q, d, b, n, target, tau, kl_tau, kl_weight, batch.listed)
+    q, d, b, target, w, ids = gather_batch(torch.cat(leaves[:nq]), torch.cat(leaves[nq:]), len(qs), n, batch.target,
+                                           text_ids(ds))
+    loss, parts = loss_from_embeddings(method, q, d, b, n, target, tau, kl_tau, kl_weight, batch.listed, ids)
     (loss * scale * w).backward()
     now = _rng_state()
     for i, ((texts, is_q), st, leaf) in enumerate(zip(groups, states, leaves)):

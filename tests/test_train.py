@@ -336,3 +336,19 @@ def test_the_zero_shot_arm_is_also_compared_on_queries_without_examples(tmp_path
     assert c.comparison.tolist() == ["distill - zeroshot", "distill - zeroshot @0-shot"]
     assert {"dev_ndcg_at_10_gain_distill_over_zeroshot_0shot_mean", "dev_ndcg_at_10_0shot_zeroshot_seed0"} <= \
         set(T.comparison_metrics(c) | T.ablation_metrics(table))
+
+
+def test_a_positive_given_twice_in_a_batch_is_not_its_own_negative():
+    "Two rows with the same document: neither query is pushed away from it (in-batch InfoNCE masks the copy)."
+    from embedding_lab.model import load_embedder
+    emb = load_embedder("builtin:smollm2-135m", max_length=16, layers=1)
+    b = T.Batch(["q: frogs", "q: frogs in Peru", "q: rain"], ["Frogs in Peru.", "Frogs in Peru.", "Rain tomorrow."],
+                [["Stocks fell."], ["A cat."], ["New phone."]], None)
+    with torch.no_grad():
+        got = T.batch_loss(emb, b, "hardneg")[0].item()
+        q = emb.embed(b.queries, keep_end=True); d = emb.embed(b.positives + [n[0] for n in b.negatives])
+        logits = (q @ d.T).double() / 0.02
+        logits[0, 1] = logits[1, 0] = float("-inf")              # each other's positive is their own
+        want = torch.nn.functional.cross_entropy(logits, torch.arange(3)).item()
+        unmasked = T.loss_from_embeddings("hardneg", q, d, 3, 1, None, 0.02, 0.02, 1.0)[0].item()
+    assert got == pytest.approx(want, rel=1e-4) and unmasked > got
