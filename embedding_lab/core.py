@@ -17,18 +17,18 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 # %% auto #0
-__all__ = ['Int1', 'Int0', 'Float', 'Pos', 'Share', 'Fractions', 'Device', 'ASSETS', 'SPLITS', 'LOCK_FILE', 'STAGE_OUTPUTS',
-           'ConfigError', 'profiles_dir', 'available_profiles', 'load_yaml', 'nest', 'parse_override', 'as_overrides',
-           'Section', 'DataConfig', 'TeacherWeights', 'TeacherConfig', 'MiningConfig', 'ModelConfig', 'TrainConfig',
-           'MtebConfig', 'ThumbnailConfig', 'ReportConfig', 'RunConfig', 'config_error', 'validate_config',
-           'profile_file', 'resolve_config', 'cache_dir', 'saved_config', 'check_same_profile', 'Config',
-           'seed_everything', 'set_threads', 'set_offline', 'get_device', 'Asset', 'AssetMissing', 'asset_requirements',
-           'asset_path', 'atomic_path', 'atomic_write', 'write_json', 'fingerprint', 'hash_unit', 'assign_splits',
-           'ir_per_query', 'ir_metrics', 'paired_interval', 'bootstrap_interval', 'min_detectable_effect', 'verdict',
-           'package_versions', 'git_revision', 'provenance', 'new_metrics_run', 'record_metrics', 'read_metrics',
-           'new_run_dir', 'RunFolderBusy', 'acquire_run_folder', 'release_run_folder', 'run_folder_lock',
-           'project_root', 'lab_run_dir', 'flat_items', 'config_changes', 'guard_stage', 'StaleOutputError',
-           'stage_settings', 'input_record', 'stamp_output', 'output_state', 'check_output']
+__all__ = ['INT_MAX', 'Int1', 'Int0', 'Seed', 'Float', 'Pos', 'Share', 'Fractions', 'Device', 'ASSETS', 'SPLITS', 'LOCK_FILE',
+           'STAGE_OUTPUTS', 'ConfigError', 'profiles_dir', 'available_profiles', 'load_yaml', 'nest', 'parse_override',
+           'as_overrides', 'Section', 'DataConfig', 'TeacherWeights', 'TeacherConfig', 'MiningConfig', 'ModelConfig',
+           'TrainConfig', 'MtebConfig', 'ThumbnailConfig', 'ReportConfig', 'RunConfig', 'config_error',
+           'validate_config', 'profile_file', 'resolve_config', 'cache_dir', 'saved_config', 'check_same_profile',
+           'Config', 'seed_everything', 'set_threads', 'set_offline', 'get_device', 'Asset', 'AssetMissing',
+           'asset_requirements', 'asset_path', 'atomic_path', 'atomic_write', 'write_json', 'fingerprint', 'hash_unit',
+           'assign_splits', 'ir_per_query', 'ir_metrics', 'paired_interval', 'bootstrap_interval',
+           'min_detectable_effect', 'verdict', 'package_versions', 'git_revision', 'provenance', 'new_metrics_run',
+           'record_metrics', 'read_metrics', 'new_run_dir', 'RunFolderBusy', 'acquire_run_folder', 'release_run_folder',
+           'run_folder_lock', 'project_root', 'lab_run_dir', 'flat_items', 'config_changes', 'guard_stage',
+           'StaleOutputError', 'stage_settings', 'input_record', 'stamp_output', 'output_state', 'check_output']
 
 # %% ../nbs/00_core.ipynb #bb2d269e
 class ConfigError(ValueError):
@@ -101,8 +101,10 @@ def _fractions(v: list[float]) -> list[float]:
         raise ValueError("three fractions in [0, 1] summing to 1")
     return v
 
-Int1 = Annotated[int, Field(ge=1)]                                   # counts and sizes
-Int0 = Annotated[int, Field(ge=0)]
+INT_MAX = 2**31 - 1                                                  # torch, numpy and faiss index with 32-bit ints
+Int1 = Annotated[int, Field(ge=1, le=INT_MAX)]                       # counts and sizes
+Int0 = Annotated[int, Field(ge=0, le=INT_MAX)]
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]                     # numpy's and most libraries' seed range
 Float = Annotated[float, Field(allow_inf_nan=False)]
 Pos = Annotated[float, Field(gt=0, allow_inf_nan=False)]             # rates, temperatures, learning rates
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]     # a share in [0, 1]
@@ -193,7 +195,7 @@ class ReportConfig(Section):
 # %% ../nbs/00_core.ipynb #4297a982
 class RunConfig(Section):
     "Every setting of a run: the top-level keys and one typed section per stage."
-    profile: str; seed: Int0; device: Device; threads: Int0 | None; offline: bool; deterministic: bool
+    profile: str; seed: Seed; device: Device; threads: Int0 | None; offline: bool; deterministic: bool
     data: DataConfig; teacher: TeacherConfig; mining: MiningConfig; model: ModelConfig; train: TrainConfig
     mteb: MtebConfig; thumbnail: ThumbnailConfig; report: ReportConfig
 
@@ -233,6 +235,7 @@ def _rule(ann, meta) -> str | None:
     if get_origin(ann) is Literal: return "one of " + " | ".join(map(str, get_args(ann)))
     b = {k: getattr(m, k) for m in meta for k in ("ge", "gt", "le", "lt", "pattern") if getattr(m, k, None) is not None}
     if "pattern" in b: return "one of auto | cpu | cuda | cuda:N"
+    if b.get("le", 0) >= INT_MAX: del b["le"]        # the ceiling of counts and seeds: named only when a value passes it
     lo = (f"[{b['ge']:g}" if "ge" in b else f"({b['gt']:g}" if "gt" in b else None)
     hi = (f"{b['le']:g}]" if "le" in b else f"{b['lt']:g})" if "lt" in b else None)
     if lo and hi: return f"{lo}, {hi}"
@@ -264,6 +267,7 @@ def config_error(err: dict,                 # one error of pydantic's `Validatio
                            f"; known keys: {', '.join(known)}"))
     if kind == "missing": return ConfigError(f"config key '{key}' is missing (base.yaml gives every key a default)")
     rule = _rule(ann, meta)
+    if kind == "less_than_equal" and err["ctx"]["le"] >= INT_MAX: rule = f"<= {err['ctx']['le']}"
     if kind == "value_error": rule = str(err.get("ctx", {}).get("error", err["msg"]))
     if kind in _TYPE_NAMES and v is not None:
         d = _default_at(defaults or {}, loc)

@@ -43,6 +43,8 @@ def test_model_layers_out_of_range_is_refused_before_loading():
     (["offline=3"], "'offline' must be bool"),
     (["nokey"], "key=value"),
     (["data.nothing=1"], "unknown config key 'data.nothing'"),
+    (["train.steps=100000000000000000000"], "train.steps"),     # past any loop or seed a library takes
+    (["seed=100000000000000000000"], "seed"),
 ])
 def test_config_errors_name_the_key(tmp_path, override, needle):
     with pytest.raises(ConfigError, match=None) as e:
