@@ -389,7 +389,7 @@ def _local_placement(scores, name: str, max_items: int | None) -> str:
 @run_options
 def eval_command(model, more_tasks, benchmark, tasks, suite, max_items, batch_size, resume, force, plan,
                  gpu_tokens_per_s, profile, out, seed, param) -> int:
-    from embedding_lab.mteb_eval import evaluate_model, task_means
+    from embedding_lab.mteb_eval import disk_cached, evaluate_model, model_identity, task_means
     if more_tasks and not tasks: raise click.UsageError(f"unexpected argument {more_tasks[0]!r}")
     tasks = [*tasks, *more_tasks] or None                   # --tasks A B, as argparse's nargs="+" took it
     if max_items is not None and (suite != "local" or max_items < 1):
@@ -406,6 +406,8 @@ def eval_command(model, more_tasks, benchmark, tasks, suite, max_items, batch_si
     except (RuntimeError, FileNotFoundError, ValueError, OSError) as e: return _fail("eval", e, 2)
     bs = batch_size or cfg.mteb.batch_size
     enc = _eval_encoder(cfg, model, emb, use_st, suite, bs, max_items)
+    emb_dir = cfg.artifact("mteb", "embeddings", "x").parent      # mteb's embedding cache: a rerun encodes nothing twice
+    enc = disk_cached(enc, emb_dir, model_identity(model)) if callable(getattr(enc, "encode", None)) else enc
     scores = evaluate_model(enc, todo, cfg.artifact("mteb", "cache"), name=enc.name, batch_size=bs, overwrite=force)
     with atomic_path(path := cfg.artifact("mteb", "eval_scores.csv")) as tmp: scores.to_csv(tmp, index=False)
     print(scores.round(2).to_string(index=False))
@@ -413,7 +415,7 @@ def eval_command(model, more_tasks, benchmark, tasks, suite, max_items, batch_si
     print(f"Mean(task) {m.mean_task.iloc[0]:.2f}  Mean(type) {m.mean_type.iloc[0]:.2f}  ({len(scores)} tasks)")
     if suite == "local": print(_local_placement(scores, enc.name, max_items))
     stamp_output(cfg, "mteb", inputs)
-    print(f"results: {cfg.artifact('mteb', 'cache')}  scores: {path}")
+    print(f"results: {cfg.artifact('mteb', 'cache')}  scores: {path}  embeddings: {emb_dir}")
     return 0
 
 # %% ../nbs/11_cli.ipynb #3f34acce

@@ -19,10 +19,10 @@ from .suite import (MTEB_ENG_V2, INSTRUCTIONS, SUITE_INSTRUCTIONS, SUITE_NAMES, 
 
 # %% auto #0
 __all__ = ['HUB_ID', 'EmbeddingCache', 'model_meta_for', 'meta_fields', 'SentenceTransformerEmbedder', 'evaluate_model',
-           'check_safetensors', 'is_hub_id', 'hub_model_cached', 'check_model_spec', 'load_model', 'models_in_run',
-           'bm25_model', 'mteb_st_model', 'load_st_folder', 'icl_variants', 'run_suite', 'shot_comparison',
-           'unseen_tasks', 'transfer_table', 'run_local', 'model_card', 'complete_student', 'measure_throughput',
-           'MtebEncoder']
+           'model_identity', 'disk_cached', 'check_safetensors', 'is_hub_id', 'hub_model_cached', 'check_model_spec',
+           'load_model', 'models_in_run', 'bm25_model', 'mteb_st_model', 'load_st_folder', 'icl_variants', 'run_suite',
+           'shot_comparison', 'unseen_tasks', 'transfer_table', 'run_local', 'model_card', 'complete_student',
+           'measure_throughput', 'MtebEncoder']
 
 # %% ../nbs/07_mteb.ipynb #6b002498
 class EmbeddingCache:
@@ -198,6 +198,26 @@ def evaluate_model(model,                       # an MtebEncoder, a SearchProtoc
     finally:
         if bars: datasets.enable_progress_bars()
     return pd.DataFrame(rows, columns=["model", "task", "task_type", "main_score"])
+
+# %% ../nbs/07_mteb.ipynb #e74ef8e7
+def model_identity(spec: str | Path) -> str:
+    "What names a model's weights for an embedding cache: a file or folder by its files' names, sizes and times, else the name."
+    p = Path(spec)
+    if not p.exists(): return str(spec)
+    files = [p] if p.is_file() else sorted(f for f in p.rglob("*") if f.is_file())
+    return fingerprint([[f.name if f == p else str(f.relative_to(p)), f.stat().st_size, f.stat().st_mtime_ns] for f in files])
+
+def disk_cached(enc, root: str | Path, identity: str = ""):
+    """`enc` behind mteb's `CachedEmbeddingWrapper`, its vectors in `root/<name>-<digest of identity and revision>/`:
+    a second run with the same model and settings encodes nothing it encoded before."""
+    import functools
+    from mteb.models.cache_wrappers import CachedEmbeddingWrapper
+    from mteb.models.cache_wrappers.cache_backends.numpy_cache import NumpyCache
+    meta = enc.mteb_model_meta
+    folder = Path(root) / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', meta.name)[-60:]}-{fingerprint(identity, meta.revision)}"
+    w = CachedEmbeddingWrapper(enc, folder, cache_backend=functools.partial(NumpyCache, initial_vectors=1024))
+    w.name = getattr(enc, "name", meta.name)
+    return w
 
 # %% ../nbs/07_mteb.ipynb #2d9a7834
 def check_safetensors(path: str | Path) -> None:

@@ -372,3 +372,17 @@ def test_scoring_refuses_adapters_trained_with_other_settings(tmp_path):
     with pytest.raises(StaleOutputError, match=r"made by 05_train with other settings \(train.lr: 0.001 -> 0.5\)"):
         me.models_in_run(other)
     assert "BM25" in me.models_in_run(other, which=("base", "bm25"))[0]   # what 05 did not train is still scored
+
+
+def test_eval_again_encodes_nothing_twice(tmp_path, monkeypatch):
+    "eval keeps its vectors in mteb's on-disk embedding cache: scoring again (--force) encodes no text; the same scores."
+    calls, real = [], me._encode_missing
+    monkeypatch.setattr(me, "_encode_missing", lambda enc, todo, *a, **k: calls.append(len(todo)) or real(enc, todo, *a, **k))
+    out = tmp_path / "r"
+    args = ["eval", "--model", "minilm", "--suite", "local", "--tasks", "BIOSSES", "--max-items", "20", "--out", str(out)]
+    assert main(args) == 0 and sum(calls) > 0
+    first = pd.read_csv(out / "artifacts" / "mteb" / "eval_scores.csv")
+    calls.clear()
+    assert main(args + ["--force"]) == 0 and calls == []                   # every vector read back from disk
+    pd.testing.assert_frame_equal(pd.read_csv(out / "artifacts" / "mteb" / "eval_scores.csv"), first)
+    assert len(list((out / "artifacts" / "mteb" / "embeddings").rglob("vectors.npy"))) == 1
