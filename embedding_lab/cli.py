@@ -295,7 +295,7 @@ def _eval_model(model: str, cfg: Config, suite: str = "benchmark"):
     ours = suite == "offline" and (Path(model) / "embedding_lab.json").exists()
     if is_hub_id(model) or ((Path(model) / "modules.json").exists() and not ours):
         return mteb_st_model(model, device=str(get_device(cfg.device))), True
-    return load_model(model, max_length=cfg.model.max_length), False
+    return load_model(model, max_length=cfg.model.max_length, layers=cfg.model.layers), False   # a base at the run's depth
 
 def _eval_tasks(cfg: Config, model: str, suite: str, benchmark: str, tasks: Sequence[str] | None,
                 max_items: int | None = None) -> list:
@@ -320,9 +320,10 @@ def _eval_encoder(cfg: Config, model: str, emb, use_st: bool, suite: str, batch_
                   max_items: int | None = None):
     "The encoder mteb runs, its revision keyed by the model and the settings that change its scores."
     from embedding_lab.mteb_eval import MtebEncoder, suite_examples
-    rev = fingerprint(model, cfg.model.max_length) if suite == "benchmark" else \
-          fingerprint(model, cfg.model.max_length, "local", max_items, cfg.seed if max_items else None) \
-          if suite == "local" else fingerprint(model, dict(cfg.mteb), cfg.model.max_length, cfg.seed)
+    depth = [cfg.model.max_length] + ([cfg.model.layers] if cfg.model.layers else [])   # a base's cut: other vectors
+    rev = fingerprint(model, *depth) if suite == "benchmark" else \
+          fingerprint(model, *depth, "local", max_items, cfg.seed if max_items else None) \
+          if suite == "local" else fingerprint(model, dict(cfg.mteb), *depth, cfg.seed)
     if use_st:
         emb.mteb_model_meta = emb.mteb_model_meta.model_copy(update={"revision": rev})
         emb.name = emb.mteb_model_meta.name

@@ -386,3 +386,17 @@ def test_eval_again_encodes_nothing_twice(tmp_path, monkeypatch):
     assert main(args + ["--force"]) == 0 and calls == []                   # every vector read back from disk
     pd.testing.assert_frame_equal(pd.read_csv(out / "artifacts" / "mteb" / "eval_scores.csv"), first)
     assert len(list((out / "artifacts" / "mteb" / "embeddings").rglob("vectors.npy"))) == 1
+
+
+def test_eval_of_a_base_follows_model_layers(tmp_path, monkeypatch):
+    "-p model.layers=K scores the base cut to its first K layers (the student's depth), and keys its results by it."
+    seen, real = [], me.load_model
+    monkeypatch.setattr(me, "load_model", lambda spec, **k: seen.append(k.get("layers")) or real(spec, **k))
+    common = ["eval", "--model", "builtin:smollm2-135m", "--suite", "local", "--tasks", "BIOSSES", "--max-items", "10",
+              "--profile", "tiny"]
+    scores = []
+    for k in (1, 2):
+        out = tmp_path / f"l{k}"
+        assert main(common + ["-p", f"model.layers={k}", "--out", str(out)]) == 0
+        scores.append(pd.read_csv(out / "artifacts" / "mteb" / "eval_scores.csv").main_score.iloc[0])
+    assert seen == [1, 2] and scores[0] != scores[1]
