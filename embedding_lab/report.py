@@ -15,11 +15,11 @@ from .core import (Config, ConfigError, atomic_write, acquire_run_folder, check_
 # %% auto #0
 __all__ = ['STAGE_NEEDS', 'OUTPUT_BUILDERS', 'MARKS', 'TEMPLATES', 'THUMBNAIL_HEADLINE', 'FIGURE_CAPTIONS', 'RESULTS_START',
            'RESULTS_END', 'ReportError', 'ReportInterrupted', 'StageFailed', 'notebooks_dir', 'stage_notebooks',
-           'select_stages', 'input_state', 'ensure_inputs', 'declared_parameters', 'stage_source', 'report_kernel',
-           'ipc_kernel_manager', 'ProgressEcho', 'export_html', 'run_stage', 'stage_status', 'set_stage_mark',
-           'ablation_findings', 'borda_findings', 'local_findings', 'thumbnail_findings', 'write_index',
-           'results_markdown', 'machine_summary', 'keep_results', 'write_readme_results', 'readme_results',
-           'run_report']
+           'select_stages', 'input_state', 'users_inputs', 'ensure_inputs', 'declared_parameters', 'stage_source',
+           'report_kernel', 'ipc_kernel_manager', 'ProgressEcho', 'export_html', 'run_stage', 'stage_status',
+           'set_stage_mark', 'ablation_findings', 'borda_findings', 'local_findings', 'thumbnail_findings',
+           'write_index', 'results_markdown', 'machine_summary', 'keep_results', 'write_readme_results',
+           'readme_results', 'run_report']
 
 # %% ../nbs/10_report.ipynb #176a5e9f
 class ReportError(RuntimeError):
@@ -92,13 +92,28 @@ OUTPUT_BUILDERS = {   # output: (stage, the function that writes it as "module:f
     "mining": ("03_mining", "embedding_lab.mining:run_mining"),
 }
 
+def users_inputs(cfg: Config, output: str) -> dict:
+    "The user's files an output was made from (a command such as `mine --pairs FILE` stamps them); {} for a stage's own."
+    p = cfg.artifact(output, "stamp.json", mkdir=False)
+    ins = json.loads(p.read_text()).get("inputs") or {} if p.exists() else {}
+    return {k: v for k, v in ins.items() if v}
+
 def ensure_inputs(cfg: Config,
                   stage: str,             # the stage about to run, e.g. "05_train"
                   rebuild: bool = False,  # also build again what was made with other settings
                   log=None,               # where to say what is built (default: stderr)
                  ) -> list[str]:
-    "Build the outputs `stage` reads that are missing (and stale ones with `rebuild`), in stage order; return them."
+    """Build the outputs `stage` reads that are missing (and stale ones with `rebuild`), in stage order; return them.
+    An output a command made from the user's files is neither read by the stage nor replaced: a `ConfigError` says so."""
     import importlib
+    for out in STAGE_NEEDS.get(stage, ()):
+        if mine := users_inputs(cfg, out):
+            files = ", ".join(str(v.get("path", v) if isinstance(v, dict) else v) for v in mine.values())
+            raise ConfigError(f"{cfg.run_dir}: artifacts/{out} was made by a command from your files ({files}); "
+                              f"{stage} does not train on it or replace it (its dev split and examples would come "
+                              "from other data). Train on your pairs with -p data.pairs_file=FILE into another --out "
+                              "(01_data splits them, 03_mining mines the train split), or train a sentence-transformers "
+                              "model on the mined file (mine --flag-jsonl, notebook 05b)")
     built = []
     for out in STAGE_NEEDS.get(stage, ()):
         state, _ = input_state(cfg, out)

@@ -63,3 +63,20 @@ def test_eval_resume_with_another_model_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "model: 'minilm' -> 'builtin:smollm2-135m'" in err
     assert (out / "artifacts" / "mteb" / "eval_scores.csv").read_text() == scores
+
+
+def test_train_neither_uses_nor_replaces_a_mined_set_made_from_the_users_pairs(tmp_path, capsys):
+    "mine --pairs my.jsonl, then train into the same folder: one line naming the file (exit 2); the mined set is kept."
+    rows = [{"query": f"question {i} about topic {i % 7}", "positive": f"Document {i}: a text about topic {i % 7} and item {i}."}
+            for i in range(30)]
+    pairs = tmp_path / "my.jsonl"
+    pairs.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "R"
+    assert main(["mine", "--pairs", str(pairs), "--profile", "tiny", "--out", str(out)]) == 0
+    mined = (out / "artifacts" / "mining" / "mined.parquet").read_bytes()
+    capsys.readouterr()
+    assert main(["train", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "made by a command from your files" in err and str(pairs.resolve()) in err and "Traceback" not in err
+    assert (out / "artifacts" / "mining" / "mined.parquet").read_bytes() == mined
+    assert not (out / "artifacts" / "data").exists()             # nothing built beside it
