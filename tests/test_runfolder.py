@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from embedding_lab import report as R
 from embedding_lab.cli import main
+from conftest import CLI
 from embedding_lab.core import (Config, ConfigError, RunFolderBusy, acquire_run_folder, release_run_folder,
                                 resolve_config, saved_config)
 
@@ -220,3 +221,17 @@ def test_mine_and_eval_refuse_to_overwrite_without_force(tmp_path, capsys):
     assert main(["eval", *ev]) == 2
     assert "eval already ran here" in capsys.readouterr().err
     assert main(["eval", *ev + ["--resume"]]) == 0 and main(["eval", *ev + ["--force"]]) == 0
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_report_is_one_line_and_exit_130(tmp_path):
+    "Ctrl-C in a terminal signals the whole foreground group (the kernel too): exit 130, one line, no kernel noise."
+    import signal, time
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    p = subprocess.Popen(CLI + ["report", "--profile", "tiny", "--out", str(tmp_path / "run"), "--quiet"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    time.sleep(8)                                           # inside 00_core: the kernel is running a cell
+    os.killpg(p.pid, signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 130, err[-2000:]
+    assert "interrupted (Ctrl-C)" in err and not any(w in err for w in ("Traceback", "ZMQError", "zmq.error"))
