@@ -6,7 +6,7 @@ Docs: https://embedding-lab.github.io/embedding-lab/report.html.md"""
 
 # %% ../nbs/10_report.ipynb #da671a59
 from __future__ import annotations
-import contextlib, functools, json, os, re, sys, time
+import contextlib, functools, json, os, re, shutil, sys, time
 from pathlib import Path
 from typing import Sequence
 from .core import (Config, ConfigError, atomic_write, acquire_run_folder, check_output, fingerprint, guard_stage,
@@ -155,13 +155,31 @@ def report_kernel(name: str = "embedding-lab") -> str:
     return name if Path(exe).parent == Path(sys.executable).parent else "python3"
 
 # %% ../nbs/10_report.ipynb #9372e82d
-def ipc_kernel_manager():
+@functools.lru_cache(maxsize=None)
+def _ipc_dir() -> str:
+    "One temporary folder a process for its kernels' IPC sockets, removed when the process ends."
+    import atexit, tempfile
+    d = tempfile.mkdtemp(prefix="embedding-lab-ipc-")
+    atexit.register(shutil.rmtree, d, True)
+    return d
+
+def ipc_kernel_manager(log: str | Path | None = None,   # the kernel process's own stderr goes here (None: inherited)
+                      ):
     "A jupyter_client kernel manager that connects over local IPC sockets (TCP where IPC is unavailable)."
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
     class IPCKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            if log is None: return await super()._async_launch_kernel(kernel_cmd, **kw)
+            # the kernel's own messages (a cell's output reaches the notebook anyway): a Ctrl-C that lands while
+            # the kernel handles a message logs a traceback there, not on the user's terminal
+            with open(log, "ab") as f: return await super()._async_launch_kernel(kernel_cmd, **{**kw, "stderr": f})
         @default("transport")
         def _transport_default(self): return "ipc" if os.name == "posix" else "tcp"
+        @default("ip")
+        def _ip_default(self):     # the sockets in a temporary folder, not beside the notebooks (a kill leaves them)
+            if self.transport != "ipc": return super()._ip_default()
+            return os.path.join(_ipc_dir(), f"kernel-{os.getpid()}-{time.monotonic_ns()}")
     return IPCKernelManager
 
 # %% ../nbs/10_report.ipynb #ee29e708
@@ -197,7 +215,9 @@ def export_html(nb_path: Path) -> Path:
     return atomic_write(nb_path.with_suffix(".html"), body)
 
 # %% ../nbs/10_report.ipynb #9c518276
-def run_stage(nb: Path, cfg: Config, html: bool = True, timeout_s: int | None = None,
+def run_stage(nb: Path, cfg: Config,
+              html: bool | str = True,  # write the HTML copy; "later": only for a failed stage (the caller writes it)
+              timeout_s: int | None = None,
               progress: bool = False,   # echo the stage's own progress bars to this process's stderr
              ) -> float:
     "Execute one stage notebook into `run_dir/notebooks/` (and HTML); return seconds taken."
@@ -209,10 +229,11 @@ def run_stage(nb: Path, cfg: Config, html: bool = True, timeout_s: int | None = 
     os.environ["IN_TEST"] = "1"
     t0, ok = time.perf_counter(), False
     echo = ProgressEcho(sys.stderr, nb.stem) if progress else None
+    klog = out.with_suffix(".kernel.log")
     try:
         pm.execute_notebook(stage_source(nb), str(out), parameters=params, kernel_name=report_kernel(),
                             cwd=str(nb.parent), progress_bar=False, execution_timeout=timeout_s, log_output=False,
-                            stderr_file=echo, kernel_manager_class=ipc_kernel_manager())
+                            stderr_file=echo, kernel_manager_class=ipc_kernel_manager(klog))
         ok = True
     except pm.PapermillExecutionError as e:
         if e.ename == "KeyboardInterrupt": raise KeyboardInterrupt from None
@@ -220,7 +241,8 @@ def run_stage(nb: Path, cfg: Config, html: bool = True, timeout_s: int | None = 
                           f"see the executed notebook {out}") from None
     finally:
         if echo: echo.end_bar()
-        if html and out.exists():
+        if klog.exists() and klog.stat().st_size == 0: klog.unlink()   # kept only when the kernel said something
+        if html and out.exists() and not (ok and html == "later"):
             try: export_html(out)
             except Exception:
                 if ok: raise                # after a failure, the HTML copy is a courtesy: the failure is the news
@@ -587,6 +609,8 @@ def _run_stages(cfg: Config, stages: Sequence[Path], resume: bool, progress: boo
                     write_index(run_dir, timings, names))
     save()                                                   # an index from the first stage on
     bar = tqdm(stages, desc="report", unit="stage", disable=not progress)
+    from concurrent.futures import ThreadPoolExecutor
+    pool, jobs, ok = ThreadPoolExecutor(max_workers=1), [], False   # HTML copies written while the next stage runs
     try:
         for nb in bar:
             bar.set_postfix_str(nb.stem)
@@ -595,7 +619,8 @@ def _run_stages(cfg: Config, stages: Sequence[Path], resume: bool, progress: boo
             if resume and done.exists() and done.read_text().strip() == key: continue
             set_stage_mark(run_dir, nb.stem, "running", time.strftime("%Y-%m-%d %H:%M:%S"))
             write_index(run_dir, timings, names)
-            try: secs = run_stage(nb, cfg, html=cfg.report.html, timeout_s=cfg.report.timeout_s, progress=progress)
+            try: secs = run_stage(nb, cfg, html="later" if cfg.report.html else False, timeout_s=cfg.report.timeout_s,
+                                  progress=progress)
             except KeyboardInterrupt:
                 set_stage_mark(run_dir, nb.stem, "interrupted")
                 raise ReportInterrupted(f"interrupted (Ctrl-C) in stage {nb.stem}; the stages before it are kept, "
@@ -604,6 +629,10 @@ def _run_stages(cfg: Config, stages: Sequence[Path], resume: bool, progress: boo
                 set_stage_mark(run_dir, nb.stem, "failed", str(e)); raise
             timings[nb.stem] = round(secs, 2)
             set_stage_mark(run_dir, nb.stem, "done", key)
+            if cfg.report.html: jobs.append(pool.submit(export_html, run_dir / "notebooks" / nb.name))
             save()                                           # timings of every completed stage survive a kill
+        ok = True
     finally:
-        bar.close(); save()
+        bar.close(); pool.shutdown(wait=True); save()
+    for j in jobs:
+        if ok: j.result()                                    # an HTML copy that failed: raised once the stages are done

@@ -27,6 +27,7 @@ def test_report_writes_the_run_folder(tiny_report):
     assert set(timings) == set(stages)
     index = (out / "index.html").read_text()
     assert "notebooks/01_data.html" in index and "rows_total" in index
+    assert not list(notebooks_dir().glob("kernel-ipc*"))        # the kernels' sockets live in a temporary folder
 
 
 @pytest.mark.slow

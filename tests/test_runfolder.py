@@ -34,6 +34,7 @@ def fake_stage(monkeypatch):
         (cfg.run_dir / "metrics" / f"{nb.stem[3:]}.json").write_text('{"x": 1}')
         return 0.5 + len(seen)
     monkeypatch.setattr(R, "run_stage", run_stage)
+    monkeypatch.setattr(R, "export_html", lambda p: p)          # the runner writes HTML copies beside the next stage
     return plan, seen
 
 
